@@ -1,0 +1,44 @@
+# AegisMatrix: `make demo` (the main job) and `make test` (the whole suite) each work from a
+# clean clone: they install what they need first.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export AEGIS_HOME ?= $(CURDIR)/var
+
+.PHONY: install demo test test-fast lint bench up clean services
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip==25.3"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip check
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/python -m aegis.demo
+
+services:
+	@bash scripts/ensure-services.sh
+
+test: install services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest tests/unit -q -x $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check aegis dags plugins tests benchmarks
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+up: install
+	bash scripts/airflow-standalone.sh
+
+clean:
+	rm -rf var airflow-home .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,43 @@
+"""The ``aegis`` command: one sub-command per pipeline stage.
+
+Sub-command modules live in :mod:`aegis.commands` and import heavy libraries inside their
+functions, so ``aegis --help`` stays fast. Any :class:`~aegis.errors.AegisError` escaping a
+command becomes one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from aegis.commands import backtest, data, infer, models, pipeline, validate
+from aegis.errors import AegisError
+
+app = typer.Typer(
+    name="aegis",
+    help="AegisMatrix: NIFTY 50 weekly-options analytics.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(data.app, name="data", help="Inspect, ingest, simulate and show market data.")
+app.add_typer(models.app, name="models", help="List, verify, push, pull and roll back models.")
+app.command("validate")(validate.validate)
+app.command("backtest")(backtest.backtest)
+app.command("infer")(infer.infer)
+app.command("train")(models.train)
+pipeline.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except AegisError as exc:
+        typer.echo(f"aegis: error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

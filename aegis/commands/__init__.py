@@ -1,0 +1,1 @@
+"""Sub-commands of the ``aegis`` CLI. Keep module-level imports light (typer, stdlib)."""

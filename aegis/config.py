@@ -1,0 +1,89 @@
+"""Typed settings, the only place that reads the environment.
+
+Every setting has the ``AEGIS_`` prefix (``AEGIS_DATA_DIR``, ``AEGIS_MODELS_DIR`` ...).
+Nothing happens on import: call :func:`get_settings` (cached) or build ``Settings(...)``
+explicitly in tests.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings of AegisMatrix (environment variables with the ``AEGIS_`` prefix)."""
+
+    model_config = SettingsConfigDict(env_prefix="AEGIS_", extra="ignore")
+
+    # --- where things live -------------------------------------------------------------
+    home: Path = Field(default=Path("var"), description="Root of the embedded deployment state.")
+    data_dir: Path | None = Field(default=None, description="Market-data store (Parquet).")
+    models_dir: Path | None = Field(default=None, description="Model store tracked by DVC.")
+    output_dir: Path | None = Field(default=None, description="Published snapshot and reports.")
+    history_dir: Path | None = Field(
+        default=None,
+        description="Folder of daily history CSV/Parquet files; when unset, the simulator is used.",
+    )
+    real_data_dir: Path | None = Field(
+        default=None, description="Real market data for the real-data tests (tests only)."
+    )
+
+    # --- data source ------------------------------------------------------------------
+    source: Literal["simulator", "history", "live"] = "simulator"
+    seed: int = Field(default=7, ge=0)
+    sim_years: float = Field(default=12.0, gt=0, le=40)
+
+    # --- model store (DVC) ------------------------------------------------------------
+    dvc_remote_url: str | None = Field(
+        default=None,
+        description="DVC remote: s3://bucket/prefix or a local folder; default <home>/dvc-remote.",
+    )
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "aegis-models"
+    s3_prefix: str = "dvc"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    git_commit_models: bool = Field(
+        default=True, description="Commit models.dvc after a promotion (version history)."
+    )
+
+    # --- analytics --------------------------------------------------------------------
+    safe_range_confidence: float = Field(default=0.80, gt=0.5, lt=0.99)
+    live_timeout_s: float = Field(default=10.0, gt=0)
+
+    # ---------------------------------------------------------------------------------
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or self.home / "data"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or Path("models")
+
+    @property
+    def resolved_output_dir(self) -> Path:
+        return self.output_dir or self.home / "output"
+
+    @property
+    def resolved_dvc_remote(self) -> str:
+        if self.dvc_remote_url:
+            return self.dvc_remote_url
+        if self.s3_endpoint_url:
+            return f"s3://{self.s3_bucket}/{self.s3_prefix}"
+        return str((self.home / "dvc-remote").resolve())
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.resolved_output_dir / "aegismatrix.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

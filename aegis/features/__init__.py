@@ -1,0 +1,1 @@
+"""Pure, point-in-time feature builders."""

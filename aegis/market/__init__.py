@@ -1,0 +1,1 @@
+"""Market data: sources -> canonical frames (see :mod:`aegis.market.frames`)."""
