@@ -1,0 +1,56 @@
+"""Where each stage keeps its outputs, derived from the settings (one place)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from aegis.config import Settings
+
+
+def staged_features_path(settings: Settings) -> Path:
+    """The freshly built daily feature table, not yet validated (Parquet)."""
+    return settings.resolved_data_dir / "features" / "daily.staged.parquet"
+
+
+def features_path(settings: Settings) -> Path:
+    """The last daily feature table that passed validation; the only one inference reads."""
+    return settings.resolved_data_dir / "features" / "daily.parquet"
+
+
+def validated_marker(settings: Settings) -> Path:
+    """JSON naming the sha256 of the feature table that last passed validation."""
+    return settings.resolved_data_dir / "features" / "validated.json"
+
+
+def validation_report_path(settings: Settings) -> Path:
+    return settings.resolved_output_dir / "validation.json"
+
+
+def rates_path(settings: Settings) -> Path:
+    return settings.resolved_output_dir / "rates.json"
+
+
+def challengers_dir(settings: Settings) -> Path:
+    """Freshly trained, not yet promoted artifacts."""
+    return settings.home / "challengers"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
