@@ -103,3 +103,45 @@ class RemoteUnavailableError(ModelStoreError):
 # --- snapshot -----------------------------------------------------------------------
 class SnapshotError(AegisError):
     """The snapshot could not be built or written; the previous one is untouched."""
+
+
+# --- features -----------------------------------------------------------------------
+class FeatureInputError(AegisError):
+    """A frame handed to a feature builder lacks a column, is mis-indexed or holds bad values."""
+
+
+# --- analytics and rates --------------------------------------------------------------
+class AnalyticsInputError(AegisError, ValueError):
+    """A formula received an input outside its domain (negative days, p outside [0, 1], ...)."""
+
+
+class ChainError(AnalyticsInputError):
+    """An option chain cannot give the asked number (no OI, several expiries, duplicate rows)."""
+
+
+class InsufficientHistoryError(AegisError):
+    """Too little history to compute an empirical rate or fit a multiplier walk-forward."""
+
+
+# --- models: inputs and training (appended by the models owner) -------------------------
+class ModelInputError(ModelError):
+    """A feature table or input batch lacks a column, has the wrong shape or holds NaN."""
+
+
+class TrainingDataError(ModelError):
+    """Too few labelled rows (or a single class) to train or evaluate a model."""
+
+
+# --- validation suites ------------------------------------------------------------------
+class SuiteDefinitionError(AegisError):
+    """An expectation suite file is missing, is not valid JSON, or holds an expectation GX cannot
+    build (GX would drop it silently; we refuse)."""
+
+
+class ValidationInputError(AegisError):
+    """A frame handed to the validation gate has no suite or lacks the index/columns its
+    suite's helper columns are computed from."""
+
+
+class SimulatorInputError(AegisError):
+    """Arguments to the market simulator out of range (seed, years, session counts)."""

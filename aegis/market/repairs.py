@@ -1,0 +1,199 @@
+"""Row-level checks of OHLC bars: what is repaired, what is rejected, and why.
+
+The policy (the same for every OHLC series, daily or intraday, index or option):
+
+* **Rejected** (row dropped, listed in ``rejected``): an unparseable date/timestamp; a missing,
+  unparseable or non-positive close; a negative open/high/low; a high below the low; a second
+  row for a date/timestamp already seen (the first row in file order is kept).
+* **Repaired** (row kept, listed in ``repairs``): open/high/low that are zero or missing while
+  the close is valid are set to the close (a flat bar: the session's close is real, its range is
+  unknown; India VIX 2021-02-12 and 2021-03-30 in real files); an open or close outside its own
+  high/low widens the high/low to include it (India VIX 2013-08-22, close 27.68 below low 27.99);
+  a negative volume becomes unknown (NaN).
+* **Kept as they are** (not errors): flat bars with O=H=L=C (circuit halts, illiquid options at
+  the 0.05 tick floor), special sessions (Muhurat, Saturdays), gaps between sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aegis.market.frames import OHLC
+
+
+@dataclass(frozen=True)
+class RowNote:
+    """One repaired or rejected row.
+
+    ``row`` is the 1-based data row in the file (header rows not counted), ``at`` the row's
+    date or timestamp in ISO form ("" when it could not be read), ``column`` the column the
+    note is about (``None`` for the whole row), ``reason`` a sentence a person can act on.
+    """
+
+    row: int
+    at: str
+    column: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"row": self.row, "at": self.at, "column": self.column, "reason": self.reason}
+
+
+@dataclass
+class BarCheck:
+    """Outcome of :func:`check_bars`: the accepted, repaired, sorted bars and the notes."""
+
+    frame: pd.DataFrame
+    repairs: list[RowNote]
+    rejected: list[RowNote]
+    reversed_order: bool
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.10g}" if np.isfinite(x) else "missing"
+
+
+def _cell(value: object) -> str:
+    return "missing" if pd.isna(value) else repr(str(value))
+
+
+def check_bars(
+    times: pd.Series,
+    prices: pd.DataFrame,
+    rows: np.ndarray,
+    raw: pd.DataFrame,
+    *,
+    iso: Callable[[pd.Timestamp], str],
+    date_column: str,
+    keys: pd.Series | None = None,
+) -> BarCheck:
+    """Apply the module's policy to bars.
+
+    Parameters
+    ----------
+    times : Series of datetime64 (one per row, NaT when unparseable).
+    prices : DataFrame with float64 ``open, high, low, close`` and ``volume`` (same index).
+    rows : 1-based file row numbers, aligned with ``times``.
+    raw : the raw cells (for messages), columns named as in ``prices`` plus ``date``.
+    iso : formats a timestamp for :attr:`RowNote.at`.
+    date_column : the file's name of the date column (for notes about it).
+    keys : optional contract key per row (e.g. ``"17500 CE 2023-06-29"``); duplicates are then
+        judged on (time, key), so a cross-section of many contracts at one time is no duplicate.
+
+    Returns
+    -------
+    BarCheck whose ``frame`` has the ``prices`` columns, indexed by the parsed times, sorted
+    increasing, without rejected rows.
+    """
+    repairs: list[RowNote] = []
+    rejected: list[RowNote] = []
+    n = len(times)
+    keep = np.ones(n, dtype=bool)
+    p = prices.copy()
+    tvals = times.reset_index(drop=True)
+    at = _LazyIso(tvals, iso)
+
+    def reject(mask: np.ndarray, column: str | None, why: Callable[[int], str]) -> None:
+        for i in np.flatnonzero(mask & keep):
+            rejected.append(RowNote(int(rows[i]), at[i], column, why(int(i))))
+        keep[mask] = False
+
+    reject(tvals.isna().to_numpy(), date_column,
+           lambda i: f"unparseable date {_cell(raw['date'].iloc[i])}")
+    close = p["close"].to_numpy()
+    reject(~np.isfinite(close), "close",
+           lambda i: f"unparseable close {_cell(raw['close'].iloc[i])}")
+    reject(np.isfinite(close) & (close <= 0), "close",
+           lambda i: f"non-positive close {_fmt(close[i])}")
+    for col in ("open", "high", "low"):
+        v = p[col].to_numpy()
+        reject(np.isfinite(v) & (v < 0), col, _negative(col, v))
+
+    # zero or missing open/high/low with a valid close -> flat bar at the close
+    hollow = np.zeros((n, 3), dtype=bool)
+    for j, col in enumerate(("open", "high", "low")):
+        v = p[col].to_numpy()
+        hollow[:, j] = ~np.isfinite(v) | (v == 0)
+    for i in np.flatnonzero(hollow.any(axis=1) & keep):
+        cols = [c for j, c in enumerate(("open", "high", "low")) if hollow[i, j]]
+        was = ", ".join(f"{c}={_fmt(p[c].iat[i])}" for c in cols)
+        repairs.append(RowNote(int(rows[i]), at[i], ",".join(cols),
+                               f"{was} with a valid close {_fmt(close[i])}: set to the close"))
+    for j, col in enumerate(("open", "high", "low")):
+        p.loc[hollow[:, j], col] = p.loc[hollow[:, j], "close"]
+
+    high, low = p["high"].to_numpy(), p["low"].to_numpy()
+    reject(high < low, "high", lambda i: f"high {_fmt(high[i])} below low {_fmt(low[i])}")
+
+    _widen(p, keep, rows, at, repairs)
+    vol = p["volume"].to_numpy()
+    for i in np.flatnonzero(np.isfinite(vol) & (vol < 0) & keep):
+        repairs.append(RowNote(int(rows[i]), at[i], "volume",
+                               f"negative volume {_fmt(vol[i])}: set to unknown (NaN)"))
+    p.loc[np.isfinite(vol) & (vol < 0), "volume"] = np.nan
+
+    ident = (pd.Series(list(zip(tvals, keys.reset_index(drop=True), strict=True)))
+             if keys is not None else tvals)
+    first_row: dict[object, int] = {}
+    dup = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(keep & ident.duplicated(keep=False).to_numpy()):
+        t = ident.iat[i]
+        if t in first_row:
+            dup[i] = True
+        else:
+            first_row[t] = int(rows[i])
+    reject(dup, date_column,
+           lambda i: f"duplicate of {at[i]} (row {first_row[ident.iat[i]]} kept)")
+
+    out = p.loc[keep].copy()
+    out.index = pd.DatetimeIndex(tvals[keep])
+    reversed_order = len(out) > 1 and bool(out.index[0] > out.index[-1])
+    out = out.sort_index(kind="stable")
+    rejected.sort(key=lambda note: note.row)
+    repairs.sort(key=lambda note: note.row)
+    return BarCheck(out, repairs, rejected, reversed_order)
+
+
+def _negative(col: str, values: np.ndarray) -> Callable[[int], str]:
+    return lambda i: f"negative {col} {_fmt(values[i])}"
+
+
+class _LazyIso:
+    """``at[i]``: the ISO text of row ``i``'s time, formatted only for rows that get a note."""
+
+    def __init__(self, times: pd.Series, iso: Callable[[pd.Timestamp], str]) -> None:
+        self._times = times
+        self._iso = iso
+
+    def __getitem__(self, i: int | np.integer) -> str:
+        t = self._times.iat[i]
+        return "" if pd.isna(t) else self._iso(t)
+
+
+def _widen(
+    p: pd.DataFrame, keep: np.ndarray, rows: np.ndarray, at: _LazyIso, repairs: list[RowNote]
+) -> None:
+    """Widen high/low to include open and close, recording each widened row."""
+    o, h, lo, c = (p[col].to_numpy() for col in OHLC)
+    new_high = np.maximum.reduce([h, o, c])
+    new_low = np.minimum.reduce([lo, o, c])
+    for i in np.flatnonzero(keep & ((new_high > h) | (new_low < lo))):
+        parts = []
+        for name, v in (("close", c[i]), ("open", o[i])):
+            if v > h[i]:
+                parts.append(f"{name} {_fmt(v)} above high {_fmt(h[i])}")
+            if v < lo[i]:
+                parts.append(f"{name} {_fmt(v)} below low {_fmt(lo[i])}")
+        column = "high" if new_high[i] > h[i] else "low"
+        if new_high[i] > h[i] and new_low[i] < lo[i]:
+            column = "high,low"
+        repairs.append(RowNote(
+            int(rows[i]), at[i], column,
+            "; ".join(parts) + f": range widened to [{_fmt(new_low[i])}, {_fmt(new_high[i])}]",
+        ))
+    p["high"] = new_high
+    p["low"] = new_low
