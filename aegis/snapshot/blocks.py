@@ -1,0 +1,189 @@
+"""The published blocks of ``aegismatrix.json``, each with its provenance beside the values.
+
+Old-dashboard paths stay plain values: ``trap.score`` is a number, ``trap.label`` a string; the
+new ``provenance`` and ``calibration`` keys are added beside them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from aegis.analytics.labels import StressLabel, TrapLabel, stress_label, trap_label
+from aegis.snapshot.provenance import (
+    Calibration,
+    DateWindow,
+    EmpiricalProvenance,
+    Probability,
+    Provenance,
+    SnapshotModel,
+)
+
+
+class Expiry(SnapshotModel):
+    """The weekly expiry the numbers refer to."""
+
+    date: dt.date = Field(description="Expiry session (Thursday; Tuesday from 2025-09-02).")
+    days: float = Field(ge=0.0, description="Calendar days from as_of to the expiry close.")
+    sessions: int = Field(ge=0, description="Trading sessions from as_of to the expiry.")
+
+
+class Direction(SnapshotModel):
+    """Direction of tomorrow's close against today's."""
+
+    label: Literal["UP", "DOWN"]
+    probability_up: Probability
+    confidence: Probability = Field(description="max(p, 1 - p).")
+    provenance: Provenance
+    calibration: Calibration
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Direction:
+        expected = "UP" if self.probability_up >= 0.5 else "DOWN"
+        if self.label != expected:
+            raise ValueError(f"direction {self.label} with probability_up {self.probability_up}")
+        if not math.isclose(self.confidence, max(self.probability_up, 1 - self.probability_up)):
+            raise ValueError(f"direction confidence {self.confidence} != max(p, 1-p)")
+        return self
+
+
+class SafeRange(SnapshotModel):
+    """Range the expiry close should stay inside with frequency ``confidence``."""
+
+    lower: float = Field(gt=0.0, description="Index points.")
+    upper: float = Field(gt=0.0, description="Index points.")
+    confidence: float = Field(gt=0.0, lt=1.0, description="Target coverage, e.g. 0.8.")
+    k: float = Field(gt=0.0, description="Multiplier of the expected move, fitted walk-forward.")
+    expected_move: float = Field(ge=0.0, description="S * VIX/100 * sqrt(days/365), points.")
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SafeRange:
+        if not self.lower < self.upper:
+            raise ValueError(f"safe range lower {self.lower} must be below upper {self.upper}")
+        if not math.isclose(self.upper - self.lower, 2 * self.k * self.expected_move, rel_tol=1e-6):
+            raise ValueError("safe range width must be 2 * k * expected_move")
+        return self
+
+
+class Trap(SnapshotModel):
+    """Volatility trap: probability that realised vol to expiry exceeds VIX/100."""
+
+    score: Probability
+    label: TrapLabel = Field(description="LOW < 0.33 <= MEDIUM < 0.66 <= HIGH.")
+    provenance: Provenance
+    calibration: Calibration
+
+    @model_validator(mode="after")
+    def _label(self) -> Trap:
+        if self.label != trap_label(self.score):
+            raise ValueError(f"trap label {self.label} does not match score {self.score}")
+        return self
+
+
+class ExpiryStress(SnapshotModel):
+    """Expiry stress: probability that |ln(S_exp/S)| exceeds sigma * sqrt(D/365)."""
+
+    score: Probability
+    label: StressLabel = Field(description="CALM < 0.33 <= CAUTION < 0.60 <= STRESS.")
+    provenance: Provenance
+    calibration: Calibration
+
+    @model_validator(mode="after")
+    def _label(self) -> ExpiryStress:
+        if self.label != stress_label(self.score):
+            raise ValueError(f"expiry stress label {self.label} does not match score {self.score}")
+        return self
+
+
+class BreachCalibration(SnapshotModel):
+    """Calibration of both breach probabilities."""
+
+    touch: Calibration
+    close_beyond: Calibration
+
+
+class Breach(SnapshotModel):
+    """Probabilities that one strike is touched before expiry and closed beyond at expiry."""
+
+    strike: float = Field(gt=0.0, description="Index points.")
+    side: Literal["above", "below"] = Field(description="Strike above or below spot.")
+    touch: Probability
+    close_beyond: Probability
+    distance_pct: float = Field(description="(strike / spot - 1) * 100, percent.")
+    provenance: Provenance
+    calibration: BreachCalibration
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Breach:
+        if self.close_beyond > self.touch + 1e-9:
+            raise ValueError(f"strike {self.strike}: close_beyond exceeds touch")
+        if (self.side == "above") != (self.distance_pct >= 0):
+            raise ValueError(f"strike {self.strike}: side {self.side} vs {self.distance_pct}%")
+        return self
+
+
+class BuyerSignal(SnapshotModel):
+    """BREAKOUT when the next-session spike probability reaches the walk-forward threshold."""
+
+    signal: Literal["BREAKOUT", "WAIT"]
+    spike_probability: Probability
+    threshold: Probability
+    provenance: Provenance
+    calibration: Calibration
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BuyerSignal:
+        expected = "BREAKOUT" if self.spike_probability >= self.threshold else "WAIT"
+        if self.signal != expected:
+            raise ValueError(f"buyer signal {self.signal} with p {self.spike_probability} "
+                             f"and threshold {self.threshold}")
+        return self
+
+
+class _Rate(SnapshotModel):
+    value: Probability
+    n: int = Field(ge=1)
+    ci95: tuple[Probability, Probability] = Field(description="Wilson 95% interval.")
+    window: DateWindow
+    as_of: dt.date
+    provenance: EmpiricalProvenance = Field(description="Always empirical; never a constant.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _Rate:
+        if not self.ci95[0] <= self.value <= self.ci95[1]:
+            raise ValueError(f"ci95 {self.ci95} does not bracket value {self.value}")
+        if self.provenance.n != self.n or self.provenance.window != self.window:
+            raise ValueError("rate provenance must repeat its n and window")
+        if self.window.to > self.as_of:
+            raise ValueError(f"rate window ends {self.window.to}, after as_of {self.as_of}")
+        return self
+
+
+class HitRate(_Rate):
+    """Fraction of past weekly windows whose expiry close stayed inside the safe range."""
+
+    confidence: float = Field(gt=0.0, lt=1.0)
+
+
+class SpikeRate(_Rate):
+    """Fraction of past BREAKOUT signals followed by a spike, beside the unconditional rate."""
+
+    base_rate: Probability
+
+
+__all__ = [
+    "Breach",
+    "BreachCalibration",
+    "BuyerSignal",
+    "Direction",
+    "Expiry",
+    "ExpiryStress",
+    "HitRate",
+    "SafeRange",
+    "SpikeRate",
+    "Trap",
+]
