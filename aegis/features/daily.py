@@ -151,17 +151,16 @@ def expiry_table(
     ``sessions_to_expiry`` counts calendar sessions ``s`` with ``day < s <= expiry``.
     ``next_expiry`` replaces the calendar function (same signature), e.g. in tests.
     """
-    if next_expiry is None:
-        from aegis.market.calendar import next_weekly_expiry
-
-        next_expiry = next_weekly_expiry
-
     calendar = trading_calendar(days, sessions)
     cal = calendar.to_numpy(dtype="datetime64[ns]")
     values = days.to_numpy(dtype="datetime64[ns]")
     expiries = np.empty(values.shape, dtype="datetime64[ns]")
-    i = 0
-    while i < len(values):
+    if next_expiry is None:
+        from aegis.market.calendar import next_weekly_expiries
+
+        expiries = next_weekly_expiries(days, sessions=calendar).to_numpy("datetime64[ns]")
+    i = len(values) if next_expiry is None else 0
+    while i < len(values) and next_expiry is not None:
         day = pd.Timestamp(values[i])
         # The calendar function reads the sessions it is given in full on every call; hand it
         # only the stretch an expiry search can reach (a back-step over holidays, 4 weeks on).

@@ -151,3 +151,55 @@ def monthly_expiry(year: int, month: int, sessions: Iterable[DateLike] | None = 
     weekday = expiry_weekday(last_day)
     back = (last_day.day_of_week - weekday) % 7
     return previous_session(last_day - pd.Timedelta(days=back), sessions)
+
+
+def _session_array(lo: pd.Timestamp, hi: pd.Timestamp,
+                   given: pd.DatetimeIndex | None) -> np.ndarray:
+    """Sorted sessions in [lo, hi]: the data's own inside their span, the calendar elsewhere."""
+    cal = sessions(lo, hi)
+    if given is None or not len(given):
+        return cal.to_numpy(dtype="datetime64[ns]")
+    g_lo, g_hi = given.min(), given.max()
+    outside = cal[(cal < g_lo) | (cal > g_hi)]
+    inside = given[(given >= lo) & (given <= hi)]
+    return np.sort(np.concatenate([outside.to_numpy("datetime64[ns]"),
+                                   inside.to_numpy("datetime64[ns]")]))
+
+
+def next_weekly_expiries(days: Iterable[DateLike] | pd.DatetimeIndex,
+                         sessions: Iterable[DateLike] | None = None) -> pd.DatetimeIndex:
+    """:func:`next_weekly_expiry` for many days at once (vectorised; same rule, same answers).
+
+    For each day: the expiry of its week (the rule's weekday, holiday -> previous session);
+    when that is not strictly after the day, the next week's, and so on (at most 4 weeks).
+    """
+    idx = pd.DatetimeIndex(pd.to_datetime(list(days) if not isinstance(days, pd.DatetimeIndex)
+                                          else days)).normalize()
+    if idx.tz is not None:
+        raise CalendarError("next_weekly_expiries: expected tz-naive dates")
+    if not len(idx):
+        return pd.DatetimeIndex([], name="expiry")
+    given = None
+    if sessions is not None:
+        given = pd.DatetimeIndex(pd.to_datetime(list(sessions))).normalize().unique().sort_values()
+    lo, hi = idx.min() - pd.Timedelta(days=45), idx.max() + pd.Timedelta(days=45)
+    known = _session_array(lo, hi, given)
+    values = idx.to_numpy(dtype="datetime64[ns]")
+    monday = values - (idx.day_of_week.to_numpy() * np.timedelta64(1, "D"))
+    out = np.full(values.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+    pending = np.ones(values.shape, dtype=bool)
+    tuesday_from = TUESDAY_FROM.to_datetime64()
+    for _ in range(5):
+        weekday = np.where(monday >= tuesday_from, TUESDAY, THURSDAY)
+        target = monday + weekday * np.timedelta64(1, "D")
+        pos = np.searchsorted(known, target, side="right") - 1
+        if (pos[pending] < 0).any():
+            raise CalendarError("next_weekly_expiries: no session before a target expiry day")
+        expiry = known[np.clip(pos, 0, None)]
+        done = pending & (expiry > values)
+        out[done] = expiry[done]
+        pending &= ~done
+        if not pending.any():
+            return pd.DatetimeIndex(out, name="expiry")
+        monday = monday + np.timedelta64(7, "D")
+    raise CalendarError("next_weekly_expiries: no weekly expiry within 5 weeks of some day")

@@ -66,3 +66,24 @@ def test_monthly_expiry_holiday_moves_back() -> None:
     assert cal.monthly_expiry(2023, 6) == d("2023-06-28")  # 29 June 2023 Bakri Id
     assert cal.monthly_expiry(2023, 7) == d("2023-07-27")
     assert cal.monthly_expiry(2025, 9) == d("2025-09-30")  # Tuesday regime
+
+
+def test_vectorised_next_weekly_expiries_agree_with_the_scalar_rule() -> None:
+    from aegis.market.calendar import next_weekly_expiries, next_weekly_expiry, sessions
+
+    days = sessions("2019-01-01", "2026-06-30")
+    fast = next_weekly_expiries(days)
+    slow = [next_weekly_expiry(d) for d in days[::3]]
+    assert list(fast[::3]) == slow
+
+
+def test_vectorised_expiries_use_the_data_sessions() -> None:
+    import pandas as pd
+
+    from aegis.market.calendar import next_weekly_expiries, sessions
+
+    # data where Thursday 2023-06-29 is missing (a holiday): expiry moves to Wednesday 28th
+    data = sessions("2023-06-01", "2023-07-31")
+    data = data[data != pd.Timestamp("2023-06-29")]
+    got = next_weekly_expiries(pd.DatetimeIndex(["2023-06-26", "2023-06-28"]), sessions=data)
+    assert list(got) == [pd.Timestamp("2023-06-28"), pd.Timestamp("2023-07-06")]
