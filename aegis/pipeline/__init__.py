@@ -1,0 +1,22 @@
+"""Stage functions the CLI and the Airflow DAGs both call.
+
+Each stage reads its inputs from the store and the settings, does one thing, writes its
+outputs atomically and returns a small JSON-able dict (an XCom in Airflow, a summary on the
+CLI). Heavy imports live inside the functions.
+"""
+
+from aegis.pipeline.data import build_features, ingest, validate
+from aegis.pipeline.inference import infer, model_health
+from aegis.pipeline.training import promote_and_push, recompute_rates, train, train_model
+
+__all__ = [
+    "build_features",
+    "infer",
+    "ingest",
+    "model_health",
+    "promote_and_push",
+    "recompute_rates",
+    "train",
+    "train_model",
+    "validate",
+]
