@@ -12,6 +12,7 @@ import sys
 import typer
 
 from aegis.commands import backtest, data, infer, models, pipeline, validate
+from aegis.commands._multi import MULTI_VALUE_CONTEXT
 from aegis.errors import AegisError
 
 app = typer.Typer(
@@ -23,8 +24,8 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data", help="Inspect, ingest, simulate and show market data.")
 app.add_typer(models.app, name="models", help="List, verify, push, pull and roll back models.")
-app.command("validate")(validate.validate)
-app.command("backtest")(backtest.backtest)
+app.command("validate", context_settings=MULTI_VALUE_CONTEXT)(validate.validate)
+app.command("backtest", context_settings=MULTI_VALUE_CONTEXT)(backtest.backtest)
 app.command("infer")(infer.infer)
 app.command("train")(models.train)
 pipeline.register(app)

@@ -1,10 +1,27 @@
-"""CLI sub-command (filled in by its owner)."""
+"""``aegis infer --json OUT``: one snapshot from the configured data and model store."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
-def infer() -> None:
-    """Not yet implemented."""
-    raise typer.Exit(3)
+def infer(
+    json_out: Path = typer.Option(None, "--json", help="Snapshot path [default: settings]."),
+    table: bool = typer.Option(True, help="Print the snapshot as a readable table."),
+) -> None:
+    """Build aegismatrix.json from the validated features and the verified champions.
+
+    Written atomically: a failed run leaves the previous snapshot intact. A champion that
+    cannot be used gives status "degraded" with the reason per number, never a silent
+    substitute. Exit 0 when published (ok or degraded).
+    """
+    from aegis.pipeline import infer as run
+    from aegis.snapshot import read_snapshot
+    from aegis.snapshot.table import snapshot_table
+
+    result = run(json_out)
+    if table:
+        typer.echo(snapshot_table(read_snapshot(Path(result["path"]))))
+    typer.echo(f"published {result['path']} (status {result['status']})")
