@@ -94,8 +94,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(pipeline_app, name="pipeline")
 
     @app.command("demo")
-    def demo() -> None:
-        """The main job on embedded defaults: simulate, ingest, validate, train, infer, show."""
+    def demo(direct: bool = typer.Option(False, help="Run the stages without Airflow.")) -> None:
+        """The main job on embedded defaults: ingest, validate, retrain, infer, and show it."""
         from aegis.demo import main as run_demo
 
-        raise typer.Exit(run_demo())
+        raise typer.Exit(run_demo(["--direct"] if direct else []))
