@@ -123,7 +123,7 @@ class SnapshotBuilder:
         else:
             trap = Trap(score=p, label=trap_label(p), provenance=_provenance(model),
                         calibration=_calibration(model, why))
-        stress_base = float(stress_baseline(trap_base, self.row["iv_rank_252"] / 100.0))
+        stress_base = float(stress_baseline(trap_base, self.row["iv_percentile_252"] / 100.0))
         p, model, why = self._model_probability("expiry_stress",
                                                 lambda: row_inputs("expiry_stress", today))
         if p is None:

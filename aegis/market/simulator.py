@@ -1,0 +1,289 @@
+"""The seeded market simulator: NIFTY daily and 1-minute bars, India VIX, weekly option chains.
+
+One call, :func:`simulate`, returns every series in the canonical frames of
+:mod:`aegis.market.frames`. A seed is one fixed market history from :data:`ORIGIN` (1980) on:
+any request -- any ``years``, ``end``, number of intraday or chain sessions -- returns a window
+of it, so two requests agree on every day, minute and snapshot they share
+(:mod:`aegis.market.sim_random` explains how). Re-running with a later ``end`` and upserting
+into the store inserts the new days and leaves the old ones unchanged.
+
+The engine (:mod:`aegis.market.sim_daily`) is a GJR-GARCH with skewed Student-t shocks, a slow
+long-run volatility factor and rare crisis episodes; India VIX is its 30-day variance forecast
+times a mean-reverting risk premium. Minutes (:mod:`aegis.market.sim_intraday`) are bridges
+between the daily open and close; chains (:mod:`aegis.market.sim_chain`) are Black-Scholes on a
+skewed smile around VIX with a round-strike OI profile.
+
+Sessions and weekly expiries are the NSE calendar's (:mod:`aegis.market.calendar`): holidays
+where the calendar knows them, weekdays outside its span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from aegis.errors import SimulatorInputError
+from aegis.market import calendar as nse
+from aegis.market.frames import INDIAVIX, NIFTY, OHLC
+from aegis.market.sim_chain import option_chain
+from aegis.market.sim_daily import DailyParams, DailyPaths, daily_extremes, simulate_daily
+from aegis.market.sim_intraday import intraday_frame, minute_log_bars, minute_volumes
+from aegis.market.sim_random import INTRADAY_KEY, Streams, day_generator
+
+#: The simulated history of every seed starts here; a request reaching further back is refused.
+ORIGIN: Final = pd.Timestamp("1980-01-01")
+#: Price and volume are anchored on the last session on or before this day: NIFTY closes at
+#: ANCHOR_LEVEL * exp(N(0, ANCHOR_LEVEL_SD)) there and volume grows VOLUME_GROWTH a year through it.
+ANCHOR: Final = pd.Timestamp("2026-01-01")
+ANCHOR_LEVEL: Final = 25_000.0
+ANCHOR_LEVEL_SD: Final = 0.08
+ANCHOR_VOLUME: Final = 2.5e8
+VOLUME_GROWTH: Final = 0.10
+MAX_YEARS: Final = 60.0
+
+SERIES_NAMES: Final = ("nifty_daily", "vix_daily", "nifty_intraday", "option_chain")
+
+
+@dataclass(frozen=True)
+class SimulatedMarket:
+    """Every simulated series, in canonical frames.
+
+    Attributes
+    ----------
+    nifty : DataFrame
+        Daily NIFTY 50 OHLCV, indexed by ``session``; ``attrs["symbol"] == "NIFTY50"``.
+    vix : DataFrame
+        Daily India VIX OHLC (annualised percent), volume NaN; ``attrs["symbol"] == "INDIAVIX"``.
+    nifty_intraday : DataFrame
+        1-minute NIFTY bars (bar start 09:15..15:29 Asia/Kolkata) of the last sessions.
+    option_chain : DataFrame
+        Long chain snapshots at the close of the last sessions, next weekly expiry.
+    seed : int
+        The seed that produced them.
+    """
+
+    nifty: pd.DataFrame
+    vix: pd.DataFrame
+    nifty_intraday: pd.DataFrame
+    option_chain: pd.DataFrame
+    seed: int = field(default=0)
+
+    def series(self) -> dict[str, pd.DataFrame]:
+        """The frames under their store series names (``nifty_daily``, ``vix_daily``, ...)."""
+        frames = (self.nifty, self.vix, self.nifty_intraday, self.option_chain)
+        return dict(zip(SERIES_NAMES, frames, strict=True))
+
+
+def default_end(today: date | None = None) -> pd.Timestamp:
+    """The last weekday on or before ``today`` (default: the machine's date)."""
+    day = pd.Timestamp(today or date.today()).normalize()
+    while day.weekday() >= 5:
+        day -= pd.Timedelta(days=1)
+    return day
+
+
+def _check_inputs(seed: int, years: float, intraday_sessions: int, chain_sessions: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise SimulatorInputError(f"seed: expected an integer >= 0; found {seed!r}")
+    if not np.isfinite(years) or not 0 < years <= MAX_YEARS:
+        raise SimulatorInputError(f"years: expected 0 < years <= {MAX_YEARS:g}; found {years!r}")
+    counts = {"intraday_sessions": intraday_sessions, "chain_sessions": chain_sessions}
+    for name, value in counts.items():
+        if value < 0:
+            raise SimulatorInputError(f"{name}: expected an integer >= 0; found {value!r}")
+
+
+def simulate(
+    seed: int,
+    years: float,
+    *,
+    end: date | pd.Timestamp | None = None,
+    intraday_sessions: int = 20,
+    chain_sessions: int = 10,
+    params: DailyParams | None = None,
+) -> SimulatedMarket:
+    """Simulate ``years`` of NIFTY-like market data ending at ``end``.
+
+    Parameters
+    ----------
+    seed
+        Seed (>= 0); the same seed and arguments give identical frames.
+    years
+        Span in calendar years (0 < years <= 60) counted back from ``end``; the span may not
+        start before :data:`ORIGIN`.
+    end
+        Last calendar day (inclusive); default the last weekday on or before today.
+    intraday_sessions
+        How many of the last sessions get 1-minute bars (clipped to the number of sessions).
+    chain_sessions
+        How many of the last sessions get a close snapshot of the weekly chain.
+    params
+        Engine parameters (default :class:`~aegis.market.sim_daily.DailyParams`).
+
+    Raises
+    ------
+    SimulatorInputError
+        On a negative seed or session count, ``years`` outside (0, 60], a span starting before
+        :data:`ORIGIN` or with fewer than two sessions.
+    """
+    _check_inputs(seed, years, intraday_sessions, chain_sessions)
+    last_day = default_end() if end is None else pd.Timestamp(end).normalize()
+    first_day = last_day - pd.Timedelta(days=round(years * 365.25))
+    if first_day < ORIGIN:
+        raise SimulatorInputError(
+            f"years: the simulated history starts {ORIGIN.date()}; {years:g} years before "
+            f"{last_day.date()} is {first_day.date()}"
+        )
+    every = _sessions_through(max(last_day, ANCHOR))
+    lo, hi = every.searchsorted(first_day), every.searchsorted(last_day, side="right")
+    if hi - lo < 2:
+        raise SimulatorInputError(
+            f"years: expected a span with at least two sessions; {first_day.date()}.."
+            f"{last_day.date()} has {hi - lo}"
+        )
+    history = _full_history(int(seed), every, params or DailyParams())
+    window = slice(lo, hi)
+    sessions = every[window]
+    nifty = _nifty_daily(sessions, history, window)
+    vix = _vix_daily(sessions, history.paths, window)
+
+    k = min(int(intraday_sessions), hi - lo)
+    intraday = _intraday(int(seed), history, slice(hi - k, hi), every[hi - k : hi])
+    if k:
+        nifty = _align_daily_with_minutes(nifty, intraday)
+
+    c = min(int(chain_sessions), hi - lo)
+    chain = _chain(int(seed), history, every, slice(hi - c, hi)) if c else _chain_empty()
+    return SimulatedMarket(nifty, vix, intraday, chain, seed=int(seed))
+
+
+@lru_cache(maxsize=4)
+def _sessions_through(last: pd.Timestamp) -> pd.DatetimeIndex:
+    """NSE sessions from :data:`ORIGIN` to ``last`` (cached: the calendar is slow to build)."""
+    return nse.sessions(ORIGIN, last)
+
+
+@dataclass(frozen=True)
+class _History:
+    """A seed's daily history from :data:`ORIGIN`: log paths, extremes, level shift, volume."""
+
+    paths: DailyPaths
+    log_high: np.ndarray
+    log_low: np.ndarray
+    shift: float
+    volume: np.ndarray
+
+    def price(self, log_price: np.ndarray) -> np.ndarray:
+        """Index points rounded to 0.01."""
+        return np.round(np.exp(log_price + self.shift), 2)
+
+
+def _full_history(seed: int, every: pd.DatetimeIndex, params: DailyParams) -> _History:
+    streams = Streams(seed)
+    paths = simulate_daily(streams, len(every), params)
+    log_high, log_low = daily_extremes(streams, paths)
+    anchor = max(int(every.searchsorted(ANCHOR, side="right")) - 1, 0)
+    level = np.log(ANCHOR_LEVEL) + ANCHOR_LEVEL_SD * streams("level").standard_normal()
+    years_after = (every - ANCHOR).days.to_numpy() / 365.25
+    volume = np.round(
+        np.exp(paths.volume_log + np.log(ANCHOR_VOLUME) + VOLUME_GROWTH * years_after)
+    )
+    return _History(paths, log_high, log_low, float(level - paths.log_close[anchor]), volume)
+
+
+def _nifty_daily(sessions: pd.DatetimeIndex, history: _History, window: slice) -> pd.DataFrame:
+    paths = history.paths
+    frame = pd.DataFrame(
+        {
+            "open": history.price(paths.log_open[window]),
+            "high": history.price(history.log_high[window]),
+            "low": history.price(history.log_low[window]),
+            "close": history.price(paths.log_close[window]),
+            "volume": history.volume[window].astype("float64"),
+        },
+        index=pd.DatetimeIndex(sessions, name="session"),
+    )
+    frame.attrs["symbol"] = NIFTY
+    return frame
+
+
+def _vix_daily(sessions: pd.DatetimeIndex, paths: DailyPaths, window: slice) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "open": np.round(paths.vix_open[window], 4),
+            "high": np.round(paths.vix_high[window], 4),
+            "low": np.round(paths.vix_low[window], 4),
+            "close": np.round(paths.vix_close[window], 4),
+            "volume": np.full(len(sessions), np.nan),
+        },
+        index=pd.DatetimeIndex(sessions, name="session"),
+    )
+    frame.attrs["symbol"] = INDIAVIX
+    return frame
+
+
+def _intraday(
+    seed: int, history: _History, window: slice, days: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """Minute bars of the sessions in ``window``, rounded to 0.01 like the daily series."""
+    paths = history.paths
+    rngs = [day_generator(seed, INTRADAY_KEY, day) for day in days]
+    log_bars = minute_log_bars(
+        rngs,
+        paths.log_open[window],
+        paths.log_close[window],
+        paths.session_var[window],
+        history.log_high[window],
+        history.log_low[window],
+    )
+    opens, high, low, close = (history.price(b) for b in log_bars)
+    volume = minute_volumes(rngs, history.volume[window])
+    return intraday_frame(days, (opens, high, low, close), volume, NIFTY)
+
+
+def _chain(seed: int, history: _History, every: pd.DatetimeIndex, window: slice) -> pd.DataFrame:
+    """Snapshots of the sessions in ``window``; the session before warms up ``oi_change``."""
+    start = window.start if window.start is not None else 0
+    warm = slice(max(start - 1, 0), window.stop)
+    days = every[warm]
+    expiries = pd.DatetimeIndex([nse.next_weekly_expiry(day) for day in days])
+    return option_chain(
+        seed,
+        days,
+        history.price(history.paths.log_close[warm]),
+        np.round(history.paths.vix_close[warm], 4),
+        expiries,
+        warm_up=start > 0,
+    )
+
+
+def _chain_empty() -> pd.DataFrame:
+    return option_chain(0, pd.DatetimeIndex([]), np.array([]), np.array([]), pd.DatetimeIndex([]))
+
+
+def _align_daily_with_minutes(nifty: pd.DataFrame, intraday: pd.DataFrame) -> pd.DataFrame:
+    """Daily O/H/L/C/volume of the intraday sessions read from their minutes.
+
+    The minutes are built to reproduce the daily bars, so this changes nothing but guarantees
+    the agreement bit for bit.
+    """
+    day = intraday.index.tz_localize(None).normalize()
+    grouped = intraday.groupby(day)
+    built = pd.DataFrame(
+        {
+            "open": grouped["open"].first(),
+            "high": grouped["high"].max(),
+            "low": grouped["low"].min(),
+            "close": grouped["close"].last(),
+            "volume": grouped["volume"].sum(),
+        }
+    )
+    out = nifty.copy()
+    out.loc[built.index, [*OHLC, "volume"]] = built[[*OHLC, "volume"]].to_numpy()
+    out.attrs["symbol"] = nifty.attrs["symbol"]
+    return out

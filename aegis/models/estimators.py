@@ -1,0 +1,139 @@
+"""scikit-learn estimators: calibrated gradient boosting (trap, expiry_stress), breach calibrator.
+
+Both follow the scikit-learn contract (settings in ``__init__``, ``fit`` returns self, learned
+state ends in ``_``, ``check_is_fitted`` before predicting). Their fitted ``model_`` is a plain
+scikit-learn object that skl2onnx converts (see :mod:`aegis.registry.export`).
+
+``HistGradientBoostingClassifier`` is not used: skl2onnx 1.20 fails to convert it under
+scikit-learn 1.9 (``TreeEnsembleClassifier`` attribute types), while ``GradientBoostingClassifier``
+inside ``CalibratedClassifierCV`` converts and matches to 1e-7.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from aegis.errors import TrainingDataError
+
+
+def _binary_target(y: ArrayLike, who: str) -> NDArray[np.int64]:
+    yy = np.asarray(y, dtype=np.float64).ravel()
+    if not np.all((yy == 0.0) | (yy == 1.0)):
+        raise TrainingDataError(f"{who}: expected labels 0/1; found {np.unique(yy)[:5].tolist()}")
+    if np.unique(yy).size < 2:
+        raise TrainingDataError(f"{who}: expected both classes in y; found only {yy[:1].tolist()}")
+    return yy.astype(np.int64)
+
+
+class CalibratedBoostingClassifier(ClassifierMixin, BaseEstimator):
+    """Gradient-boosted trees with sigmoid (Platt) calibration over ``cv`` folds.
+
+    Parameters
+    ----------
+    n_estimators, learning_rate, max_depth, subsample : GradientBoostingClassifier settings.
+    method : ``"sigmoid"`` or ``"isotonic"`` calibration.
+    cv : folds of :class:`~sklearn.calibration.CalibratedClassifierCV`.
+    random_state : seed of the boosting subsampling.
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 120,
+        learning_rate: float = 0.05,
+        max_depth: int = 3,
+        subsample: float = 0.8,
+        method: str = "sigmoid",
+        cv: int = 3,
+        random_state: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.subsample = subsample
+        self.method = method
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> CalibratedBoostingClassifier:
+        """Fit on X (n, F) float and y (n,) 0/1; returns self."""
+        X, _ = validate_data(self, X, np.asarray(y), dtype=np.float64)
+        yy = _binary_target(y, type(self).__name__)
+        booster = GradientBoostingClassifier(
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            max_depth=self.max_depth,
+            subsample=self.subsample,
+            random_state=self.random_state,
+        )
+        self.model_ = CalibratedClassifierCV(booster, method=self.method, cv=self.cv).fit(X, yy)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
+        """(n, 2) class probabilities; column 1 is P(y=1)."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return np.asarray(self.model_.predict_proba(X), dtype=np.float64)
+
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+    def onnx_source(self) -> Any:
+        """The fitted scikit-learn object to convert to ONNX."""
+        check_is_fitted(self, "model_")
+        return self.model_
+
+
+class BreachCalibrator(ClassifierMixin, BaseEstimator):
+    """Logistic calibration of the GBM touch / close-beyond probabilities.
+
+    Inputs are the rows of :func:`aegis.models.inputs.breach_inputs` (the GBM logit, the event
+    and side flags, the distance to the strike in expected moves, then daily features). The
+    pairwise interactions let the correction differ between touch and close, above and below.
+
+    Parameters
+    ----------
+    C : inverse L2 strength of the logistic regression.
+    interactions : add pairwise products of the standardised inputs.
+    """
+
+    def __init__(self, C: float = 1.0, interactions: bool = True) -> None:
+        self.C = C
+        self.interactions = interactions
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> BreachCalibrator:
+        """Fit on X (n, F) and y (n,) 0/1; returns self."""
+        X, _ = validate_data(self, X, np.asarray(y), dtype=np.float64)
+        yy = _binary_target(y, type(self).__name__)
+        steps: list[tuple[str, Any]] = [("scale", StandardScaler())]
+        if self.interactions:
+            steps.append(("pairs", PolynomialFeatures(2, interaction_only=True,
+                                                      include_bias=False)))
+        steps.append(("logit", LogisticRegression(C=self.C, max_iter=500)))
+        self.model_ = Pipeline(steps).fit(X, yy)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
+        """(n, 2) class probabilities; column 1 is P(event)."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return np.asarray(self.model_.predict_proba(X), dtype=np.float64)
+
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+    def onnx_source(self) -> Any:
+        """The fitted scikit-learn pipeline to convert to ONNX."""
+        check_is_fitted(self, "model_")
+        return self.model_

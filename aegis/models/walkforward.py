@@ -1,0 +1,121 @@
+"""Expanding-window walk-forward evaluation without look-ahead.
+
+The evaluated span is cut into blocks (``refit``, a pandas offset alias: ``"YS"`` = yearly).
+At the start ``b0`` of each block the model is refitted on every row whose label settled
+strictly before ``b0`` (``label_end < b0``: a weekly label that ends after the fold start is
+purged), then predicts the rows of the block.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from aegis.errors import TrainingDataError
+from aegis.models.datasets import Dataset, build_dataset
+from aegis.models.specs import MODEL_SPECS
+
+MIN_TRAIN_ROWS = 200
+
+
+def make_estimator(name: str, seed: int = 0) -> Any:
+    """A fresh, unfitted estimator of model ``name`` (heavy imports happen here)."""
+    if name in ("trap", "expiry_stress"):
+        from aegis.models.estimators import CalibratedBoostingClassifier
+
+        return CalibratedBoostingClassifier(random_state=seed)
+    if name == "breach":
+        from aegis.models.estimators import BreachCalibrator
+
+        return BreachCalibrator()
+    if name == "direction":
+        from aegis.models.torch_models import GRUDirectionClassifier
+
+        return GRUDirectionClassifier(hidden=16, epochs=6, seed=seed)
+    if name == "buyer":
+        from aegis.models.torch_models import SpikeMLPClassifier
+
+        return SpikeMLPClassifier(hidden=32, epochs=10, seed=seed)
+    raise KeyError(f"unknown model {name!r}; expected one of {list(MODEL_SPECS)}")
+
+
+def training_rows(data: Dataset, before: np.datetime64) -> Dataset:
+    """Rows whose label settled strictly before ``before`` (purged by the label horizon)."""
+    return data.subset(data.label_end < before)
+
+
+def fit_on(name: str, train: Dataset, seed: int) -> Any:
+    """Fit a fresh estimator on ``train``; raises :class:`TrainingDataError` if too small."""
+    if len(train) < MIN_TRAIN_ROWS or np.unique(train.y).size < 2:
+        last = str(train.session.max())[:10] if len(train) else "none"
+        raise TrainingDataError(
+            f"{name}: expected at least {MIN_TRAIN_ROWS} labelled rows of both classes to "
+            f"train; found {len(train)} rows (last session {last})"
+        )
+    return make_estimator(name, seed).fit(train.X, train.y)
+
+
+def _predict(estimator: Any, X: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(estimator.predict_proba(X)[:, 1], dtype=np.float64)
+
+
+def _block_starts(start: pd.Timestamp, end: pd.Timestamp, refit: str) -> list[pd.Timestamp]:
+    starts = [start, *[d for d in pd.date_range(start, end, freq=refit) if d > start]]
+    return starts
+
+
+def walk_forward_predictions(
+    name: str,
+    nifty: pd.DataFrame,
+    vix: pd.DataFrame,
+    features: pd.DataFrame,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    *,
+    refit: str = "YS",
+    seed: int = 0,
+    data: Dataset | None = None,
+) -> pd.DataFrame:
+    """Out-of-sample predictions of model ``name`` for the sessions in ``[start, end]``.
+
+    Returns
+    -------
+    DataFrame with columns ``session, p_model, p_baseline, y, fold`` (fold = block start),
+    one row per labelled session (``breach``: per session, strike and event, with ``offset,
+    strike, event``; ``buyer``: also ``threshold`` and ``signal`` = p_model >= threshold).
+    """
+    start_ts, end_ts = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if end_ts < start_ts:
+        raise ValueError(f"walk-forward: expected start <= end; found {start_ts} > {end_ts}")
+    data = data if data is not None else build_dataset(name, nifty, vix, features)
+    starts = _block_starts(start_ts, end_ts, refit)
+    stops = [*starts[1:], end_ts + pd.Timedelta(days=1)]
+    parts = []
+    for b0, b1 in zip(starts, stops, strict=True):
+        in_block = (data.session >= b0.to_datetime64()) & (data.session < b1.to_datetime64())
+        if not in_block.any():
+            continue
+        test = data.subset(in_block)
+        train = training_rows(data, b0.to_datetime64())
+        estimator = fit_on(name, train, seed)
+        part = pd.DataFrame({
+            "session": test.session,
+            "p_model": _predict(estimator, test.X),
+            "p_baseline": test.baseline_given(train),
+            "y": test.y,
+            "fold": b0,
+        })
+        if test.extra is not None:
+            part = pd.concat([part, test.extra.reset_index(drop=True)], axis=1)
+        if hasattr(estimator, "threshold_"):
+            part["threshold"] = estimator.threshold_
+            part["signal"] = part["p_model"] >= estimator.threshold_
+        parts.append(part)
+    if not parts:
+        raise TrainingDataError(
+            f"{name}: no labelled sessions between {start_ts.date()} and {end_ts.date()}"
+        )
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,160 @@
+"""The DVC model store against a real S3 HTTP endpoint (moto_server on loopback).
+
+Every test works in its own temporary git repository; nothing touches the project checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from aegis.errors import ChecksumMismatchError, ManifestMismatchError, RemoteUnavailableError
+from aegis.models.training import TrainedModel, train_all
+from aegis.registry.artifacts import load_champion, read_registry, verify_all
+from aegis.registry.publish import publish_rollback
+from aegis.registry.store import StoreConfig, pull, transaction
+from aegis.registry.writer import promote, write_version
+from tests.integration.conftest import free_port
+from tests.unit.test_models_support import synthetic_features, synthetic_market
+
+pytestmark = pytest.mark.integration
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def trained() -> dict[str, dict[str, TrainedModel]]:
+    """trap and buyer trained with two seeds (two distinct versions each)."""
+    nifty, vix = synthetic_market(seed=5, years=4)
+    features = synthetic_features(nifty, vix)
+    return {f"seed{s}": train_all(nifty, vix, features, seed=s, names=("trap", "buyer"))
+            for s in (0, 1)}
+
+
+def make_repo(root: Path) -> Path:
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "config", "user.name", "test")
+    (root / "README").write_text("store test\n")
+    git(root, "add", "README")
+    git(root, "commit", "-q", "-m", "init")
+    return root
+
+
+def s3_config(repo: Path, endpoint: str, bucket: str) -> StoreConfig:
+    return StoreConfig(repo_root=repo, models_dir=repo / "models",
+                       remote_url=f"s3://{bucket}/dvc", endpoint_url=endpoint,
+                       access_key_id="testing", secret_access_key="testing",
+                       retries=2, backoff_s=0.05)
+
+
+def promote_all(cfg: StoreConfig, models: dict[str, TrainedModel]) -> dict[str, str]:
+    versions: dict[str, str] = {}
+
+    def change() -> str:
+        for name, model in models.items():
+            versions[name] = write_version(model, cfg.models_dir).name
+            promote(name, versions[name], cfg.models_dir, reason="test")
+        return "models: promote " + " ".join(f"{k}={v}" for k, v in versions.items())
+
+    transaction(cfg, list(models), change)
+    return versions
+
+
+def test_push_then_pull_into_fresh_clone(tmp_path, moto_endpoint, trained):
+    repo = make_repo(tmp_path / "repo")
+    bucket = f"aegis-{uuid.uuid4().hex[:8]}"  # does not exist yet: created by the store
+    cfg = s3_config(repo, moto_endpoint, bucket)
+    versions = promote_all(cfg, trained["seed0"])
+    log = git(repo, "log", "--format=%s", "--", "models.dvc").splitlines()
+    assert log == ["models: promote " + " ".join(f"{k}={v}" for k, v in versions.items())]
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    assert not (clone / "models").exists()
+    pull(s3_config(clone, moto_endpoint, bucket))
+    results = verify_all(clone / "models")
+    assert [(r.name, r.ok, r.version) for r in results] == [
+        ("buyer", True, versions["buyer"]), ("trap", True, versions["trap"])]
+    assert load_champion("buyer", clone / "models").threshold == pytest.approx(
+        trained["seed0"]["buyer"].threshold)
+
+
+def test_rollback_is_pushed_committed_and_pulled(tmp_path, moto_endpoint, trained):
+    repo = make_repo(tmp_path / "repo")
+    bucket = f"aegis-{uuid.uuid4().hex[:8]}"
+    cfg = s3_config(repo, moto_endpoint, bucket)
+    first = promote_all(cfg, {"trap": trained["seed0"]["trap"]})["trap"]
+    second = promote_all(cfg, {"trap": trained["seed1"]["trap"]})["trap"]
+    assert first != second
+    assert read_registry(cfg.models_dir)["champions"]["trap"]["history"] == [first]
+
+    restored, commit = publish_rollback("trap", cfg)
+    assert restored == first
+    assert commit is not None
+    assert len(git(repo, "log", "--format=%H", "--", "models.dvc").splitlines()) == 3
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    pull(s3_config(clone, moto_endpoint, bucket))
+    assert load_champion("trap", clone / "models").version == first
+
+
+def test_endpoint_down_leaves_store_untouched(tmp_path, moto_endpoint, trained):
+    repo = make_repo(tmp_path / "repo")
+    bucket = f"aegis-{uuid.uuid4().hex[:8]}"
+    good = s3_config(repo, moto_endpoint, bucket)
+    promote_all(good, {"trap": trained["seed0"]["trap"]})
+    registry_before = (repo / "models" / "registry.json").read_bytes()
+    dvc_before = (repo / "models.dvc").read_bytes()
+    versions_before = sorted(p.name for p in (repo / "models" / "trap" / "versions").iterdir())
+    head_before = git(repo, "rev-parse", "HEAD")
+
+    down = s3_config(repo, f"http://127.0.0.1:{free_port()}", bucket)
+    with pytest.raises(RemoteUnavailableError, match="after 2 attempts"):
+        promote_all(down, {"trap": trained["seed1"]["trap"]})
+
+    assert (repo / "models" / "registry.json").read_bytes() == registry_before
+    assert (repo / "models.dvc").read_bytes() == dvc_before
+    assert sorted(p.name for p in (repo / "models" / "trap" / "versions").iterdir()) == \
+        versions_before
+    assert git(repo, "rev-parse", "HEAD") == head_before
+
+
+def test_pulled_artifact_corrupted_or_mismatched_is_refused(tmp_path, moto_endpoint, trained):
+    repo = make_repo(tmp_path / "repo")
+    bucket = f"aegis-{uuid.uuid4().hex[:8]}"
+    cfg = s3_config(repo, moto_endpoint, bucket)
+    promote_all(cfg, trained["seed0"])
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    pull(s3_config(clone, moto_endpoint, bucket))
+    models = clone / "models"
+
+    onnx = models / "trap" / "model.onnx"
+    data = bytearray(onnx.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    onnx.write_bytes(bytes(data))
+    manifest_path = models / "buyer" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["features"][0]["name"] = "vix_of_yesterday"
+    manifest_path.write_text(json.dumps(manifest))
+
+    results = {r.name: r for r in verify_all(models)}
+    assert not results["trap"].ok
+    assert "ChecksumMismatchError" in results["trap"].reason
+    assert not results["buyer"].ok
+    assert "ManifestMismatchError" in results["buyer"].reason
+    assert "vix_of_yesterday" in results["buyer"].reason
+    with pytest.raises(ChecksumMismatchError):
+        load_champion("trap", models)
+    with pytest.raises(ManifestMismatchError):
+        load_champion("buyer", models)

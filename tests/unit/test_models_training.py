@@ -1,0 +1,131 @@
+"""Estimator contract, reproducibility, walk-forward purging and the gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from aegis.models.datasets import build_dataset
+from aegis.models.gate import gate
+from aegis.models.specs import MODEL_NAMES, MODEL_SPECS
+from aegis.models.torch_models import choose_threshold
+from aegis.models.training import train_model
+from aegis.models.walkforward import make_estimator, walk_forward_predictions
+from aegis.registry.writer import write_artifact
+from tests.unit.test_models_support import synthetic_features, synthetic_market
+
+
+@pytest.fixture(scope="module")
+def market():
+    nifty, vix = synthetic_market(seed=11, years=4)
+    return nifty, vix, synthetic_features(nifty, vix)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_estimator_contract(name, market):
+    data = build_dataset(name, *market)
+    est = make_estimator(name, seed=3)
+    assert clone(est).get_params() == est.get_params()
+    with pytest.raises(Exception, match="not fitted"):
+        est.predict_proba(data.X[:2])
+    assert est.fit(data.X, data.y) is est
+    p = est.predict_proba(data.X[:50])
+    assert p.shape == (50, 2)
+    assert np.allclose(p.sum(axis=1), 1)
+    assert (p >= 0).all()
+    fitted = [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
+    assert fitted, "learned state must end in _"
+
+
+@pytest.mark.parametrize("name", ["direction", "buyer", "trap"])
+def test_training_is_reproducible(name, market):
+    data = build_dataset(name, *market)
+    a = make_estimator(name, seed=5).fit(data.X, data.y).predict_proba(data.X[-30:])
+    b = make_estimator(name, seed=5).fit(data.X, data.y).predict_proba(data.X[-30:])
+    assert np.array_equal(a, b)
+
+
+def test_dataset_inputs_follow_spec(market):
+    for name in MODEL_NAMES:
+        data = build_dataset(name, *market)
+        assert data.X.shape[-1] == len(MODEL_SPECS[name].inputs)
+        assert np.isfinite(data.X).all()
+        assert set(np.unique(data.y)) <= {0.0, 1.0}
+        assert (data.label_end > data.session).all()
+    assert build_dataset("direction", *market).X.shape[1] == 20
+
+
+def test_walk_forward_purges_labels_ending_after_block_start(market, monkeypatch):
+    import aegis.models.walkforward as wf
+
+    seen = []
+    real = wf.fit_on
+
+    def spy(name, train, seed):
+        seen.append(train.label_end.max())
+        return real(name, train, seed)
+
+    monkeypatch.setattr(wf, "fit_on", spy)
+    out = walk_forward_predictions("trap", *market, "2012-01-01", "2013-06-30", refit="YS")
+    folds = sorted(out["fold"].unique())
+    assert [str(f.date()) for f in folds] == ["2012-01-01", "2013-01-01"]
+    assert all(end < fold.to_datetime64() for end, fold in zip(seen, folds, strict=True))
+    assert list(out.columns[:5]) == ["session", "p_model", "p_baseline", "y", "fold"]
+    assert out["session"].between("2012-01-01", "2013-06-30").all()
+    assert out["p_model"].between(0, 1).all()
+    assert out["p_baseline"].between(0, 1).all()
+
+
+def test_buyer_walk_forward_reports_signals(market):
+    out = walk_forward_predictions("buyer", *market, "2013-01-01", "2013-12-31")
+    assert {"threshold", "signal"} <= set(out.columns)
+    assert (out["signal"] == (out["p_model"] >= out["threshold"])).all()
+    # baseline = training base rate: a constant within a block
+    assert out.groupby("fold")["p_baseline"].nunique().eq(1).all()
+
+
+def test_choose_threshold_prefers_precise_signals():
+    p = np.linspace(0, 1, 200)
+    y = (p > 0.8).astype(float)
+    t = choose_threshold(p, y, min_signal_rate=0.1)
+    assert 0.75 < t <= 0.81
+
+
+def test_gate_needs_to_beat_baseline_and_champion(market, tmp_path):
+    trained = train_model("trap", *market, seed=0)
+    first = gate(trained, tmp_path)
+    beats = trained.metrics["model"]["brier"] < trained.metrics["baseline"]["brier"]
+    assert first.promote == beats
+    assert "no champion yet" in first.reason
+    write_artifact(trained, tmp_path)
+    again = gate(trained, tmp_path)  # the same model cannot beat itself (recorded fold Brier)
+    assert not again.promote
+    assert again.champion_brier == pytest.approx(trained.metrics["model"]["brier"])
+    assert "recorded fold Brier" in again.reason
+    assert "does not beat the" in again.reason
+
+
+def test_gate_scores_an_older_champion_on_rows_it_never_saw(market, tmp_path):
+    nifty, vix, features = market
+    cut = nifty.index[-120]
+    old = train_model("trap", nifty[:cut], vix[:cut], features[:cut], seed=0)
+    write_artifact(old, tmp_path)
+    new = train_model("trap", *market, seed=0)
+    decision = gate(new, tmp_path)
+    assert "on the same rows" in decision.reason
+    assert decision.champion_version is not None
+    assert decision.champion_brier is not None
+    assert decision.promote == (decision.challenger_brier < min(decision.baseline_brier,
+                                                                 decision.champion_brier))
+
+
+def test_fold_metrics_sit_beside_the_baseline(market):
+    trained = train_model("expiry_stress", *market, seed=0)
+    m = trained.metrics
+    assert set(m) == {"fold", "model", "baseline"}
+    for side in ("model", "baseline"):
+        assert {"n", "brier", "log_loss", "ece", "reliability"} <= set(m[side])
+        assert len(m[side]["reliability"]) == 10
+    assert pd.Timestamp(m["fold"]["start"]) < pd.Timestamp(m["fold"]["end"])
