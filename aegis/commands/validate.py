@@ -33,7 +33,7 @@ def validate(
         ..., "--json", help="Where the JSON report is written (parents created)."
     ),
     docs_dir: Path | None = typer.Option(
-        None, "--docs-dir", help="Data Docs HTML folder [default: <output dir>/data_docs]."
+        None, "--docs-dir", help="Data Docs HTML folder (default: <output dir>/data_docs)."
     ),
 ) -> None:
     """Validate NIFTY and India VIX history and its features with Great Expectations.

@@ -1,0 +1,236 @@
+"""Run the expectation suites on in-memory frames with an ephemeral Great Expectations context.
+
+One call builds one ephemeral context (in-memory stores, analytics and progress bars off), one
+pandas datasource, and per suite a dataframe asset with a whole-dataframe batch definition and a
+``ValidationDefinition``; each frame is passed at run time as ``batch_parameters={"dataframe":
+df}``. The results are stored in the context's in-memory validation-results store, from which
+GX builds its Data Docs HTML site into ``docs_dir`` (a filesystem site configured on the
+ephemeral context). ``import great_expectations`` costs seconds, so it happens in here only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aegis.errors import ValidationFailedError, ValidationInputError
+from aegis.validation.helpers import PREPARERS
+from aegis.validation.report import (
+    FailedExpectation,
+    SuiteResult,
+    SuiteStatistics,
+    ValidationReport,
+    json_safe,
+)
+from aegis.validation.suites import build_suite
+
+DOCS_SITE = "aegis"
+"""Name of the Data Docs site written to ``docs_dir``."""
+SAMPLE_SIZE = 5
+"""Unexpected values and offending rows kept per failed expectation."""
+
+
+def default_docs_dir() -> Path:
+    """``<output dir>/data_docs`` from the settings."""
+    from aegis.config import get_settings
+
+    return get_settings().resolved_output_dir / "data_docs"
+
+
+def validate_frames(
+    frames: dict[str, pd.DataFrame],
+    *,
+    docs_dir: Path | None = None,
+    build_docs: bool = True,
+    expectations_dir: Path | None = None,
+) -> ValidationReport:
+    """Validate each frame against the suite of the same name.
+
+    Parameters
+    ----------
+    frames : dict of str to DataFrame
+        Suite name (``nifty_daily``, ``vix_daily``, ``intraday_bars``, ``option_chain``,
+        ``features``) -> the canonical frame (see ``aegis/market/frames.py`` and
+        ``aegis/features/columns.py``). Helper columns are added to a copy (``helpers.py``).
+    docs_dir : Path, optional
+        Where the GX Data Docs site is written; default ``<output dir>/data_docs``.
+    build_docs : bool
+        Build the Data Docs HTML (the benchmark switches it off to time the suite alone).
+    expectations_dir : Path, optional
+        Folder of the suite JSON files; default ``expectations/`` of the source tree.
+
+    Returns
+    -------
+    ValidationReport
+        Per suite: success, statistics, failed expectations with a few offending rows.
+
+    Raises
+    ------
+    ValidationInputError
+        A key names no suite, or a frame lacks the index/columns its helpers need.
+    SuiteDefinitionError
+        A suite file is missing or holds an expectation GX cannot build.
+    """
+    unknown = sorted(set(frames) - set(PREPARERS))
+    if unknown:
+        raise ValidationInputError(
+            f"frames {unknown}: expected suite names among {sorted(PREPARERS)}"
+        )
+    if not frames:
+        raise ValidationInputError("validate_frames: expected at least one frame; got none")
+    prepared = {name: PREPARERS[name](frame) for name, frame in frames.items()}
+
+    import great_expectations as gx
+
+    docs = (docs_dir or default_docs_dir()).resolve()
+    context = _ephemeral_context(docs if build_docs else None)
+    datasource = context.data_sources.add_pandas("aegis_frames")
+    results: list[SuiteResult] = []
+    for name, frame in prepared.items():
+        suite = context.suites.add(build_suite(name, expectations_dir))
+        batch = datasource.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{name}_gate", data=batch, suite=suite)
+        )
+        outcome = definition.run(
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+        )
+        results.append(_suite_result(name, frame, outcome.to_json_dict()))
+
+    index_html = None
+    if build_docs:
+        docs.mkdir(parents=True, exist_ok=True)
+        context.build_data_docs(site_names=[DOCS_SITE])
+        index_html = str(docs / "index.html")
+    return ValidationReport(
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        great_expectations_version=gx.__version__,
+        suites=results,
+        data_docs=index_html,
+    )
+
+
+def require_valid(report: ValidationReport, *, record_to: Path | None = None) -> ValidationReport:
+    """Return ``report`` if every suite passed; else record it and raise.
+
+    Parameters
+    ----------
+    report : ValidationReport
+    record_to : Path, optional
+        Where the full JSON report is written *before* raising (parents created).
+
+    Raises
+    ------
+    ValidationFailedError
+        Listing each failed suite and expectation; ``.report`` carries the report.
+    """
+    if report.success:
+        return report
+    if record_to is not None:
+        record_to.parent.mkdir(parents=True, exist_ok=True)
+        record_to.write_text(report.to_json(), encoding="utf-8")
+    where = f"; full report in {record_to}" if record_to is not None else ""
+    detail = report.describe_failures() or "no suite was run"
+    raise ValidationFailedError(f"validation failed{where}:\n{detail}", report=report)
+
+
+def _ephemeral_context(docs: Path | None) -> Any:
+    """An ephemeral GX context; with ``docs``, a filesystem Data Docs site there."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    sites: dict[str, Any] = {}
+    if docs is not None:
+        sites[DOCS_SITE] = {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(project_config=config, mode="ephemeral")
+
+
+def _suite_result(name: str, frame: pd.DataFrame, raw: dict[str, Any]) -> SuiteResult:
+    """Our typed result from GX's ``ExpectationSuiteValidationResult.to_json_dict()``."""
+    stats = raw.get("statistics") or {}
+    failed = [
+        _failed_expectation(frame, item)
+        for item in raw.get("results") or []
+        if not item.get("success")
+    ]
+    return SuiteResult(
+        suite=name,
+        success=bool(raw.get("success")),
+        rows=len(frame),
+        statistics=SuiteStatistics(
+            evaluated_expectations=int(stats.get("evaluated_expectations") or 0),
+            successful_expectations=int(stats.get("successful_expectations") or 0),
+            unsuccessful_expectations=int(stats.get("unsuccessful_expectations") or 0),
+            success_percent=stats.get("success_percent"),
+        ),
+        failed=failed,
+    )
+
+
+def _failed_expectation(frame: pd.DataFrame, item: dict[str, Any]) -> FailedExpectation:
+    """One failed GX expectation result -> :class:`FailedExpectation` with offending rows."""
+    config = item.get("expectation_config") or {}
+    kwargs = {k: v for k, v in (config.get("kwargs") or {}).items() if k != "batch_id"}
+    result = item.get("result") or {}
+    if "column" in kwargs:
+        column = str(kwargs["column"])
+    elif "column_A" in kwargs:
+        column = f"{kwargs['column_A']},{kwargs['column_B']}"
+    elif "column_list" in kwargs:
+        column = ",".join(map(str, kwargs["column_list"]))
+    else:
+        column = None
+    sample = result.get("partial_unexpected_list") or []
+    indices = result.get("partial_unexpected_index_list") or []
+    rows = [
+        json_safe(frame.loc[i].to_dict())
+        for i in indices[:SAMPLE_SIZE]
+        if isinstance(i, int) and i in frame.index
+    ]
+    exception = _exception_message(item.get("exception_info") or {})
+    return FailedExpectation(
+        expectation_type=str(config.get("type")),
+        column=column,
+        kwargs=json_safe(kwargs),
+        notes=config.get("notes"),
+        observed_value=json_safe(result.get("observed_value")),
+        element_count=result.get("element_count"),
+        unexpected_count=result.get("unexpected_count"),
+        unexpected_percent=result.get("unexpected_percent"),
+        unexpected_values=json_safe(list(sample)[:SAMPLE_SIZE]),
+        offending_rows=rows,
+        exception=exception,
+    )
+
+
+def _exception_message(info: dict[str, Any]) -> str | None:
+    """GX's exception info is either one record or a dict of records keyed by metric id."""
+    records = [info] if "raised_exception" in info else list(info.values())
+    messages = [
+        str(r.get("exception_message"))
+        for r in records
+        if isinstance(r, dict) and r.get("raised_exception", True) and r.get("exception_message")
+    ]
+    return "; ".join(dict.fromkeys(messages)) or None
