@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
-console = Console(width=150)
+console = Console(width=150, soft_wrap=False)
 
 
 def prepare_environment(home: Path) -> dict[str, str]:
@@ -119,7 +119,7 @@ def report() -> None:
                          text=True, cwd=settings.resolved_models_dir.parent, check=False)
     console.print(f"git log models.dvc ({settings.resolved_models_dir.parent}):\n"
                   f"{log.stdout.strip() or '(no commits)'}")
-    console.print(snapshot_table(read_snapshot(settings.snapshot_path)))
+    print(snapshot_table(read_snapshot(settings.snapshot_path)))
     console.print(f"snapshot: {settings.snapshot_path}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from aegis.snapshot.contract import Snapshot
@@ -26,6 +27,17 @@ def _calib(cal: Any) -> str:
         return f"not measured ({cal.reason})"
     return (f"Brier {cal.brier:.3f} vs baseline {cal.brier_baseline:.3f}, "
             f"ECE {cal.ece:.3f}, n={cal.n}")
+
+
+def _headline_breaches(s: Snapshot) -> list[Any]:
+    """The strikes nearest to spot +-1..5% (the JSON keeps every listed strike)."""
+    chosen: dict[float, Any] = {}
+    for pct in (-5, -4, -3, -2, -1, 1, 2, 3, 4, 5):
+        side = [b for b in s.breach_probabilities if (b.distance_pct > 0) == (pct > 0)]
+        if side:
+            best = min(side, key=lambda b: abs(b.distance_pct - pct))
+            chosen[best.strike] = best
+    return [chosen[k] for k in sorted(chosen)]
 
 
 def snapshot_rows(s: Snapshot) -> list[tuple[str, str, str, str]]:
@@ -64,7 +76,7 @@ def snapshot_rows(s: Snapshot) -> list[tuple[str, str, str, str]]:
         rows.append(("buyer signal", f"{b.signal} (p_spike {b.spike_probability:.3f} vs "
                      f"threshold {b.threshold:.3f})", _source(b.provenance),
                      _calib(b.calibration)))
-    for br in s.breach_probabilities:
+    for br in _headline_breaches(s):
         rows.append((f"breach {br.strike:,.0f} ({br.distance_pct:+.1f}%)",
                      f"touch {br.touch:.3f}, close beyond {br.close_beyond:.3f}",
                      _source(br.provenance), _calib(br.calibration.touch)))
@@ -79,7 +91,7 @@ def snapshot_rows(s: Snapshot) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def snapshot_table(snapshot: Snapshot, width: int = 160) -> str:
+def snapshot_table(snapshot: Snapshot, width: int = 150) -> str:
     """The rows above as a rich table, exported as plain text."""
     from rich.console import Console
     from rich.table import Table
@@ -89,6 +101,6 @@ def snapshot_table(snapshot: Snapshot, width: int = 160) -> str:
         table.add_column(column, overflow="fold")
     for row in snapshot_rows(snapshot):
         table.add_row(*row)
-    console = Console(width=width, record=True, file=open("/dev/null", "w"))
+    console = Console(width=width, record=True, file=io.StringIO())
     console.print(table)
     return console.export_text()
