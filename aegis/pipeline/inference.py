@@ -263,6 +263,8 @@ def build_snapshot(settings: Settings) -> Any:
     from aegis.analytics import expected_move, max_pain, pcr, safe_range
     from aegis.rates import historical_hit_rate, weekly_windows
     from aegis.snapshot import (
+        DateWindow,
+        DegradedReason,
         EmpiricalProvenance,
         Expiry,
         FormulaProvenance,
@@ -290,8 +292,8 @@ def build_snapshot(settings: Settings) -> Any:
     safe = SafeRange(
         lower=float(lower), upper=float(upper), confidence=settings.safe_range_confidence,
         k=float(hit.k_latest), expected_move=em,
-        provenance=EmpiricalProvenance(n=hit.n, window={"from": hit.window.from_,
-                                                         "to": hit.window.to}),
+        provenance=EmpiricalProvenance(n=hit.n, window=DateWindow(from_=hit.window.from_,
+                                                                   to=hit.window.to)),
     )
 
     chain, chain_reason = b.chain(expiry_day)
@@ -313,7 +315,7 @@ def build_snapshot(settings: Settings) -> Any:
     }
     return Snapshot(
         status="degraded" if b.reasons else "ok",
-        degraded_reasons=b.reasons,
+        degraded_reasons=[DegradedReason(**r) for r in b.reasons],
         generated_at=now_utc(),
         as_of=as_of,
         spot=spot,
