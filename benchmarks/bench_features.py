@@ -11,7 +11,6 @@ Besides the total, the figures split the time between the expiry arithmetic (whi
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -63,8 +62,12 @@ def bench_daily_features(data_dir: Path | str, repeats: int = 3) -> dict[str, An
 
 
 def main(argv: list[str]) -> None:
-    default = os.environ.get("AEGIS_REAL_DATA_DIR", "../shared/data")
-    data_dir = Path(argv[0]) if argv else Path(default)
+    from benchmarks.run import real_data_dir
+
+    data_dir = Path(argv[0]) if argv else real_data_dir()
+    if data_dir is None:
+        print(json.dumps({"skipped": "no real data: set AEGIS_REAL_DATA_DIR"}))
+        return
     print(json.dumps(bench_daily_features(data_dir), indent=2))
 
 

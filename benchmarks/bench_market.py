@@ -78,10 +78,16 @@ def bench_ingest_history(data_dir: Path | str, store_dir: Path | str) -> dict[st
 def main(argv: list[str]) -> None:
     import tempfile
 
-    data_dir = Path(argv[0]) if argv else Path("../shared/data")
-    print(json.dumps(bench_load_merge_history(data_dir), indent=2))
+    from benchmarks.run import real_data_dir
+
+    data_dir = Path(argv[0]) if argv else real_data_dir()
+    if data_dir is None:
+        print(json.dumps({"skipped": "no real data: set AEGIS_REAL_DATA_DIR"}))
+        return
+    result = {"load_merge": bench_load_merge_history(data_dir)}
     with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps(bench_ingest_history(data_dir, tmp), indent=2))
+        result["ingest_history"] = bench_ingest_history(data_dir, tmp)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -92,4 +92,7 @@ def default_data_dir() -> Path:
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else default_data_dir()
-    print(json.dumps(bench_feature_suite(folder), indent=2))
+    if not (folder / "history").is_dir():
+        print(json.dumps({"skipped": f"no real data at {folder}: set AEGIS_REAL_DATA_DIR"}))
+    else:
+        print(json.dumps(bench_feature_suite(folder), indent=2))

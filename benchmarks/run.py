@@ -17,6 +17,28 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def real_data_dir() -> Path | None:
+    """``$AEGIS_REAL_DATA_DIR``, else ``../shared/data`` beside the repository, if present."""
+    raw = os.environ.get("AEGIS_REAL_DATA_DIR")
+    folder = Path(raw) if raw else HERE.parent.parent / "shared" / "data"
+    return folder if (folder / "history").is_dir() else None
+
+
+def last_json(text: str) -> object:
+    """The last JSON document printed on stdout (modules may print progress before it)."""
+    decoder = json.JSONDecoder()
+    for start in sorted((i for i, ch in enumerate(text) if ch == "{"), reverse=True):
+        if start and text[start - 1] != "\n":
+            continue
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            continue
+        if not text[end:].strip():
+            return value
+    raise ValueError("no JSON document at the end of the output")
+
+
 def run_one(module: str) -> dict[str, object]:
     """Run ``python -m benchmarks.<module>`` and parse the last JSON document it printed."""
     started = time.perf_counter()
@@ -26,11 +48,14 @@ def run_one(module: str) -> dict[str, object]:
     )
     wall = time.perf_counter() - started
     out = proc.stdout.strip()
-    start = out.find("{")
-    if proc.returncode != 0 or start < 0:
+    try:
+        figures = last_json(out) if proc.returncode == 0 else None
+    except ValueError:
+        figures = None
+    if figures is None:
         return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1],
                 "returncode": proc.returncode, "wall_s": round(wall, 2)}
-    return {"figures": json.loads(out[start:]), "wall_s": round(wall, 2)}
+    return {"figures": figures, "wall_s": round(wall, 2)}
 
 
 def main(argv: list[str]) -> int:

@@ -24,6 +24,22 @@ from aegis.pipeline.paths import (
 )
 
 
+def last_closed_session_day(moment: str | None) -> pd.Timestamp:
+    """The last calendar day whose 15:30 IST close is at or before ``moment`` (default now).
+
+    A run at 01:00 IST stands for the previous day's close, never for a close still to come.
+    A bare date (``2024-06-14``) stands for that day's close.
+    """
+    if moment and len(moment) == 10:
+        return pd.Timestamp(moment).normalize()
+    ts = pd.Timestamp(moment) if moment else pd.Timestamp.now(tz="UTC")
+    ist = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).tz_convert("Asia/Kolkata")
+    day = ist.normalize().tz_localize(None)
+    if (ist.hour, ist.minute) < (15, 30):
+        day -= pd.Timedelta(days=1)
+    return day
+
+
 def source_frames(settings: Settings, logical_date: str | None = None) -> dict[str, Any]:
     """The frames of the configured source, keyed by store series name, and notes about them.
 
@@ -31,8 +47,8 @@ def source_frames(settings: Settings, logical_date: str | None = None) -> dict[s
     the same date gives the same frames. ``history``: every daily file under
     ``AEGIS_HISTORY_DIR``, merged. ``live``: Yahoo daily bars and the NSE option chain.
     """
-    end = pd.Timestamp(logical_date).tz_localize(None).normalize() if logical_date else None
     if settings.source == "simulator":
+        end = last_closed_session_day(logical_date)
         from aegis.market.simulator import simulate
 
         market = simulate(settings.seed, settings.sim_years, end=end)
