@@ -1,0 +1,191 @@
+"""The walk-forward backtest: the DESIGN.md report shape, the reliability PNG, the CLI contract.
+
+Ten simulated years (seed 3, ending 2024-12-31), the last two evaluated with yearly refits.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from aegis.cli import app
+from aegis.features.daily import build_daily_features
+from aegis.market.simulator import simulate
+from aegis.models.walkforward import walk_forward_predictions
+from aegis.rates.backtest import plot_reliability, reliability_png_path, run_backtest
+
+SEED, YEARS, END = 3, 10, "2024-12-31"
+START = "2023-01-01"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+#: DESIGN.md, "Backtest report": section -> key -> type
+REPORT_SHAPE: dict[str, dict[str, type]] = {
+    "period": {"from": str, "to": str, "sessions": int},
+    "safe_range": {"confidence": float, "windows": int, "coverage": float, "ci95": list},
+    "breach": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
+    "trap": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
+    "expiry_stress": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
+    "direction": {"n": int, "accuracy": float, "brier": float, "brier_baseline": float,
+                  "ece": float},
+    "buyer": {"signals": int, "spike_rate": float, "ci95": list, "base_rate": float},
+}
+COUNTS = {"sessions", "windows", "n", "signals"}
+
+
+def check_report_shape(report: dict[str, Any], extra_top: set[str] = frozenset()) -> None:
+    """Every section and key of the DESIGN.md report, typed; probabilities in [0, 1]."""
+    assert set(report) == set(REPORT_SHAPE) | extra_top
+    for section, keys in REPORT_SHAPE.items():
+        got = report[section]
+        allowed = set(keys) | ({"note"} if section == "buyer" and got["signals"] == 0 else set())
+        assert set(got) == allowed, section
+        for key, kind in keys.items():
+            value = got[key]
+            assert isinstance(value, kind), (section, key, value)
+            assert not isinstance(value, bool), (section, key, value)
+            if key in COUNTS:
+                assert value > 0, (section, key)
+            elif key == "ci95":
+                assert len(value) == 2
+                assert 0.0 <= value[0] <= value[1] <= 1.0, (section, value)
+            elif kind is float:
+                assert 0.0 <= value <= 1.0, (section, key, value)
+    lo, hi = report["safe_range"]["ci95"]
+    assert lo <= report["safe_range"]["coverage"] <= hi
+    if report["buyer"]["signals"]:
+        lo, hi = report["buyer"]["ci95"]
+        assert lo <= report["buyer"]["spike_rate"] <= hi
+
+
+@pytest.fixture(scope="module")
+def market() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    sim = simulate(SEED, YEARS, end=END, intraday_sessions=0, chain_sessions=0)
+    return sim.nifty, sim.vix, build_daily_features(sim.nifty, sim.vix)
+
+
+@pytest.fixture(scope="module")
+def backtest(market: tuple[pd.DataFrame, ...]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    nifty, vix, features = market
+    steps: list[str] = []
+    report, predictions = run_backtest(nifty, vix, features, START, END, refit="YS", seed=0,
+                                       progress=steps.append)
+    assert steps == ["safe_range", "breach", "trap", "expiry_stress", "direction", "buyer"]
+    return report, predictions
+
+
+def test_report_has_the_design_shape(backtest: tuple[dict[str, Any], Any]) -> None:
+    report, _ = backtest
+    check_report_shape(report)
+    assert report["period"] == {"from": START, "to": END, "sessions": 490}
+    assert report["safe_range"]["confidence"] == 0.8
+    # ~52 weekly windows a year; breach: 10 strikes x 2 events per session
+    assert 95 <= report["safe_range"]["windows"] <= 106
+    assert report["breach"]["n"] == 20 * report["trap"]["n"]
+
+
+def test_scores_are_recomputable_from_the_predictions(backtest: tuple[dict[str, Any], Any]) -> None:
+    report, predictions = backtest
+    for key in ("breach", "trap", "expiry_stress", "direction"):
+        pred = predictions[key]
+        p, base, y = (pred[c].to_numpy(float) for c in ("p_model", "p_baseline", "y"))
+        assert report[key]["n"] == len(pred)
+        assert report[key]["brier"] == pytest.approx(np.mean((p - y) ** 2), abs=1e-12)
+        assert report[key]["brier_baseline"] == pytest.approx(np.mean((base - y) ** 2),
+                                                              abs=1e-12)
+    d = predictions["direction"]
+    accuracy = np.mean((d["p_model"] >= 0.5) == (d["y"] >= 0.5))
+    assert report["direction"]["accuracy"] == pytest.approx(accuracy, abs=1e-12)
+    b = predictions["buyer"]
+    assert report["buyer"]["signals"] == int(b["signal"].sum())
+    assert report["buyer"]["base_rate"] == pytest.approx(b["y"].mean(), abs=1e-12)
+
+
+def test_each_year_is_a_separate_refit_block(backtest: tuple[dict[str, Any], Any]) -> None:
+    _, predictions = backtest
+    for key, pred in predictions.items():
+        sessions = pd.to_datetime(pred["session"])
+        assert sessions.min() >= pd.Timestamp(START), key
+        assert sessions.max() <= pd.Timestamp(END), key
+        years = pred.groupby("fold")["session"].agg(lambda s: set(pd.DatetimeIndex(s).year))
+        assert sorted(len(v) for v in years) == [1, 1], key  # one block per calendar year
+
+
+def test_no_look_ahead(
+    market: tuple[pd.DataFrame, ...], backtest: tuple[dict[str, Any], Any]
+) -> None:
+    """Dropping every day after 2023 leaves the 2023 predictions unchanged (trap model)."""
+    nifty, vix, features = market
+    cut = pd.Timestamp("2023-12-31")
+    past = walk_forward_predictions("trap", nifty[nifty.index <= cut], vix[vix.index <= cut],
+                                    features[features.index <= cut], START, cut, seed=0)
+    full = backtest[1]["trap"]
+    full = full[pd.to_datetime(full["session"]) <= cut]
+    # the last week of 2023 has no settled label in the truncated history
+    merged = full.merge(past, on="session", suffixes=("_full", "_past"))
+    assert len(merged) >= len(full) - 5
+    np.testing.assert_allclose(merged["p_model_full"], merged["p_model_past"], atol=1e-12)
+
+
+def test_reliability_png(backtest: tuple[dict[str, Any], Any], tmp_path: Path) -> None:
+    _, predictions = backtest
+    png = plot_reliability(predictions, tmp_path / "deep" / "reliability.png", "walk-forward")
+    data = png.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    assert len(data) > 20_000  # five panels with two curves each
+    assert reliability_png_path(tmp_path / "report.json") == tmp_path / "report.reliability.png"
+
+
+# --- the CLI contract ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def history_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    """``aegis data simulate --out`` CSVs; NIFTY split into two overlapping files."""
+    folder = tmp_path_factory.mktemp("sim-csv")
+    result = CliRunner().invoke(app, ["data", "simulate", "--seed", str(SEED), "--years", "8",
+                                      "--end", END, "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    nifty = pd.read_csv(folder / "nifty_daily.csv")
+    half = len(nifty) // 2
+    nifty.iloc[: half + 100].to_csv(folder / "nifty_a.csv", index=False)
+    nifty.iloc[half:].to_csv(folder / "nifty_b.csv", index=False)
+    return {"--nifty": [folder / "nifty_a.csv", folder / "nifty_b.csv"],
+            "--vix": [folder / "indiavix_daily.csv"]}
+
+
+def _args(files: dict[str, list[Path]], *rest: str) -> list[str]:
+    out = ["backtest"]
+    for flag, paths in files.items():
+        out += [flag, *map(str, paths)]
+    return out + list(rest)
+
+
+def test_cli_writes_report_and_png(history_files: dict[str, list[Path]], tmp_path: Path) -> None:
+    out = tmp_path / "reports" / "bt.json"
+    result = CliRunner().invoke(app, _args(history_files, "--from", "2024-10-01",
+                                           "--to", END, "--json", str(out)))
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    check_report_shape(report, extra_top={"inputs", "reliability_png"})
+    assert report["period"]["from"] == "2024-10-01"
+    assert report["inputs"]["nifty_files"] == [str(p) for p in history_files["--nifty"]]
+    png = out.with_name("bt.reliability.png")
+    assert report["reliability_png"] == str(png)
+    assert png.read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize("bad", [("--from", "2024-13-01"), ("--to", "31/12/2024")])
+def test_cli_bad_date_exits_2(
+    history_files: dict[str, list[Path]], tmp_path: Path, bad: tuple[str, str]
+) -> None:
+    dates = {"--from": "2024-10-01", "--to": END, bad[0]: bad[1]}
+    out = tmp_path / "bt.json"
+    result = CliRunner().invoke(app, _args(history_files, *sum(dates.items(), ()),
+                                           "--json", str(out)))
+    assert result.exit_code == 2
+    assert bad[1] in result.output
+    assert not out.exists()

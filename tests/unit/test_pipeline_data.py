@@ -1,0 +1,131 @@
+"""Data stages on the session's trained deployment: ingest, build_features, the validation gate.
+
+The gate's law (DESIGN.md, ``aegis_market_ingest``): a failed validation stops the pipeline;
+the last validated feature table and the published snapshot stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pytest
+
+from aegis import pipeline
+from aegis.config import get_settings
+from aegis.errors import ValidationFailedError
+from aegis.market import calendar
+from aegis.market.store import MarketStore
+from aegis.pipeline.paths import sha256_of
+
+if TYPE_CHECKING:
+    from tests.unit.pipeline_fixtures import Deployment
+
+pytest_plugins = ["tests.unit.pipeline_fixtures"]
+
+SERIES = ("nifty_daily", "vix_daily", "nifty_intraday", "option_chain")
+
+
+def test_first_ingest_inserts_every_series(trained_deployment: Deployment) -> None:
+    first = trained_deployment.stages["ingest"]
+    assert first["source"] == "simulator"
+    assert set(first["series"]) == set(SERIES)
+    for name in SERIES:
+        assert first["series"][name]["inserted"] > 0, name
+        assert first["series"][name]["updated"] == 0, name
+    # 8 simulated years of NSE sessions
+    assert 1900 <= first["series"]["nifty_daily"]["inserted"] <= 2050
+
+
+def test_ingest_is_idempotent_for_a_logical_date(trained_deployment: Deployment) -> None:
+    first, again = trained_deployment.stages["ingest"], trained_deployment.stages["ingest_again"]
+    for name in SERIES:
+        assert again["series"][name] == {
+            "inserted": 0, "updated": 0, "unchanged": first["series"][name]["inserted"]}, name
+
+
+def test_ingest_of_a_later_date_inserts_only_the_new_sessions(
+    deployment_copy: Deployment,
+) -> None:
+    today = pd.Timestamp(deployment_copy.logical_date)
+    later = (today + pd.Timedelta(days=7)).date().isoformat()
+    result = pipeline.ingest(later)
+    daily = result["series"]["nifty_daily"]
+    new_sessions = calendar.sessions(today + pd.Timedelta(days=1), later)
+    assert len(new_sessions) == 4  # 2024-06-17 (Bakri Id) is an NSE holiday
+    assert daily["inserted"] == len(new_sessions)
+    assert daily["updated"] == 0  # the simulator's shared days do not change with ``end``
+    store = MarketStore(get_settings().resolved_data_dir)
+    assert store.read("nifty_daily").index[-1] == pd.Timestamp(later)
+
+
+def test_validate_published_the_staged_table_and_marked_it(trained_deployment: Deployment) -> None:
+    folder = trained_deployment.features_dir
+    validated = folder / "daily.parquet"
+    assert not (folder / "daily.staged.parquet").exists()  # moved, not copied
+    marker = json.loads((folder / "validated.json").read_text())
+    assert marker["features_sha256"] == sha256_of(validated)
+    assert trained_deployment.stages["validate"]["success"] is True
+    table = pd.read_parquet(validated)
+    assert len(table) == trained_deployment.stages["features"]["rows"]
+    assert table.index[-1] == pd.Timestamp(trained_deployment.logical_date)
+
+
+def test_build_features_only_stages_until_validation_passes(
+    deployment_copy: Deployment,
+) -> None:
+    folder = deployment_copy.features_dir
+    before = (folder / "daily.parquet").read_bytes()
+    today = pd.Timestamp(deployment_copy.logical_date)
+    pipeline.ingest((today + pd.Timedelta(days=7)).date().isoformat())
+    pipeline.build_features()
+    staged = folder / "daily.staged.parquet"
+    assert staged.exists()
+    assert (folder / "daily.parquet").read_bytes() == before  # not yet published
+    staged_bytes = staged.read_bytes()
+    pipeline.validate()
+    assert not staged.exists()
+    assert (folder / "daily.parquet").read_bytes() == staged_bytes
+    assert pd.read_parquet(folder / "daily.parquet").index[-1] > today
+
+
+def _high_below_low(store: MarketStore) -> str:
+    row = store.read("nifty_daily").iloc[[-30]].copy()
+    row["high"] = row["low"] - 50.0
+    assert store.upsert("nifty_daily", row).updated == 1
+    return "nifty_daily"
+
+
+def _vix_500(store: MarketStore) -> str:
+    row = store.read("vix_daily").iloc[[-30]].copy()
+    row[["open", "high", "low", "close"]] = 500.0
+    assert store.upsert("vix_daily", row).updated == 1
+    return "vix_daily"
+
+
+@pytest.mark.parametrize("inject", [_high_below_low, _vix_500], ids=["high<low", "vix=500"])
+def test_failed_validation_keeps_the_last_good_table_and_snapshot(
+    deployment_copy: Deployment, inject: Callable[[MarketStore], str]
+) -> None:
+    settings = get_settings()
+    folder = deployment_copy.features_dir
+    validated, marker = folder / "daily.parquet", folder / "validated.json"
+    report_path = deployment_copy.home / "output" / "validation.json"
+    kept = {p: p.read_bytes() for p in (validated, marker, deployment_copy.snapshot_path)}
+    report_path.unlink()
+
+    bad_suite = inject(MarketStore(settings.resolved_data_dir))
+    pipeline.build_features()
+    with pytest.raises(ValidationFailedError, match=bad_suite) as caught:
+        pipeline.validate()
+
+    assert str(report_path) in str(caught.value)
+    report = json.loads(report_path.read_text())  # written before raising
+    assert report["success"] is False
+    failed = {s["suite"] for s in report["suites"] if not s["success"]}
+    assert bad_suite in failed
+    for path, data in kept.items():
+        assert path.read_bytes() == data, f"{path} changed after a failed validation"
+    assert (folder / "daily.staged.parquet").exists()  # staged, never published

@@ -1,0 +1,289 @@
+"""Inference and model health on the session's trained deployment (DESIGN.md, law 1).
+
+Every published number says where it came from; a champion that cannot be used makes *its*
+number a stated baseline and the snapshot ``degraded``; a failed run leaves the previous
+snapshot byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aegis import pipeline
+from aegis.errors import ArtifactMissingError, SnapshotError, StoreError
+from aegis.models.inputs import breach_inputs, row_inputs, sequence_inputs
+from aegis.models.specs import MODEL_SPECS
+from aegis.rates.empirical import wilson_interval
+from aegis.registry.artifacts import load_champion, read_registry
+from aegis.snapshot import Snapshot, read_snapshot
+
+if TYPE_CHECKING:
+    from tests.unit.pipeline_fixtures import Deployment
+
+pytest_plugins = ["tests.unit.pipeline_fixtures"]
+
+#: snapshot field published from each model
+MODEL_FIELDS = {
+    "trap": "trap",
+    "expiry_stress": "expiry_stress",
+    "breach": "breach_probabilities",
+    "direction": "direction",
+    "buyer": "buyer_signal",
+}
+
+TRUSTED_KINDS = {"model", "formula", "empirical"}
+
+
+def _field_provenance(snapshot: Snapshot, field: str) -> list[object]:
+    return [prov for name, prov in snapshot.iter_provenance() if name == field]
+
+
+@pytest.fixture(scope="module")
+def healthy(trained_deployment: Deployment) -> Snapshot:
+    return read_snapshot(trained_deployment.snapshot_path)
+
+
+def test_gate_refusals_are_recorded_and_the_rest_promoted(trained_deployment: Deployment) -> None:
+    decisions = trained_deployment.stages["promote"]["models"]
+    assert set(decisions) == set(MODEL_FIELDS)
+    assert trained_deployment.stages["promote"]["pushed"] is True
+    for name, decision in decisions.items():
+        assert decision["promoted"] == (name not in trained_deployment.forced), name
+        assert decision["reason"].startswith("promoted" if decision["promoted"] else "not promoted")
+    champions = read_registry(trained_deployment.models_dir)["champions"]
+    assert {n: c["version"] for n, c in champions.items()} == {
+        n: d["version"] for n, d in decisions.items()}
+
+
+def test_healthy_snapshot_is_ok_with_chain_numbers(
+    healthy: Snapshot, trained_deployment: Deployment
+) -> None:
+    assert healthy.status == "ok"
+    assert healthy.degraded_reasons == []
+    # the simulator lists a chain for the expiry, so max pain and PCR are published
+    assert healthy.max_pain is not None
+    assert healthy.pcr is not None
+    assert healthy.provenance.max_pain is not None
+    assert healthy.provenance.max_pain.kind == "formula"
+    assert healthy.as_of.date() == pd.Timestamp(trained_deployment.logical_date).date()
+
+
+def test_every_number_has_trusted_provenance(
+    healthy: Snapshot, trained_deployment: Deployment
+) -> None:
+    kinds = {field: prov.kind for field, prov in healthy.iter_provenance()}
+    assert set(kinds.values()) <= TRUSTED_KINDS, kinds
+    champions = read_registry(trained_deployment.models_dir)["champions"]
+    for model, field in MODEL_FIELDS.items():
+        provs = _field_provenance(healthy, field)
+        assert provs, field
+        for prov in provs:
+            assert (prov.kind, prov.name, prov.version) == (
+                "model", model, champions[model]["version"])
+    for block in (healthy.trap, healthy.expiry_stress, healthy.direction, healthy.buyer_signal):
+        assert block is not None
+        assert block.calibration.brier is not None
+        assert block.calibration.n is not None
+        assert block.calibration.n > 0
+    for rate in (healthy.historical_hit_rate, healthy.historical_spike_rate):
+        assert rate is not None
+        assert rate.provenance.kind == "empirical"
+        assert rate.n > 30
+        assert rate.provenance.n == rate.n
+        lo, hi = rate.ci95
+        assert 0.0 <= lo < rate.value < hi <= 1.0
+
+
+def test_published_probabilities_are_the_champions_outputs(
+    healthy: Snapshot, trained_deployment: Deployment
+) -> None:
+    """Known answer: score today's validated row with each verified champion directly."""
+    models = trained_deployment.models_dir
+    features = pd.read_parquet(trained_deployment.features_dir / "daily.parquet")
+    today = features.iloc[[-1]]
+
+    def p(name: str, x: np.ndarray) -> float:
+        return float(load_champion(name, models).predict_proba(x)[0])
+
+    assert healthy.trap.score == pytest.approx(p("trap", row_inputs("trap", today)), abs=1e-12)
+    assert healthy.expiry_stress.score == pytest.approx(
+        p("expiry_stress", row_inputs("expiry_stress", today)), abs=1e-12)
+    assert healthy.buyer_signal.spike_probability == pytest.approx(
+        p("buyer", row_inputs("buyer", today)), abs=1e-12)
+    windows, ends = sequence_inputs("direction", features.iloc[-20:])
+    assert ends[-1] == features.index[-1]
+    assert healthy.direction.probability_up == pytest.approx(
+        p("direction", windows[-1:]), abs=1e-12)
+    breach = healthy.breach_probabilities[0]
+    row = today[list(MODEL_SPECS["breach"].features)].to_numpy(float)
+    args = (np.array([healthy.spot]), np.array([breach.strike]),
+            np.array([healthy.vix / 100]), np.array([healthy.expiry.days]))
+    # inference scores all strikes in one float32 batch: agreement to float32 precision
+    assert breach.touch == pytest.approx(
+        p("breach", breach_inputs(*args, np.zeros(1, bool), row)), abs=1e-6)
+    assert breach.close_beyond == pytest.approx(
+        p("breach", breach_inputs(*args, np.ones(1, bool), row)), abs=1e-6)
+
+
+def test_model_health_passes_on_the_healthy_deployment(deployment_copy: Deployment) -> None:
+    health = pipeline.model_health()
+    assert health["healthy"] == sorted(MODEL_FIELDS)
+    champions = read_registry(deployment_copy.models_dir)["champions"]
+    assert health["versions"] == {n: c["version"] for n, c in champions.items()}
+
+
+# --- broken champions -------------------------------------------------------------------------
+def _flip_bytes(folder: Path) -> str:
+    path = folder / "model.onnx"
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 16] = bytes(b ^ 0xFF for b in data[middle:middle + 16])
+    path.write_bytes(bytes(data))
+    return "ChecksumMismatchError"
+
+
+def _rename_a_feature(folder: Path) -> str:
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["features"][-1]["name"] = "feature_from_last_year"
+    path.write_text(json.dumps(manifest, indent=2))
+    return "ManifestMismatchError"
+
+
+def _delete_model_file(folder: Path) -> str:
+    (folder / "model.onnx").unlink()
+    return "ArtifactMissingError"
+
+
+BREAKAGES = {"corrupt": _flip_bytes, "manifest": _rename_a_feature, "missing": _delete_model_file}
+
+
+@pytest.mark.parametrize("model", sorted(MODEL_FIELDS))
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_a_broken_champion_degrades_only_its_number(
+    deployment_copy: Deployment, model: str, breakage: str
+) -> None:
+    error = BREAKAGES[breakage](deployment_copy.models_dir / model)
+    result = pipeline.infer()
+    assert result["status"] == "degraded"
+    snapshot = read_snapshot(deployment_copy.snapshot_path)
+    field = MODEL_FIELDS[model]
+    assert snapshot.status == "degraded"
+    assert [r.field for r in snapshot.degraded_reasons] == [field]
+    assert error in snapshot.degraded_reasons[0].reason
+    for prov in _field_provenance(snapshot, field):
+        assert prov.kind == "baseline"
+        assert error in prov.reason
+        assert model in prov.reason
+    for other, other_field in MODEL_FIELDS.items():
+        if other != model:
+            assert {p.kind for p in _field_provenance(snapshot, other_field)} == {"model"}
+
+    with pytest.raises(ArtifactMissingError) as caught:
+        pipeline.model_health()
+    message = str(caught.value)
+    assert f"{model} (" in message
+    assert error in message
+    assert message.count("Error:") == 1, message  # only the broken champion is named
+
+
+def test_manifest_mismatch_reason_names_the_feature(deployment_copy: Deployment) -> None:
+    _rename_a_feature(deployment_copy.models_dir / "expiry_stress")
+    pipeline.infer()
+    snapshot = read_snapshot(deployment_copy.snapshot_path)
+    (reason,) = snapshot.degraded_reasons
+    assert reason.field == "expiry_stress"
+    assert "ManifestMismatchError" in reason.reason
+    assert "feature_from_last_year" in reason.reason
+    assert snapshot.expiry_stress.provenance.kind == "baseline"
+    assert snapshot.expiry_stress.calibration.brier is None  # no invented calibration
+
+
+# --- a failed run keeps the previous snapshot ----------------------------------------------------
+def _replace_fails(monkeypatch: pytest.MonkeyPatch, copy: Deployment) -> type[Exception]:
+    import aegis.snapshot.writer as writer
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer.os, "replace", refuse)
+    return SnapshotError
+
+
+def _features_gone(monkeypatch: pytest.MonkeyPatch, copy: Deployment) -> type[Exception]:
+    (copy.features_dir / "daily.parquet").unlink()
+    return StoreError
+
+
+def _snapshot_invalid(monkeypatch: pytest.MonkeyPatch, copy: Deployment) -> type[Exception]:
+    import aegis.snapshot.writer as writer
+
+    real = writer.render_snapshot
+
+    def broken(snapshot: Snapshot) -> str:
+        real(snapshot)
+        raise SnapshotError("snapshot could not be serialised as a valid document: injected")
+
+    monkeypatch.setattr(writer, "render_snapshot", broken)
+    return SnapshotError
+
+
+FAILURES: dict[str, Callable[[pytest.MonkeyPatch, Deployment], type[Exception]]] = {
+    "rename fails": _replace_fails, "no validated features": _features_gone,
+    "render fails": _snapshot_invalid,
+}
+
+
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_failed_infer_leaves_previous_snapshot(
+    deployment_copy: Deployment, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    path = deployment_copy.snapshot_path
+    before = path.read_bytes()
+    expected = FAILURES[failure](monkeypatch, deployment_copy)
+    with pytest.raises(expected):
+        pipeline.infer()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.glob(f".{path.name}*")) == []  # no temp file left
+
+
+# --- no silent constant ------------------------------------------------------------------------
+def test_another_market_gives_other_numbers(
+    trained_deployment: Deployment, healthy: Snapshot, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Same champions, another seed's market: trap, stress, hit and spike rates all change."""
+    other = trained_deployment.copy_to(tmp_path / "other-seed", seed=trained_deployment.seed + 4)
+    shutil.rmtree(other.home / "data")
+    (other.home / "output" / "rates.json").unlink()
+    other.activate(monkeypatch)
+    pipeline.ingest(other.logical_date)
+    pipeline.build_features()
+    pipeline.validate()
+    pipeline.recompute_rates()
+    assert pipeline.infer()["status"] == "ok"
+    snap = read_snapshot(other.snapshot_path)
+    assert snap.spot != healthy.spot
+    pairs = {
+        "trap": (snap.trap.score, healthy.trap.score),
+        "expiry_stress": (snap.expiry_stress.score, healthy.expiry_stress.score),
+        "hit": (snap.historical_hit_rate.value, healthy.historical_hit_rate.value),
+        "spike": (snap.historical_spike_rate.value, healthy.historical_spike_rate.value),
+    }
+    for name, (a, b) in pairs.items():
+        assert abs(a - b) > 1e-6, f"{name} did not change with the market: {a} vs {b}"
+    assert snap.historical_hit_rate.n > 30
+    for rate in (snap.historical_hit_rate, snap.historical_spike_rate):
+        assert rate.n >= 1  # spike: BREAKOUT signals of ~2 walk-forward years (seed 11: 8)
+        hits = round(rate.value * rate.n)
+        assert rate.value == pytest.approx(hits / rate.n, abs=1e-12)
+        assert rate.ci95 == pytest.approx(wilson_interval(hits, rate.n), abs=1e-12)
+    assert snap.historical_spike_rate.base_rate != healthy.historical_spike_rate.base_rate
