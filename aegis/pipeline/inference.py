@@ -22,7 +22,7 @@ from aegis.config import Settings, get_settings
 from aegis.errors import ModelError, SnapshotError
 from aegis.market.store import MarketStore
 from aegis.pipeline.data import load_daily, read_validated_features
-from aegis.pipeline.paths import rates_path
+from aegis.pipeline.paths import gate_log_path, rates_path
 
 IST = ZoneInfo("Asia/Kolkata")
 BREACH_OFFSETS = (0.01, 0.02, 0.03, 0.04, 0.05)
@@ -48,8 +48,9 @@ def _calibration(model: Any | None, reason: str, event: str | None = None) -> An
 class _Champions:
     """Loads each champion once; remembers why one could not be used."""
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, gate_log: Path | None = None) -> None:
         self.models_dir = models_dir
+        self.gate_log = gate_log
         self.loaded: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
 
@@ -60,8 +61,18 @@ class _Champions:
             try:
                 self.loaded[name] = load_champion(name, self.models_dir)
             except ModelError as exc:
-                self.errors[name] = f"{type(exc).__name__}: {exc}"
+                self.errors[name] = f"{type(exc).__name__}: {exc}{self._gate_note(name)}"
         return self.loaded.get(name)
+
+    def _gate_note(self, name: str) -> str:
+        """Why the last retrain did not promote ``name``, when that is why it is missing."""
+        path = self.gate_log
+        if path is None or not path.exists():
+            return ""
+        decision = json.loads(path.read_text(encoding="utf-8")).get(name)
+        if not decision or decision.get("promote"):
+            return ""
+        return f"; last retrain ({decision['trained_at']}): {decision['reason']}"
 
 
 def _provenance(model: Any) -> Any:
@@ -82,7 +93,7 @@ class SnapshotBuilder:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.reasons: list[dict[str, str]] = []
-        self.champions = _Champions(settings.resolved_models_dir)
+        self.champions = _Champions(settings.resolved_models_dir, gate_log_path(settings))
         self.features = read_validated_features(settings)
         if self.features.empty:
             raise SnapshotError("the validated feature table is empty")

@@ -32,6 +32,11 @@ def rates_path(settings: Settings) -> Path:
     return settings.resolved_output_dir / "rates.json"
 
 
+def gate_log_path(settings: Settings) -> Path:
+    """The last retrain's gate decision per model (why a champion was or was not replaced)."""
+    return settings.resolved_output_dir / "gate.json"
+
+
 def challengers_dir(settings: Settings) -> Path:
     """Freshly trained, not yet promoted artifacts."""
     return settings.home / "challengers"

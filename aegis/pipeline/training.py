@@ -16,7 +16,7 @@ from typing import Any
 from aegis.config import get_settings
 from aegis.errors import ModelStoreError
 from aegis.pipeline.data import load_daily, read_validated_features
-from aegis.pipeline.paths import challengers_dir, rates_path, write_text_atomic
+from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path, write_text_atomic
 
 
 def _add_event_metrics(trained: Any) -> None:
@@ -97,6 +97,9 @@ def promote_and_push(push: bool = True) -> dict[str, Any]:
             commit = transaction(cfg, [r["name"] for r in winners], change)
         else:
             change()
+    decided = {r["name"]: {**r["decision"], "version": r["version"], "trained_at": r["trained_at"]}
+               for r in records}
+    write_text_atomic(gate_log_path(settings), json.dumps(decided, indent=2))
     for path in folder.glob("*.json"):
         path.unlink()
     return {"models": summary, "commit": commit, "pushed": bool(winners and push)}

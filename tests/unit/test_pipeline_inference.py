@@ -287,3 +287,22 @@ def test_another_market_gives_other_numbers(
         assert rate.value == pytest.approx(hits / rate.n, abs=1e-12)
         assert rate.ci95 == pytest.approx(wilson_interval(hits, rate.n), abs=1e-12)
     assert snap.historical_spike_rate.base_rate != healthy.historical_spike_rate.base_rate
+
+
+def test_a_missing_champion_says_why_the_last_retrain_did_not_promote_it(
+    deployment_copy: Deployment,
+) -> None:
+    registry_path = deployment_copy.models_dir / "registry.json"
+    registry = json.loads(registry_path.read_text())
+    del registry["champions"]["direction"]
+    registry_path.write_text(json.dumps(registry))
+    gate = {"direction": {"promote": False, "trained_at": "2024-06-14T02:00:00+00:00",
+                          "reason": "not promoted: challenger Brier 0.2484 >= baseline 0.2454"}}
+    (deployment_copy.home / "output" / "gate.json").write_text(json.dumps(gate))
+    pipeline.infer()
+    snapshot = read_snapshot(deployment_copy.snapshot_path)
+    reasons = {r.field: r.reason for r in snapshot.degraded_reasons}
+    assert snapshot.status == "degraded"
+    assert "no champion named 'direction'" in reasons["direction"]
+    assert "last retrain (2024-06-14T02:00:00+00:00): not promoted" in reasons["direction"]
+    assert snapshot.direction is not None and snapshot.direction.provenance.kind == "baseline"
