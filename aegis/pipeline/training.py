@@ -18,6 +18,9 @@ from aegis.errors import ModelStoreError
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path, write_text_atomic
 
+#: Years of complete features the buyer model trains on before its first walk-forward signal.
+SPIKE_WARMUP_YEARS = 5
+
 
 def _add_event_metrics(trained: Any) -> None:
     """Breach: score touch and close-beyond separately on the latest fold (published apart)."""
@@ -127,8 +130,15 @@ def recompute_rates() -> dict[str, Any]:
     hit = historical_hit_rate(weekly_windows(nifty, vix), settings.safe_range_confidence,
                               as_of=as_of)
     out["hit"] = hit.model_dump(mode="json", by_alias=True)
-    first = pd.Timestamp(features.dropna().index[0]) + pd.DateOffset(years=5)
+    complete = features.dropna()
+    first = (pd.Timestamp(complete.index[0]) + pd.DateOffset(years=SPIKE_WARMUP_YEARS)
+             if len(complete) else as_of + pd.Timedelta(days=1))
     try:
+        if first > as_of:
+            raise InsufficientHistoryError(
+                f"historical spike rate: the buyer model needs {SPIKE_WARMUP_YEARS} years of "
+                f"complete features before its first walk-forward signal; the history has "
+                f"{len(complete)} complete sessions up to {as_of.date()}")
         pred = walk_forward_predictions("buyer", nifty, vix, features, first, as_of,
                                         seed=settings.seed)
         signals = pd.Series(pred["signal"].to_numpy(bool), index=pd.DatetimeIndex(pred["session"]))

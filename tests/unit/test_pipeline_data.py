@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -129,3 +130,20 @@ def test_failed_validation_keeps_the_last_good_table_and_snapshot(
     for path, data in kept.items():
         assert path.read_bytes() == data, f"{path} changed after a failed validation"
     assert (folder / "daily.staged.parquet").exists()  # staged, never published
+
+
+def test_rates_on_a_short_history_say_why_the_spike_rate_is_missing(
+    aegis_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aegis.pipeline.paths import rates_path
+
+    monkeypatch.setenv("AEGIS_SIM_YEARS", "4")
+    get_settings.cache_clear()
+    pipeline.ingest("2024-06-14")
+    pipeline.build_features()
+    pipeline.validate()
+    summary = pipeline.recompute_rates()
+    saved = json.loads(rates_path(get_settings()).read_text())
+    assert "spike" not in saved
+    assert saved["spike_error"].startswith("InsufficientHistoryError")
+    assert summary["hit"]["n"] > 0

@@ -1,0 +1,96 @@
+"""
+### aegis_market_ingest
+
+Every 30 minutes of the NSE session (Monday to Friday, 09:15-15:30 Asia/Kolkata), with NSE
+holidays skipped: fetch the market data, store it, build the features, validate them with the
+Great Expectations suites, and update the ``aegis_features`` Asset, which schedules
+``aegis_inference``.
+
+**Holidays.** The cron timetable fires on every weekday; the first task, ``is_trading_session``,
+asks ``aegis.market.calendar.is_session`` whether the run's IST date is an NSE session and, when
+it is not, skips the rest of the run (grey in the grid, no Asset event, no inference). A
+short-circuit task keeps the holiday rule in one place (the library's calendar, shared with the
+CLI and the backtests) and makes skipped holidays visible; a custom timetable would have to be
+registered as a plugin in every scheduler and would hide them. The ``ignore_calendar`` param
+forces a run on a non-session day (demos, backfills of recorded data).
+
+**No start_date.** With ``catchup=False`` and no ``start_date`` the cron timetable waits for the
+next slot when the DAG is unpaused instead of replaying the latest past one; backfills name their
+own dates.
+
+**Failure.** A failed validation is final (no retry): ``validate_features`` turns red with the
+failed expectations in its log, no Asset event is emitted, and the last good snapshot stays
+published. Each task is idempotent per logical date (the store upserts), so clearing or
+backfilling a run is safe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from aegis_common import DEFAULT_ARGS, FEATURES_ASSET, MARKET_TZ
+from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, task
+
+# 09:15, 09:45 ... 14:45, 15:15 and the 15:30 close, weekdays, IST.
+SESSION_CRONS = ("15,45 9-14 * * 1-5", "15 15 * * 1-5", "30 15 * * 1-5")
+
+
+def market_time(context: dict[str, Any]) -> pendulum.DateTime:
+    """The run's moment in IST: its logical date, or ``run_after`` for runs without one."""
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return pendulum.instance(moment).in_timezone(MARKET_TZ)
+
+
+@dag(
+    dag_id=Path(__file__).stem,
+    schedule=MultipleCronTriggerTimetable(*SESSION_CRONS, timezone=MARKET_TZ),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "ignore_calendar": Param(
+            False, type="boolean", description="Run even when the IST date is not an NSE session."
+        )
+    },
+    doc_md=__doc__,
+    tags=["aegis", "ingest"],
+)
+def aegis_market_ingest() -> None:
+    """Wire: is_trading_session -> ingest -> build_features -> validate_features."""
+
+    @task.short_circuit
+    def is_trading_session(**context: Any) -> bool:
+        """True when the run's IST date is an NSE session (or the calendar is overridden)."""
+        from aegis.market.calendar import is_session
+
+        return bool(context["params"]["ignore_calendar"]) or bool(
+            is_session(market_time(context).date())
+        )
+
+    @task
+    def ingest(**context: Any) -> dict[str, Any]:
+        """Fetch the configured source and upsert it into the market store."""
+        from aegis import pipeline
+
+        return pipeline.ingest(logical_date=market_time(context).isoformat())
+
+    @task
+    def build_features() -> dict[str, Any]:
+        """Rebuild the daily features from the store."""
+        from aegis import pipeline
+
+        return pipeline.build_features()
+
+    @task(outlets=[FEATURES_ASSET])
+    def validate_features() -> dict[str, Any]:
+        """Run the Great Expectations suites; raises ValidationFailedError on any failure."""
+        from aegis import pipeline
+
+        return pipeline.validate()
+
+    is_trading_session() >> ingest() >> build_features() >> validate_features()
+
+
+aegis_market_ingest()

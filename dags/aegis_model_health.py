@@ -1,0 +1,61 @@
+"""
+### aegis_model_health
+
+Hourly (Asia/Kolkata). ``check_champions`` loads every champion exactly as inference would (file
+present, sha256 against the manifest, features and library versions, probe predictions). When any
+is unsound the task fails, red in the UI, with each model and the reason in its log; then
+``request_retrain`` (trigger rule ``one_failed``) triggers ``aegis_nightly_retrain``, and
+``champions_healthy`` is marked ``upstream_failed`` so the run itself is red. When all champions
+are sound, the retrain request is skipped and the run is green.
+
+The triggered run id is derived from this run's id, so clearing a health run does not request a
+second retrain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aegis_common import DEFAULT_ARGS, MARKET_TZ
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import CronTriggerTimetable, TriggerRule, dag, task
+
+RETRAIN_DAG_ID = "aegis_nightly_retrain"
+
+
+@dag(
+    dag_id=Path(__file__).stem,
+    schedule=CronTriggerTimetable("0 * * * *", timezone=MARKET_TZ),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["aegis", "models"],
+)
+def aegis_model_health() -> None:
+    """Wire: check_champions -> [request_retrain (one_failed), champions_healthy]."""
+
+    @task
+    def check_champions() -> dict[str, Any]:
+        """Verify every champion; raises a ModelError naming each unsound one."""
+        from aegis import pipeline
+
+        return pipeline.model_health()
+
+    checked = check_champions()
+    request_retrain = TriggerDagRunOperator(
+        task_id="request_retrain",
+        trigger_dag_id=RETRAIN_DAG_ID,
+        trigger_run_id="health__{{ run_id }}",
+        conf={"requested_by": "{{ dag.dag_id }}", "health_run_id": "{{ run_id }}"},
+        skip_when_already_exists=True,
+        trigger_rule=TriggerRule.ONE_FAILED,
+        retries=0,
+    )
+    champions_healthy = EmptyOperator(task_id="champions_healthy")
+    checked >> [request_retrain, champions_healthy]
+
+
+aegis_model_health()

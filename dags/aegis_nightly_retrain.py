@@ -1,0 +1,85 @@
+"""
+### aegis_nightly_retrain
+
+02:00 Asia/Kolkata every day (and on demand: ``aegis_model_health`` triggers it when a champion
+is unsound). Builds the training set from the market store, validates it, trains each model in
+its own mapped task, then ``promote_and_push`` gates each challenger against the champion and the
+baseline on walk-forward metrics, writes the winners' ONNX artifacts and manifests, runs
+``dvc add`` + ``dvc push`` to the S3 remote and commits ``models.dvc``; finally the historical hit
+and spike rates are recomputed walk-forward.
+
+**Retries.** An unreachable S3 endpoint is retried with exponential backoff and then fails; the
+push is all-or-nothing, so no half-written version is published and the previous champions stay
+in force. A failed validation or a model that cannot be built fails at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aegis_common import DEFAULT_ARGS, MARKET_TZ, MODELS_ASSET
+from airflow.sdk import CronTriggerTimetable, dag, task
+
+
+@dag(
+    dag_id=Path(__file__).stem,
+    schedule=CronTriggerTimetable("0 2 * * *", timezone=MARKET_TZ),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["aegis", "training"],
+)
+def aegis_nightly_retrain() -> None:
+    """Wire: training set -> validate -> train (mapped) -> promote + push -> rates."""
+
+    @task
+    def build_training_set() -> dict[str, Any]:
+        """Rebuild the point-in-time features the models train on."""
+        from aegis import pipeline
+
+        return pipeline.build_features()
+
+    @task
+    def validate_training_set() -> dict[str, Any]:
+        """Run the Great Expectations suites on the training set."""
+        from aegis import pipeline
+
+        return pipeline.validate()
+
+    @task
+    def list_models() -> list[str]:
+        """The model names to train, one mapped task each."""
+        from aegis.models.specs import MODEL_NAMES
+
+        return list(MODEL_NAMES)
+
+    @task(max_active_tis_per_dagrun=2)
+    def train_model(name: str) -> dict[str, Any]:
+        """Train one model and evaluate it walk-forward (staged, not yet promoted)."""
+        from aegis import pipeline
+
+        return pipeline.train_model(name)
+
+    @task(outlets=[MODELS_ASSET])
+    def promote_and_push() -> dict[str, Any]:
+        """Gate, write artifacts, dvc add + push to S3, commit models.dvc."""
+        from aegis import pipeline
+
+        return pipeline.promote_and_push()
+
+    @task
+    def recompute_rates() -> dict[str, Any]:
+        """Recompute the historical hit and spike rates walk-forward."""
+        from aegis import pipeline
+
+        return pipeline.recompute_rates()
+
+    names = list_models()
+    build_training_set() >> validate_training_set() >> names
+    trained = train_model.expand(name=names)
+    trained >> promote_and_push() >> recompute_rates()
+
+
+aegis_nightly_retrain()

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make up`: Airflow 3 standalone (api-server, scheduler, dag-processor, triggerer in one
+# command) on an SQLite metadata DB under $AEGIS_HOME/airflow, with this repository's DAGs and
+# the AegisMatrix plugin. Open http://localhost:8080 and pick "AegisMatrix" in the navigation.
+# Log in as admin; the password is printed on first start and kept in
+# $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+export AEGIS_HOME="${AEGIS_HOME:-$ROOT/var}"
+export AEGIS_MODELS_DIR="${AEGIS_MODELS_DIR:-$ROOT/models}"
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$AEGIS_HOME/airflow}"
+mkdir -p "$AIRFLOW_HOME" "$AEGIS_HOME"
+
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
+export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
+export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
+export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-True}"
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS:-admin:admin}"
+export AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY="${AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY:-30}"
+export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+
+echo "Airflow home $AIRFLOW_HOME, AegisMatrix home $AEGIS_HOME"
+echo "UI: http://localhost:$AIRFLOW__API__PORT  (AegisMatrix page: /plugin/aegismatrix)"
+exec "$ROOT/.venv/bin/airflow" standalone

@@ -1,0 +1,111 @@
+"""Static checks of docker-compose.yaml (no Docker engine runs here)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from aegis.config import Settings
+
+COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yaml"
+AIRFLOW_SERVICES = {
+    "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+    "airflow-triggerer", "airflow-worker",
+}
+LONG_RUNNING = AIRFLOW_SERVICES - {"airflow-init"} | {"postgres", "redis", "minio"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")))
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    assert isinstance(env, dict), "environment is written as a mapping"
+    return {k: str(v) for k, v in env.items()}
+
+
+def test_every_service_is_present(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) >= AIRFLOW_SERVICES | {"postgres", "redis", "minio",
+                                                           "minio-init"}
+
+
+def test_images_are_pinned(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        image = service.get("image")
+        assert image, f"{name} has no image"
+        assert ":" in image, f"{name}: unpinned image {image}"
+        assert not image.endswith(":latest"), f"{name}: unpinned image {image}"
+        tag = image.rsplit(":", 1)[1]
+        assert re.search(r"\d", tag), f"{name}: tag {tag!r} names no version"
+    base = compose["services"]["airflow-scheduler"]["build"]["dockerfile_inline"]
+    assert "FROM apache/airflow:3.3.2-python3.11" in base
+
+
+def test_long_running_services_have_health_checks(compose: dict[str, Any]) -> None:
+    for name in LONG_RUNNING:
+        check = compose["services"][name].get("healthcheck", {})
+        assert check.get("test"), f"{name} has no health check"
+
+
+def test_airflow_waits_for_healthy_services_and_the_bucket(compose: dict[str, Any]) -> None:
+    for name in AIRFLOW_SERVICES:
+        deps = compose["services"][name]["depends_on"]
+        assert deps["postgres"]["condition"] == "service_healthy"
+        assert deps["redis"]["condition"] == "service_healthy"
+        assert deps["minio-init"]["condition"] == "service_completed_successfully"
+    init = " ".join(compose["services"]["minio-init"]["command"])
+    assert "mc mb --ignore-existing" in init
+    assert "airflow db migrate" in " ".join(compose["services"]["airflow-init"]["command"])
+
+
+def test_celery_executor_on_postgres_and_redis(compose: dict[str, Any]) -> None:
+    env = _env(compose["services"]["airflow-worker"])
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379")
+    assert compose["services"]["airflow-worker"]["command"] == "celery worker"
+
+
+def test_repo_is_mounted_so_dags_plugins_and_models_are_shared(compose: dict[str, Any]) -> None:
+    for name in AIRFLOW_SERVICES:
+        service = compose["services"][name]
+        assert ".:/opt/aegis" in service["volumes"]
+        env = _env(service)
+        assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/aegis/dags"
+        assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/aegis/plugins"
+        assert env["AEGIS_MODELS_DIR"] == "/opt/aegis/models"
+
+
+def test_aegis_env_names_are_settings(compose: dict[str, Any]) -> None:
+    fields = {name.upper() for name in Settings.model_fields}
+    seen: set[str] = set()
+    for name, service in compose["services"].items():
+        for key in _env(service):
+            if key.startswith("AEGIS_") and name != "minio-init":
+                assert key.removeprefix("AEGIS_") in fields, f"{name}: {key} is not a setting"
+                seen.add(key)
+    assert {"AEGIS_S3_ENDPOINT_URL", "AEGIS_S3_BUCKET", "AEGIS_S3_ACCESS_KEY_ID",
+            "AEGIS_S3_SECRET_ACCESS_KEY", "AEGIS_HOME"} <= seen
+
+
+def test_minio_bucket_matches_the_settings_bucket(compose: dict[str, Any]) -> None:
+    worker = _env(compose["services"]["airflow-worker"])
+    init = _env(compose["services"]["minio-init"])
+    assert worker["AEGIS_S3_BUCKET"] == init["AEGIS_S3_BUCKET"]
+    assert worker["AEGIS_S3_ENDPOINT_URL"] == "http://minio:9000"
+    minio = _env(compose["services"]["minio"])
+    assert worker["AEGIS_S3_ACCESS_KEY_ID"] == minio["MINIO_ROOT_USER"]
+    assert worker["AEGIS_S3_SECRET_ACCESS_KEY"] == minio["MINIO_ROOT_PASSWORD"]
+
+
+def test_every_airflow_process_shares_the_same_secrets(compose: dict[str, Any]) -> None:
+    envs = [_env(compose["services"][n]) for n in AIRFLOW_SERVICES]
+    for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"):
+        assert len({env[key] for env in envs}) == 1, key
