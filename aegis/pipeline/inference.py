@@ -117,34 +117,32 @@ class SnapshotBuilder:
         except ModelError as exc:
             return None, model, f"{name} {model.version} could not score today's inputs: {exc}"
 
+    def _score(self, name: str, field: str, baseline: tuple[str, float],
+               inputs: Any) -> tuple[float, Any, Any]:
+        """(score, provenance, calibration): the champion's, or the named baseline's with why."""
+        p, model, why = self._model_probability(name, inputs)
+        if p is None:
+            self.degrade(field, why)
+            return baseline[1], _baseline(baseline[0], why), _calibration(None, why)
+        return p, _provenance(model), _calibration(model, why)
+
     def trap_and_stress(self) -> tuple[Any, Any]:
         from aegis.analytics import stress_baseline, stress_label, trap_baseline, trap_label
         from aegis.models.inputs import row_inputs
         from aegis.snapshot import ExpiryStress, Trap
 
         today = self.features.iloc[[-1]]
-        trap_base = float(trap_baseline(self.row["iv_percentile_252"],
-                                        self.row["rv_percentile_252"]))
-        p, model, why = self._model_probability("trap", lambda: row_inputs("trap", today))
-        if p is None:
-            self.degrade("trap", why)
-            trap = Trap(score=trap_base, label=trap_label(trap_base),
-                        provenance=_baseline("trap_baseline", why),
-                        calibration=_calibration(None, why))
-        else:
-            trap = Trap(score=p, label=trap_label(p), provenance=_provenance(model),
-                        calibration=_calibration(model, why))
-        stress_base = float(stress_baseline(trap_base, self.row["iv_percentile_252"] / 100.0))
-        p, model, why = self._model_probability("expiry_stress",
-                                                lambda: row_inputs("expiry_stress", today))
-        if p is None:
-            self.degrade("expiry_stress", why)
-            stress = ExpiryStress(score=stress_base, label=stress_label(stress_base),
-                                  provenance=_baseline("stress_baseline", why),
-                                  calibration=_calibration(None, why))
-        else:
-            stress = ExpiryStress(score=p, label=stress_label(p), provenance=_provenance(model),
-                                  calibration=_calibration(model, why))
+        iv_pct, rv_pct = self.row["iv_percentile_252"], self.row["rv_percentile_252"]
+        trap_base = float(trap_baseline(iv_pct, rv_pct))
+        score, prov, cal = self._score("trap", "trap", ("trap_baseline", trap_base),
+                                       lambda: row_inputs("trap", today))
+        trap = Trap(score=score, label=trap_label(score), provenance=prov, calibration=cal)
+        stress_base = float(stress_baseline(trap_base, iv_pct / 100.0))
+        score, prov, cal = self._score("expiry_stress", "expiry_stress",
+                                       ("stress_baseline", stress_base),
+                                       lambda: row_inputs("expiry_stress", today))
+        stress = ExpiryStress(score=score, label=stress_label(score), provenance=prov,
+                              calibration=cal)
         return trap, stress
 
     def direction(self) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -43,11 +42,10 @@ def challengers_dir(settings: Settings) -> Path:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """sha256 of a file (the same digest the model manifests use)."""
+    from aegis.registry.artifacts import sha256_file
+
+    return sha256_file(path)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
