@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
 export AEGIS_HOME="${AEGIS_HOME:-$ROOT/var}"
-export AEGIS_MODELS_DIR="${AEGIS_MODELS_DIR:-$ROOT/models}"
+export AEGIS_MODELS_DIR="${AEGIS_MODELS_DIR:-$AEGIS_HOME/deploy/models}"  # where `make demo` keeps them
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$AEGIS_HOME/airflow}"
 mkdir -p "$AIRFLOW_HOME" "$AEGIS_HOME"
 

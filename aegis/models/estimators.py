@@ -35,7 +35,27 @@ def _binary_target(y: ArrayLike, who: str) -> NDArray[np.int64]:
     return yy.astype(np.int64)
 
 
-class CalibratedBoostingClassifier(ClassifierMixin, BaseEstimator):
+class _WrappedSklearnModel(ClassifierMixin, BaseEstimator):
+    """Shared prediction and ONNX hand-off of an estimator whose fitted model is ``model_``."""
+
+    model_: Any
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
+        """(n, 2) class probabilities; column 1 is P(y=1)."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return np.asarray(self.model_.predict_proba(X), dtype=np.float64)
+
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+    def onnx_source(self) -> Any:
+        """The fitted scikit-learn object to convert to ONNX."""
+        check_is_fitted(self, "model_")
+        return self.model_
+
+
+class CalibratedBoostingClassifier(_WrappedSklearnModel):
     """Gradient-boosted trees with sigmoid (Platt) calibration over ``cv`` folds.
 
     Parameters
@@ -79,22 +99,9 @@ class CalibratedBoostingClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = self.model_.classes_
         return self
 
-    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
-        """(n, 2) class probabilities; column 1 is P(y=1)."""
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return np.asarray(self.model_.predict_proba(X), dtype=np.float64)
-
-    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
-
-    def onnx_source(self) -> Any:
-        """The fitted scikit-learn object to convert to ONNX."""
-        check_is_fitted(self, "model_")
-        return self.model_
 
 
-class BreachCalibrator(ClassifierMixin, BaseEstimator):
+class BreachCalibrator(_WrappedSklearnModel):
     """Logistic calibration of the GBM touch / close-beyond probabilities.
 
     Inputs are the rows of :func:`aegis.models.inputs.breach_inputs` (the GBM logit, the event
@@ -124,16 +131,3 @@ class BreachCalibrator(ClassifierMixin, BaseEstimator):
         self.classes_ = self.model_.classes_
         return self
 
-    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
-        """(n, 2) class probabilities; column 1 is P(event)."""
-        check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return np.asarray(self.model_.predict_proba(X), dtype=np.float64)
-
-    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
-
-    def onnx_source(self) -> Any:
-        """The fitted scikit-learn pipeline to convert to ONNX."""
-        check_is_fitted(self, "model_")
-        return self.model_
