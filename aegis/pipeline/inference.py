@@ -238,7 +238,11 @@ class SnapshotBuilder:
             if last.tz_convert(IST).date() >= self.session.date() and last > pd.Timestamp(as_of):
                 spot, as_of = float(bars["close"].iloc[-1]), last.to_pydatetime()
                 source = "NIFTY intraday bar close"
-        return spot, min(as_of, datetime.now(UTC)), source
+        if as_of > datetime.now(UTC):
+            raise SnapshotError(
+                f"the latest market data ({source}, {as_of.isoformat()}) is stamped in the "
+                "future: refusing to publish a snapshot for a close that has not happened")
+        return spot, as_of, source
 
     def chain(self, expiry: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
         if "option_chain" not in self.store.names():

@@ -12,23 +12,10 @@ from aegis.features.chain import build_chain_features
 from aegis.features.columns import FEATURE_NAMES
 from aegis.features.daily import build_daily_features
 from aegis.features.intraday import build_intraday_features
-from aegis.market.history import MarketHistory, load_history
+from aegis.market.history import MarketHistory
 from aegis.market.loaders import load_file
 
 VIX_WARM = "2010-04-01"  # VIX starts 2009-03-02; the 252-session percentiles need a year
-
-
-@pytest.fixture(scope="module")
-def history(real_data_dir: Path) -> MarketHistory:
-    root = real_data_dir / "history"
-    return load_history(
-        sorted((root / "nifty_daily").glob("*.csv")), sorted((root / "vix_daily").glob("*.csv"))
-    )
-
-
-@pytest.fixture(scope="module")
-def features(history: MarketHistory) -> pd.DataFrame:
-    return build_daily_features(history.nifty, history.vix)
 
 
 def test_table_covers_2000_2022_without_inf(features: pd.DataFrame) -> None:

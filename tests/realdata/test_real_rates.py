@@ -8,13 +8,10 @@ next-session spike frequency 0.29.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from aegis.market.history import load_history
 from aegis.rates import (
     historical_hit_rate,
     historical_spike_rate,
@@ -23,14 +20,6 @@ from aegis.rates import (
 )
 
 pytestmark = pytest.mark.realdata
-
-
-@pytest.fixture(scope="module")
-def history(real_data_dir: Path):
-    root = real_data_dir / "history"
-    return load_history(
-        sorted((root / "nifty_daily").glob("*.csv")), sorted((root / "vix_daily").glob("*.csv"))
-    )
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,13 @@ over 2017); the realised trap / stress label frequencies were 0.15 / 0.23 in 201
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from aegis.features.daily import build_daily_features
-from aegis.market.history import MarketHistory, load_history
+from aegis.market.history import MarketHistory
 from aegis.models.inputs import breach_inputs, row_inputs, sequence_inputs
 from aegis.models.specs import MODEL_SPECS
 from aegis.models.targets import expiry_stress_labels, trap_labels
@@ -29,19 +27,6 @@ pytestmark = pytest.mark.realdata
 CUT = pd.Timestamp("2020-01-01")
 CALM, CRASH = ("2017-01-01", "2017-12-31"), ("2020-03-01", "2020-03-31")
 FROZEN = (0.95, 0.15)
-
-
-@pytest.fixture(scope="module")
-def history(real_data_dir: Path) -> MarketHistory:
-    root = real_data_dir / "history"
-    return load_history(
-        sorted((root / "nifty_daily").glob("*.csv")), sorted((root / "vix_daily").glob("*.csv"))
-    )
-
-
-@pytest.fixture(scope="module")
-def features(history: MarketHistory) -> pd.DataFrame:
-    return build_daily_features(history.nifty, history.vix)
 
 
 @pytest.fixture(scope="module")
