@@ -7,20 +7,20 @@ Units: scores and probabilities are fractions in [0, 1]. Percentile inputs of
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from aegis.analytics._checks import as_float_array, require_in_range, scalar_or_array
+from aegis.errors import AnalyticsInputError
 
 TrapLabel = Literal["LOW", "MEDIUM", "HIGH"]
 StressLabel = Literal["CALM", "CAUTION", "STRESS"]
 
-TRAP_CUTS: Final = (0.33, 0.66)
-"""LOW < 0.33 <= MEDIUM < 0.66 <= HIGH."""
-STRESS_CUTS: Final = (0.33, 0.60)
-"""CALM < 0.33 <= CAUTION < 0.60 <= STRESS."""
+Cuts = tuple[float, float] | None
+"""``(low, high)`` class thresholds chosen from history (the model's manifest), or None when the
+published score is climatology: a constant carries no information, so it is the middle class."""
 
 
 def _probability(p: float, name: str) -> float:
@@ -29,20 +29,27 @@ def _probability(p: float, name: str) -> float:
     return value
 
 
-def trap_label(p: float) -> TrapLabel:
-    """``LOW`` below 0.33, ``MEDIUM`` below 0.66, else ``HIGH`` (``p`` a probability)."""
-    value = _probability(p, "trap score")
-    if value < TRAP_CUTS[0]:
-        return "LOW"
-    return "MEDIUM" if value < TRAP_CUTS[1] else "HIGH"
+def _classify(p: float, cuts: Cuts, name: str, classes: tuple[str, str, str]) -> str:
+    value = _probability(p, name)
+    if cuts is None:
+        return classes[1]
+    low, high = cuts
+    if not 0.0 <= low <= high <= 1.0:
+        raise AnalyticsInputError(f"{name} cuts: expected 0 <= low <= high <= 1; found {cuts}")
+    if value < low:
+        return classes[0]
+    return classes[1] if value < high else classes[2]
 
 
-def stress_label(p: float) -> StressLabel:
-    """``CALM`` below 0.33, ``CAUTION`` below 0.60, else ``STRESS`` (``p`` a probability)."""
-    value = _probability(p, "expiry stress score")
-    if value < STRESS_CUTS[0]:
-        return "CALM"
-    return "CAUTION" if value < STRESS_CUTS[1] else "STRESS"
+def trap_label(p: float, cuts: Cuts) -> TrapLabel:
+    """``LOW`` below ``cuts[0]``, ``MEDIUM`` below ``cuts[1]``, else ``HIGH``."""
+    return _classify(p, cuts, "trap score", ("LOW", "MEDIUM", "HIGH"))  # type: ignore[return-value]
+
+
+def stress_label(p: float, cuts: Cuts) -> StressLabel:
+    """``CALM`` below ``cuts[0]``, ``CAUTION`` below ``cuts[1]``, else ``STRESS``."""
+    return _classify(p, cuts, "expiry stress score",  # type: ignore[return-value]
+                     ("CALM", "CAUTION", "STRESS"))
 
 
 def trap_baseline(iv_percentile: ArrayLike, rv_percentile: ArrayLike) -> Any:
@@ -85,8 +92,7 @@ def stress_baseline(trap: ArrayLike, normalised_vol: ArrayLike) -> Any:
 
 
 __all__ = [
-    "STRESS_CUTS",
-    "TRAP_CUTS",
+    "Cuts",
     "StressLabel",
     "TrapLabel",
     "stress_baseline",

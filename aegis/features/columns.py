@@ -35,6 +35,22 @@ DAILY_FEATURES: Final[dict[str, str]] = {
     "days_to_expiry": "calendar days from the session to the next weekly expiry strictly after it",
     "sessions_to_expiry": "trading sessions from the session to that expiry",
     "expected_move_pct": "vix/100 * sqrt(days_to_expiry/365) (fraction of spot)",
+    "vix_change_5": "ln(vix_t / vix_{t-5})",
+    "mom_5_em": "mom_5 / (vix/100 * sqrt(5/252)): 5-session momentum in implied moves",
+    "mom_20_em": "mom_20 / (vix/100 * sqrt(20/252)): 20-session momentum in implied moves",
+    "rv_har_parkinson": "HAR forecast of daily vol from Parkinson variances, "
+    "sqrt(252 * (0.2*v_1 + 0.4*v_5 + 0.4*v_22)), v_w = mean ln(H/L)^2/(4 ln 2) over w sessions "
+    "(annualised fraction)",
+    "rv_har_cc": "the same HAR blend of squared close-to-close log returns (annualised fraction)",
+    "iv_minus_har": "vix/100 - rv_har_parkinson (annualised fraction): the premium over the "
+    "realised-vol forecast",
+    "weekend_days": "days_to_expiry - sessions_to_expiry: non-trading calendar days to expiry",
+    "log_sessions_to_expiry": "ln(sessions_to_expiry)",
+    "trap_structural_logit": "logit P(chi2_h > h * iv_var / (h * v_har)): the chance that h "
+    "Gaussian sessions of HAR variance v_har realise more than the implied variance "
+    "iv_var = (vix/100)^2 * days_to_expiry/365, h = sessions_to_expiry",
+    "stress_structural_logit": "logit P(|N(0, h*v_har)| > sqrt(iv_var)): the chance that the "
+    "move to expiry exceeds one implied expected move under the HAR variance",
 }
 
 FEATURE_NAMES: Final[list[str]] = list(DAILY_FEATURES)

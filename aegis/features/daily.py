@@ -16,6 +16,11 @@ import pandas as pd
 from aegis.errors import CalendarError
 from aegis.features._inputs import require_columns, require_positive, require_session_index
 from aegis.features.columns import FEATURE_NAMES
+from aegis.features.forecast import (
+    har_daily_variance,
+    parkinson_daily_variance,
+    structural_logits,
+)
 from aegis.features.percentiles import iv_rank, rolling_percentile
 from aegis.features.technicals import atr, bollinger_pctb, macd, rsi
 from aegis.features.volatility import (
@@ -109,6 +114,22 @@ def build_daily_features(
     out["days_to_expiry"] = expiry["days_to_expiry"]
     out["sessions_to_expiry"] = expiry["sessions_to_expiry"]
     out["expected_move_pct"] = vix_close / 100.0 * np.sqrt(expiry["days_to_expiry"] / 365.0)
+
+    sigma = vix_close / 100.0
+    out["vix_change_5"] = np.log(vix_close / vix_close.shift(5))
+    out["mom_5_em"] = out["mom_5"] / (sigma * np.sqrt(5 / 252.0))
+    out["mom_20_em"] = out["mom_20"] / (sigma * np.sqrt(20 / 252.0))
+    har_pk = har_daily_variance(parkinson_daily_variance(bars))
+    out["rv_har_parkinson"] = np.sqrt(252.0 * har_pk)
+    out["rv_har_cc"] = np.sqrt(252.0 * har_daily_variance(out["log_return"] ** 2))
+    out["iv_minus_har"] = sigma - out["rv_har_parkinson"]
+    out["weekend_days"] = expiry["days_to_expiry"] - expiry["sessions_to_expiry"]
+    out["log_sessions_to_expiry"] = np.log(expiry["sessions_to_expiry"].where(
+        expiry["sessions_to_expiry"] >= 1))
+    structural = structural_logits(vix_close, expiry["days_to_expiry"],
+                                   expiry["sessions_to_expiry"], har_pk)
+    out["trap_structural_logit"] = structural["trap_structural_logit"]
+    out["stress_structural_logit"] = structural["stress_structural_logit"]
 
     table = pd.DataFrame(
         {name: out[name].to_numpy(dtype="float64") for name in FEATURE_NAMES},

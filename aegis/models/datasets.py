@@ -56,11 +56,34 @@ class Dataset:
             extra=None if self.extra is None else self.extra.loc[mask].reset_index(drop=True),
         )
 
+    def climatology_given(self, train: Dataset) -> NDArray[np.float64]:
+        """Climatology of these rows: the event frequency of ``train`` (everything settled).
+
+        ``breach``: the frequency per strike offset and event (touch / close), since a strike
+        5 % away is touched far less often than one 1 % away. A group that ``train`` lacks
+        takes the frequency of all of ``train``; 0.5 when ``train`` is empty.
+        """
+        overall = float(np.mean(train.y)) if len(train) else 0.5
+        if self.extra is None or train.extra is None:
+            return np.full(len(self), overall)
+        table = climatology_table(train)
+        keys = zip(self.extra["offset"].to_numpy(), self.extra["event"].to_numpy(), strict=True)
+        return np.asarray([table.get((float(o), str(e)), overall) for o, e in keys])
+
     def baseline_given(self, train: Dataset) -> NDArray[np.float64]:
         """Baseline probabilities of these rows, using ``train`` for base-rate baselines."""
         if self.baseline is not None:
             return self.baseline
         return np.full(len(self), float(np.mean(train.y)) if len(train) else 0.5)
+
+
+def climatology_table(train: Dataset) -> dict[tuple[float, str], float]:
+    """Breach climatology: ``{(offset, event): frequency}`` over the rows of ``train``."""
+    if train.extra is None:
+        raise KeyError(f"{train.name}: climatology by strike needs the breach rows' offsets")
+    frame = train.extra.assign(y=train.y)
+    means = frame.groupby(["offset", "event"])["y"].mean()
+    return {(float(o), str(e)): float(v) for (o, e), v in means.items()}
 
 
 def build_dataset(

@@ -1,4 +1,4 @@
-"""scikit-learn estimators: calibrated gradient boosting (trap, expiry_stress), breach calibrator.
+"""scikit-learn estimators: regularised logistic (trap, expiry_stress), boosting, breach calibrator.
 
 Both follow the scikit-learn contract (settings in ``__init__``, ``fit`` returns self, learned
 state ends in ``_``, ``check_is_fitted`` before predicting). Their fitted ``model_`` is a plain
@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -128,6 +129,62 @@ class BreachCalibrator(_WrappedSklearnModel):
                                                       include_bias=False)))
         steps.append(("logit", LogisticRegression(C=self.C, max_iter=500)))
         self.model_ = Pipeline(steps).fit(X, yy)
+        self.classes_ = self.model_.classes_
+        return self
+
+
+class TimeValidatedLogisticClassifier(_WrappedSklearnModel):
+    """Standardised logistic regression whose L2 strength is chosen on later rows.
+
+    The rows must come in time order (the walk-forward datasets do). ``C`` is picked from
+    ``C_grid`` by the mean Brier score over ``inner_splits`` expanding, time-ordered folds
+    (:class:`~sklearn.model_selection.TimeSeriesSplit`, ``gap`` rows left out between fit and
+    validation so that week-long labels do not leak), then the model is refitted on all rows.
+    So the hyper-parameter is chosen inside the training span, never on the period evaluated.
+
+    Parameters
+    ----------
+    C_grid : candidate inverse L2 strengths.
+    inner_splits : validation folds (>= 2).
+    gap : rows skipped between each inner fit and its validation rows.
+    """
+
+    def __init__(
+        self,
+        C_grid: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0),
+        inner_splits: int = 3,
+        gap: int = 5,
+    ) -> None:
+        self.C_grid = C_grid
+        self.inner_splits = inner_splits
+        self.gap = gap
+
+    @staticmethod
+    def _pipeline(C: float) -> Pipeline:
+        return Pipeline([("scale", StandardScaler()),
+                         ("logit", LogisticRegression(C=C, max_iter=1000))])
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> TimeValidatedLogisticClassifier:
+        """Fit on X (n, F), time-ordered, and y (n,) 0/1; returns self."""
+        X, _ = validate_data(self, X, np.asarray(y), dtype=np.float64)
+        yy = _binary_target(y, type(self).__name__)
+        if not self.C_grid:
+            raise TrainingDataError(f"{type(self).__name__}: C_grid is empty; expected values")
+        scores = np.zeros(len(self.C_grid))
+        splitter = TimeSeriesSplit(n_splits=self.inner_splits, gap=self.gap)
+        used = 0
+        for fit_rows, check_rows in splitter.split(X):
+            if np.unique(yy[fit_rows]).size < 2:
+                continue
+            used += 1
+            for j, C in enumerate(self.C_grid):
+                p = self._pipeline(C).fit(X[fit_rows], yy[fit_rows]).predict_proba(
+                    X[check_rows])[:, 1]
+                scores[j] += float(np.mean((p - yy[check_rows]) ** 2))
+        self.inner_brier_ = scores / used if used else scores
+        self.C_ = float(self.C_grid[int(np.argmin(scores))]) if used else float(
+            self.C_grid[len(self.C_grid) // 2])
+        self.model_ = self._pipeline(self.C_).fit(X, yy)
         self.classes_ = self.model_.classes_
         return self
 

@@ -64,25 +64,28 @@ class ModelSpec:
         return self.derived + self.features
 
 
-_VOL_CORE = ("vix", "vix_change", "rv_cc_20", "rv_yz_20", "rv_parkinson_20",
-             "iv_percentile_252", "rv_percentile_252", "iv_rv_spread")
+#: What a volatility trader reads before selling the weekly straddle: the Gaussian chance of the
+#: event under the HAR variance forecast (trap's; stress swaps in its own), the VIX trend, and
+#: the market's trend in implied moves (falling markets realise more: the leverage effect),
+#: and the horizon. The logistic model calibrates the structural logit with the rest.
+_VOL_EVENT = ("trap_structural_logit", "vix_change_5", "mom_5_em", "mom_20_em",
+              "log_sessions_to_expiry")
 
 MODEL_SPECS: Final[dict[str, ModelSpec]] = {
     "trap": ModelSpec(
         name="trap",
         kind="sklearn",
-        features=(*_VOL_CORE, "atr_14_pct", "mom_20", "days_to_expiry"),
-        target="1 if the close-to-close realised volatility from t to the next weekly expiry "
-        "(log returns of the sessions after t up to the expiry close, annualised sqrt(252)) "
-        "exceeds sigma = VIX_t/100",
+        features=_VOL_EVENT,
+        target="1 if the variance realised from t to the next weekly expiry (sum of the squared "
+        "close-to-close log returns of the sessions after t up to the expiry close) exceeds "
+        "the variance paid for, sigma^2 * D/365 (sigma = VIX_t/100, D calendar days)",
         baseline="clip((iv_percentile - rv_percentile)/2 + 0.5, 0, 1), percentiles as fractions",
         horizon="expiry",
     ),
     "expiry_stress": ModelSpec(
         name="expiry_stress",
         kind="sklearn",
-        features=(*_VOL_CORE, "iv_rank_252", "atr_14_pct", "rsi_14", "bb_pctb_20", "mom_20",
-                  "days_to_expiry", "expected_move_pct"),
+        features=("stress_structural_logit", *_VOL_EVENT[1:]),
         target="1 if |ln(S_expiry / S_t)| > sigma*sqrt(D/365), sigma = VIX_t/100, D calendar "
         "days to the next weekly expiry",
         baseline="0.6*trap_baseline + 0.4*normalised_vol (normalised_vol = iv_percentile_252/100)",

@@ -18,7 +18,6 @@ import pandas as pd
 
 from aegis.models.specs import BREACH_OFFSETS
 
-TRADING_DAYS_PER_YEAR = 252.0
 CALENDAR_DAYS_PER_YEAR = 365.0
 
 
@@ -74,10 +73,13 @@ def _next_session_pos(n: int) -> np.ndarray:
 
 
 def trap_labels(nifty: pd.DataFrame, vix: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
-    """1 when realised volatility from t to the next expiry exceeds ``sigma = VIX/100``.
+    """1 when the variance realised from t to the next expiry exceeds the variance paid for.
 
-    Realised volatility uses the close-to-close log returns of the sessions after t up to and
-    including the expiry session, ``sqrt(252 * mean(r^2))`` (annualised fraction).
+    Realised variance: the sum of the squared close-to-close log returns of the sessions after
+    t up to and including the expiry session (a fraction^2, not annualised). Paid for: the
+    implied variance over the calendar days to the expiry, ``sigma^2 * D/365`` with
+    ``sigma = VIX_t/100`` (VIX is annualised over calendar days). The seller is underpaid when
+    the first exceeds the second.
     """
     a = _align(nifty, vix, features)
     log_close = np.log(a.close)
@@ -86,9 +88,9 @@ def trap_labels(nifty: pd.DataFrame, vix: pd.DataFrame, features: pd.DataFrame) 
     y = np.full(len(a.sessions), np.nan)
     idx = np.flatnonzero(a.expiry_pos >= 0)
     end = a.expiry_pos[idx]
-    count = (end - idx).astype("float64")
-    rv = np.sqrt(TRADING_DAYS_PER_YEAR * (cum[end] - cum[idx]) / count)
-    y[idx] = np.where(np.isfinite(a.sigma[idx]), (rv > a.sigma[idx]).astype("float64"), np.nan)
+    realised = cum[end] - cum[idx]
+    implied = a.sigma[idx] ** 2 * a.days[idx] / CALENDAR_DAYS_PER_YEAR
+    y[idx] = np.where(np.isfinite(implied), (realised > implied).astype("float64"), np.nan)
     return _frame(a.sessions, y, a.expiry_pos)
 
 

@@ -1,9 +1,10 @@
-"""Train every model: latest walk-forward fold for the scores, then a fit on all labelled rows.
+"""Train every model: the latest walk-forward folds for the scores, then a fit on all rows.
 
-``train_model`` holds out the latest fold (the last ``fold_days`` calendar days of labelled
-sessions), fits on the rows settled strictly before it, scores model and baseline there, then
-refits on every labelled row: the published model. The fold rows travel with the result so
-the champion/challenger gate can score the current champion on exactly the same rows.
+``train_model`` predicts the latest ``n_folds`` blocks of ``fold_days`` calendar days, each
+with a model fitted on the rows settled strictly before the block (walk-forward), scores the
+model, its baseline and climatology there, then refits on every labelled row: the published
+model. The fold predictions travel with the result so that the gate can test them and score
+the current champion on exactly the same rows.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from aegis.models.datasets import Dataset, build_dataset
-from aegis.models.scoring import score_pair
+from aegis.models.scoring import score
 from aegis.models.specs import MODEL_NAMES, MODEL_SPECS, ModelSpec
-from aegis.models.walkforward import fit_on, training_rows
+from aegis.models.walkforward import fit_on
 
 FOLD_DAYS = 365
+#: Walk-forward folds (of FOLD_DAYS each) the gate tests a challenger on.
+GATE_FOLDS = 4
 PROBE_ROWS = 16
 
 
@@ -34,9 +37,12 @@ class TrainedModel:
     spec : the model's definition.  estimator : fitted on every labelled row.
     seed : training seed.  fingerprint : sha256 of the training table (inputs, labels, sessions).
     span : (first, last) session of the training rows, ISO dates.  n_train : training rows.
-    metrics : ``{"fold": {...}, "model": score, "baseline": score}`` on the latest fold.
-    fold : the latest fold's rows (inputs, labels, baseline).
+    metrics : ``{"fold": {...}, "model", "baseline", "climatology": score, "skill": {...}}``
+        over the latest walk-forward folds (trap/stress: also ``label_cuts``).
+    fold : the folds' rows (inputs, labels, baseline), in the order of ``fold_predictions``.
     fold_p : the challenger's out-of-sample P(y=1) on ``fold``.
+    fold_predictions : the walk-forward frame behind the scores (see
+        :func:`aegis.models.walkforward.predictions_over_blocks`); the gate tests it.
     probe : (PROBE_ROWS, ...) float32 inputs stored in the manifest with their predictions.
     threshold : buyer's BREAKOUT threshold, else None.
     """
@@ -51,6 +57,7 @@ class TrainedModel:
     fold: Dataset
     probe: NDArray[np.float32]
     fold_p: NDArray[np.float64] | None = None
+    fold_predictions: pd.DataFrame | None = None
     threshold: float | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -75,6 +82,47 @@ def _iso(value: np.datetime64) -> str:
     return str(pd.Timestamp(value).date())
 
 
+def fold_starts(last_session: np.datetime64, n_folds: int, fold_days: int
+                ) -> list[pd.Timestamp]:
+    """Starts of the ``n_folds`` latest blocks of ``fold_days`` days up to ``last_session``."""
+    last = pd.Timestamp(last_session).normalize() + pd.Timedelta(days=1)
+    return [last - pd.Timedelta(days=fold_days * k) for k in range(n_folds, 0, -1)]
+
+
+def _usable_folds(name: str, data: Dataset, n_folds: int, fold_days: int) -> list[pd.Timestamp]:
+    """The fold starts, dropping the oldest while too few rows settled before them."""
+    from aegis.models.walkforward import MIN_TRAIN_ROWS
+
+    starts = fold_starts(data.session.max(), n_folds, fold_days)
+    while len(starts) > 1 and (data.label_end < starts[0].to_datetime64()).sum() < MIN_TRAIN_ROWS:
+        starts = starts[1:]
+    return starts
+
+
+def label_cuts(p: NDArray[np.float64]) -> tuple[float, float]:
+    """Class thresholds from history: the terciles of out-of-sample probabilities.
+
+    Each class then holds about a third of past sessions, and the classes carry information
+    when the model discriminates (the backtest's class table reports the event frequency per
+    class).
+    """
+    lo, hi = np.quantile(np.asarray(p, dtype=np.float64), [1 / 3, 2 / 3])
+    return float(lo), float(hi)
+
+
+def fold_summary(pred: pd.DataFrame) -> dict[str, Any]:
+    """Scores of model, baseline and climatology on walk-forward predictions, with skill."""
+    y = pred["y"].to_numpy(float)
+    out = {key: score(pred[column].to_numpy(float), y)
+           for key, column in (("model", "p_model"), ("baseline", "p_baseline"),
+                               ("climatology", "p_climatology"))}
+    out["skill"] = {
+        "bss_climatology": 1.0 - out["model"]["brier"] / out["climatology"]["brier"],
+        "bss_baseline": 1.0 - out["model"]["brier"] / out["baseline"]["brier"],
+    }
+    return out
+
+
 def train_model(
     name: str,
     nifty: pd.DataFrame,
@@ -83,29 +131,34 @@ def train_model(
     *,
     seed: int = 0,
     fold_days: int = FOLD_DAYS,
+    n_folds: int = GATE_FOLDS,
     data: Dataset | None = None,
 ) -> TrainedModel:
-    """Score ``name`` on its latest walk-forward fold, then fit it on all labelled rows."""
+    """Score ``name`` on its latest ``n_folds`` walk-forward folds, then fit on all rows."""
+    from aegis.models.walkforward import predictions_over_blocks
+
     data = data if data is not None else build_dataset(name, nifty, vix, features)
-    fold_start = (pd.Timestamp(data.session.max()) - pd.Timedelta(days=fold_days)).to_datetime64()
-    fold = data.subset(data.session >= fold_start)
-    before = training_rows(data, fold_start)
-    fold_model = fit_on(name, before, seed)
-    p_fold = np.asarray(fold_model.predict_proba(fold.X)[:, 1], dtype=np.float64)
-    fold = Dataset(fold.name, fold.X, fold.y, fold.baseline_given(before), fold.session,
-                   fold.label_end, fold.extra)
+    starts = _usable_folds(name, data, n_folds, fold_days)
+    stop = pd.Timestamp(data.session.max()).normalize() + pd.Timedelta(days=1)
+    pred = predictions_over_blocks(name, data, starts, stop, seed=seed)
+    rows = pred["row"].to_numpy()
+    fold = data.subset(np.isin(np.arange(len(data)), rows))
+    first = starts[0].to_datetime64()
     metrics: dict[str, Any] = {
         "fold": {"start": _iso(fold.session.min()), "end": _iso(fold.session.max()),
-                 "train_rows": len(before)},
-        **score_pair(p_fold, fold.baseline, fold.y),  # type: ignore[arg-type]
+                 "folds": len(starts), "train_rows": int((data.label_end < first).sum())},
+        **fold_summary(pred),
     }
+    if name in ("trap", "expiry_stress"):
+        metrics["label_cuts"] = list(label_cuts(pred["p_model"].to_numpy(float)))
     estimator = fit_on(name, data, seed)
     threshold = getattr(estimator, "threshold_", None)
-    if threshold is not None:
-        signal = p_fold >= getattr(fold_model, "threshold_", threshold)
+    if "signal" in pred:
+        signal = pred["signal"].to_numpy(bool)
+        y = pred["y"].to_numpy(float)
         metrics["fold"]["signals"] = int(signal.sum())
-        metrics["fold"]["spike_rate"] = float(fold.y[signal].mean()) if signal.any() else None
-        metrics["fold"]["base_rate"] = float(fold.y.mean())
+        metrics["fold"]["spike_rate"] = float(y[signal].mean()) if signal.any() else None
+        metrics["fold"]["base_rate"] = float(y.mean())
     return TrainedModel(
         spec=MODEL_SPECS[name],
         estimator=estimator,
@@ -114,9 +167,11 @@ def train_model(
         span=(_iso(data.session.min()), _iso(data.session.max())),
         n_train=len(data),
         metrics=metrics,
-        fold=fold,
+        fold=Dataset(fold.name, fold.X, fold.y, pred["p_baseline"].to_numpy(float),
+                     fold.session, fold.label_end, fold.extra),
         probe=np.asarray(data.X[-PROBE_ROWS:], dtype=np.float32),
-        fold_p=p_fold,
+        fold_p=pred["p_model"].to_numpy(float),
+        fold_predictions=pred,
         threshold=None if threshold is None else float(threshold),
     )
 

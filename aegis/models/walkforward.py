@@ -24,9 +24,9 @@ MIN_TRAIN_ROWS = 200
 def make_estimator(name: str, seed: int = 0) -> Any:
     """A fresh, unfitted estimator of model ``name`` (heavy imports happen here)."""
     if name in ("trap", "expiry_stress"):
-        from aegis.models.estimators import CalibratedBoostingClassifier
+        from aegis.models.estimators import TimeValidatedLogisticClassifier
 
-        return CalibratedBoostingClassifier(random_state=seed)
+        return TimeValidatedLogisticClassifier()
     if name == "breach":
         from aegis.models.estimators import BreachCalibrator
 
@@ -62,6 +62,18 @@ def _predict(estimator: Any, X: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(estimator.predict_proba(X)[:, 1], dtype=np.float64)
 
 
+def usable_start(data: Dataset, earliest: pd.Timestamp, latest: pd.Timestamp) -> pd.Timestamp:
+    """The first 1 January from ``earliest`` on with enough rows settled before it to train.
+
+    Never later than ``latest`` (the evaluated period's start: there the loop itself raises
+    :class:`TrainingDataError` when the history is too short).
+    """
+    day = pd.Timestamp(earliest)
+    while day < latest and (data.label_end < day.to_datetime64()).sum() < MIN_TRAIN_ROWS:
+        day = pd.Timestamp(year=day.year + 1, month=1, day=1)
+    return min(day, latest)
+
+
 def _block_starts(start: pd.Timestamp, end: pd.Timestamp, refit: str) -> list[pd.Timestamp]:
     starts = [start, *[d for d in pd.date_range(start, end, freq=refit) if d > start]]
     return starts
@@ -83,7 +95,9 @@ def walk_forward_predictions(
 
     Returns
     -------
-    DataFrame with columns ``session, p_model, p_baseline, y, fold`` (fold = block start),
+    DataFrame with columns ``session, p_model, p_baseline, p_climatology, y, fold`` (fold =
+    block start; climatology = event frequency of the rows settled before the block; row =
+    position in the dataset),
     one row per labelled session (``breach``: per session, strike and event, with ``offset,
     strike, event``; ``buyer``: also ``threshold`` and ``signal`` = p_model >= threshold).
     """
@@ -92,7 +106,20 @@ def walk_forward_predictions(
         raise ValueError(f"walk-forward: expected start <= end; found {start_ts} > {end_ts}")
     data = data if data is not None else build_dataset(name, nifty, vix, features)
     starts = _block_starts(start_ts, end_ts, refit)
-    stops = [*starts[1:], end_ts + pd.Timedelta(days=1)]
+    return predictions_over_blocks(name, data, starts, end_ts + pd.Timedelta(days=1), seed=seed)
+
+
+def predictions_over_blocks(
+    name: str, data: Dataset, starts: list[pd.Timestamp], stop: pd.Timestamp, *, seed: int = 0
+) -> pd.DataFrame:
+    """Out-of-sample predictions of the blocks ``[starts[i], starts[i+1])``, last up to ``stop``.
+
+    Each block is predicted by a model fitted on the rows settled strictly before its start
+    (columns as in :func:`walk_forward_predictions`). The one walk-forward loop behind the
+    backtest, the nightly gate's folds and the published rates.
+    """
+    start_ts, end_ts = starts[0], stop - pd.Timedelta(days=1)
+    stops = [*starts[1:], stop]
     parts = []
     for b0, b1 in zip(starts, stops, strict=True):
         in_block = (data.session >= b0.to_datetime64()) & (data.session < b1.to_datetime64())
@@ -105,8 +132,10 @@ def walk_forward_predictions(
             "session": test.session,
             "p_model": _predict(estimator, test.X),
             "p_baseline": test.baseline_given(train),
+            "p_climatology": test.climatology_given(train),
             "y": test.y,
             "fold": b0,
+            "row": np.flatnonzero(in_block),
         })
         if test.extra is not None:
             part = pd.concat([part, test.extra.reset_index(drop=True)], axis=1)

@@ -1,8 +1,10 @@
 """Inference stage: validated features + verified champions -> aegismatrix.json.
 
-Every number says where it came from. When a champion cannot be loaded or its inputs are not
-usable, the number is published from its baseline *with the reason* and the snapshot's status
-becomes ``degraded`` (DESIGN.md, law 1); nothing is substituted silently.
+Every number says where it came from. When the last retrain's gate found no model that beats
+climatology (and none was ever promoted), climatology is published with ``empirical``
+provenance and the gate's reason: an honest answer, not a degradation. When a champion cannot
+be loaded or its inputs are not usable, climatology stands in as the named baseline *with the
+reason* and the snapshot's status becomes ``degraded`` (DESIGN.md, law 1).
 This module imports onnxruntime (through the registry), numpy and pandas -- not scikit-learn,
 torch or Great Expectations.
 """
@@ -38,11 +40,24 @@ def _calibration(model: Any | None, reason: str, event: str | None = None) -> An
     metrics = model.manifest.get("metrics", {})
     if event is not None:
         metrics = metrics.get("by_event", {}).get(event, {})
-    m, b = metrics.get("model"), metrics.get("baseline")
+    m, b, c = metrics.get("model"), metrics.get("baseline"), metrics.get("climatology")
     if not m or not b:
         return Calibration(reason=f"the manifest of {model.name} {model.version} has no "
                                   f"walk-forward metrics{' for ' + event if event else ''}")
-    return Calibration(brier=m["brier"], brier_baseline=b["brier"], ece=m["ece"], n=m["n"])
+    extra = {} if not c else {"brier_climatology": c["brier"],
+                              "bss_climatology": 1.0 - m["brier"] / c["brier"]}
+    return Calibration(brier=m["brier"], brier_baseline=b["brier"], ece=m["ece"], n=m["n"],
+                       **extra)
+
+
+def _climatology_calibration(decision: dict[str, Any]) -> Any:
+    """Calibration of the climatology forecast, from the gate's walk-forward folds."""
+    from aegis.snapshot import Calibration
+
+    return Calibration(brier=decision["climatology_brier"],
+                       brier_baseline=decision["baseline_brier"],
+                       ece=decision["climatology_ece"], n=decision["n"],
+                       brier_climatology=decision["climatology_brier"], bss_climatology=0.0)
 
 
 class _Champions:
@@ -53,6 +68,7 @@ class _Champions:
         self.gate_log = gate_log
         self.loaded: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
+        self.refused: dict[str, dict[str, Any]] = {}
 
     def get(self, name: str) -> Any | None:
         from aegis.registry.artifacts import load_champion
@@ -61,16 +77,29 @@ class _Champions:
             try:
                 self.loaded[name] = load_champion(name, self.models_dir)
             except ModelError as exc:
-                self.errors[name] = f"{type(exc).__name__}: {exc}{self._gate_note(name)}"
+                refusal = self._refusal(name)
+                if refusal is not None and "climatology_brier" in refusal:
+                    self.refused[name] = refusal  # the gate tested it against climatology
+                self.errors[name] = f"{type(exc).__name__}: {exc}{self._gate_note(refusal)}"
         return self.loaded.get(name)
 
-    def _gate_note(self, name: str) -> str:
-        """Why the last retrain did not promote ``name``, when that is why it is missing."""
+    def _refusal(self, name: str) -> dict[str, Any] | None:
+        """The last gate decision when it refused ``name`` and no champion was ever promoted."""
+        from aegis.registry.artifacts import read_registry
+
         path = self.gate_log
         if path is None or not path.exists():
-            return ""
+            return None
+        if name in read_registry(self.models_dir)["champions"]:
+            return None  # a champion exists and broke: that is a failure, not a verdict
         decision = json.loads(path.read_text(encoding="utf-8")).get(name)
         if not decision or decision.get("promote"):
+            return None
+        return dict(decision)
+
+    @staticmethod
+    def _gate_note(decision: dict[str, Any] | None) -> str:
+        if decision is None:
             return ""
         return f"; last retrain ({decision['trained_at']}): {decision['reason']}"
 
@@ -79,12 +108,6 @@ def _provenance(model: Any) -> Any:
     from aegis.snapshot import ModelProvenance
 
     return ModelProvenance(name=model.name, version=model.version)
-
-
-def _baseline(name: str, reason: str) -> Any:
-    from aegis.snapshot import BaselineProvenance
-
-    return BaselineProvenance(name=name, reason=reason)
 
 
 class SnapshotBuilder:
@@ -101,6 +124,7 @@ class SnapshotBuilder:
         self.store = MarketStore(settings.resolved_data_dir)
         self.row = self.features.iloc[-1]
         self.session = pd.Timestamp(self.features.index[-1])
+        self._climatology: dict[str, Any] = {}
 
     def degrade(self, field: str, reason: str) -> None:
         self.reasons.append({"field": field, "reason": reason})
@@ -117,32 +141,65 @@ class SnapshotBuilder:
         except ModelError as exc:
             return None, model, f"{name} {model.version} could not score today's inputs: {exc}"
 
-    def _score(self, name: str, field: str, baseline: tuple[str, float],
-               inputs: Any) -> tuple[float, Any, Any]:
-        """(score, provenance, calibration): the champion's, or the named baseline's with why."""
+    def climatology(self, name: str) -> Any:
+        """The event frequency of everything settled (cached per model)."""
+        from aegis.models.climatology import climatology
+
+        if name not in self._climatology:
+            self._climatology[name] = climatology(name, self.nifty, self.vix, self.features)
+        return self._climatology[name]
+
+    def _fallback(self, name: str, field: str, why: str) -> tuple[Any, Any]:
+        """(provenance, calibration) of the climatology forecast published instead of a model.
+
+        An honest answer (``empirical``, not degraded) when the last retrain's gate found no
+        model that beats climatology and none was ever promoted; otherwise something broke:
+        the field is degraded and climatology stands in as the named baseline.
+        """
+        from aegis.snapshot import BaselineProvenance, DateWindow, EmpiricalProvenance
+
+        clim = self.climatology(name)
+        refusal = self.champions.refused.get(name)
+        if refusal is not None:
+            prov = EmpiricalProvenance(
+                name="climatology", n=clim.n, window=DateWindow(from_=clim.first, to=clim.last),
+                reason=f"no model beat climatology at the last retrain "
+                       f"({refusal['trained_at']}): {refusal['reason']}")
+            return prov, _climatology_calibration(refusal)
+        self.degrade(field, why)
+        return BaselineProvenance(name="climatology", reason=why), _calibration(None, why)
+
+    def _score(self, name: str, field: str, inputs: Any) -> tuple[float, Any, Any, Any]:
+        """(score, provenance, calibration, champion): the champion's, or climatology's."""
         p, model, why = self._model_probability(name, inputs)
         if p is None:
-            self.degrade(field, why)
-            return baseline[1], _baseline(baseline[0], why), _calibration(None, why)
-        return p, _provenance(model), _calibration(model, why)
+            prov, cal = self._fallback(name, field, why)
+            return self.climatology(name).value, prov, cal, None
+        return p, _provenance(model), _calibration(model, why), model
+
+    @staticmethod
+    def _cuts(model: Any | None) -> tuple[float, float] | None:
+        if model is None:
+            return None
+        cuts = model.manifest.get("metrics", {}).get("label_cuts")
+        return None if cuts is None else (float(cuts[0]), float(cuts[1]))
 
     def trap_and_stress(self) -> tuple[Any, Any]:
-        from aegis.analytics import stress_baseline, stress_label, trap_baseline, trap_label
+        from aegis.analytics import stress_label, trap_label
         from aegis.models.inputs import row_inputs
         from aegis.snapshot import ExpiryStress, Trap
 
         today = self.features.iloc[[-1]]
-        iv_pct, rv_pct = self.row["iv_percentile_252"], self.row["rv_percentile_252"]
-        trap_base = float(trap_baseline(iv_pct, rv_pct))
-        score, prov, cal = self._score("trap", "trap", ("trap_baseline", trap_base),
-                                       lambda: row_inputs("trap", today))
-        trap = Trap(score=score, label=trap_label(score), provenance=prov, calibration=cal)
-        stress_base = float(stress_baseline(trap_base, iv_pct / 100.0))
-        score, prov, cal = self._score("expiry_stress", "expiry_stress",
-                                       ("stress_baseline", stress_base),
-                                       lambda: row_inputs("expiry_stress", today))
-        stress = ExpiryStress(score=score, label=stress_label(score), provenance=prov,
-                              calibration=cal)
+        score, prov, cal, model = self._score("trap", "trap",
+                                              lambda: row_inputs("trap", today))
+        cuts = self._cuts(model)
+        trap = Trap(score=score, label=trap_label(score, cuts), label_cuts=cuts,
+                    provenance=prov, calibration=cal)
+        score, prov, cal, model = self._score("expiry_stress", "expiry_stress",
+                                              lambda: row_inputs("expiry_stress", today))
+        cuts = self._cuts(model)
+        stress = ExpiryStress(score=score, label=stress_label(score, cuts), label_cuts=cuts,
+                              provenance=prov, calibration=cal)
         return trap, stress
 
     def direction(self) -> Any:
@@ -152,44 +209,29 @@ class SnapshotBuilder:
 
         window = MODEL_SPECS["direction"].window
         tail = self.features.iloc[-window:]
-        p, model, why = self._model_probability(
-            "direction", lambda: sequence_inputs("direction", tail)[0][-1:])
-        if p is None:
-            self.degrade("direction", why)
-            closes = self.nifty["close"].to_numpy(dtype=float)
-            p = float(np.mean(closes[1:] > closes[:-1]))
-            prov = _baseline("up_day_frequency", why)
-            model = None
-        else:
-            prov = _provenance(model)
+        p, prov, cal, _ = self._score(
+            "direction", "direction", lambda: sequence_inputs("direction", tail)[0][-1:])
         return Direction(label="UP" if p >= 0.5 else "DOWN", probability_up=p,
-                         confidence=max(p, 1.0 - p), provenance=prov,
-                         calibration=_calibration(model, why))
+                         confidence=max(p, 1.0 - p), provenance=prov, calibration=cal)
 
     def buyer(self) -> Any:
         from aegis.models.inputs import row_inputs
-        from aegis.rates.spike_rate import next_session_spike
         from aegis.snapshot import BuyerSignal
 
         today = self.features.iloc[[-1]]
-        p, model, why = self._model_probability("buyer", lambda: row_inputs("buyer", today))
-        if p is None or model.threshold is None:
-            why = why or f"buyer {model.version} has no BREAKOUT threshold in its manifest"
-            self.degrade("buyer_signal", why)
-            spikes = next_session_spike(self.nifty, self.vix).dropna()
-            p = float(spikes.astype(float).mean())
-            threshold = 0.5
-            prov = _baseline("spike_base_rate", f"{why}; threshold 0.5 stands in")
-            model = None
-        else:
-            threshold = float(model.threshold)
-            prov = _provenance(model)
+        p, prov, cal, model = self._score("buyer", "buyer_signal",
+                                          lambda: row_inputs("buyer", today))
+        if model is not None and model.threshold is None:
+            why = f"buyer {model.version} has no BREAKOUT threshold in its manifest"
+            prov, cal = self._fallback("buyer", "buyer_signal", why)
+            p, model = self.climatology("buyer").value, None
+        # without a model there is no BREAKOUT: climatology never passes a threshold of 1
+        threshold = 1.0 if model is None else float(model.threshold)
         return BuyerSignal(signal="BREAKOUT" if p >= threshold else "WAIT",
                            spike_probability=p, threshold=threshold, provenance=prov,
-                           calibration=_calibration(model, why))
+                           calibration=cal)
 
     def breach(self, spot: float, sigma: float, days: float, strikes: list[float]) -> list[Any]:
-        from aegis.analytics import close_beyond_probability, touch_probability
         from aegis.models.inputs import breach_inputs
         from aegis.models.specs import MODEL_SPECS
         from aegis.snapshot import Breach, BreachCalibration
@@ -197,8 +239,6 @@ class SnapshotBuilder:
         k = np.asarray(strikes, dtype=float)
         n = len(k)
         daily = np.tile(self.row[list(MODEL_SPECS["breach"].features)].to_numpy(float), (n, 1))
-        base_touch = np.asarray(touch_probability(spot, k, sigma, days), dtype=float)
-        base_close = np.asarray(close_beyond_probability(spot, k, sigma, days), dtype=float)
         model = self.champions.get("breach")
         why = ""
         if model is None:
@@ -211,14 +251,14 @@ class SnapshotBuilder:
             except ModelError as exc:
                 why = f"breach {model.version} could not score today's inputs: {exc}"
         if why:
-            self.degrade("breach_probabilities", why)
-            touch, close = base_touch, base_close
-            prov = _baseline("gbm_reflection", why)
-            model = None
+            prov, cal = self._fallback("breach", "breach_probabilities", why)
+            clim = self.climatology("breach")
+            touch, close = clim.breach(spot, k, "touch"), clim.breach(spot, k, "close")
+            calibration = BreachCalibration(touch=cal, close_beyond=cal)
         else:
             prov = _provenance(model)
-        calibration = BreachCalibration(touch=_calibration(model, why, "touch"),
-                                        close_beyond=_calibration(model, why, "close"))
+            calibration = BreachCalibration(touch=_calibration(model, why, "touch"),
+                                            close_beyond=_calibration(model, why, "close"))
         return [
             Breach(strike=float(s), side="above" if s > spot else "below",
                    touch=float(np.clip(t, 0, 1)), close_beyond=float(np.clip(c, 0, 1)),

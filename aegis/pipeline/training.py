@@ -9,7 +9,6 @@ gate decision in ``<home>/challengers/<name>.json``; ``promote_and_push`` promot
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,18 +22,16 @@ SPIKE_WARMUP_YEARS = 5
 
 
 def _add_event_metrics(trained: Any) -> None:
-    """Breach: score touch and close-beyond separately on the latest fold (published apart)."""
-    from aegis.models.scoring import score_pair
+    """Breach: score touch and close-beyond apart over the folds (they are published apart)."""
+    from aegis.models.training import fold_summary
 
-    fold, p = trained.fold, trained.fold_p
-    if trained.name != "breach" or fold.extra is None or p is None:
+    pred = trained.fold_predictions
+    if trained.name != "breach" or pred is None or "event" not in pred:
         return
-    events = fold.extra["event"].to_numpy()
     trained.metrics["by_event"] = {
-        event: score_pair(p[events == event], fold.baseline[events == event],
-                          fold.y[events == event])
+        event: fold_summary(pred[pred["event"] == event])
         for event in ("touch", "close")
-        if (events == event).any()
+        if (pred["event"] == event).any()
     }
 
 
@@ -42,6 +39,7 @@ def train_model(name: str) -> dict[str, Any]:
     """Train challenger ``name`` on the validated features, gate it, write it as a version."""
     from aegis.models.gate import gate
     from aegis.models.training import train_model as fit
+    from aegis.registry.defender import defending_champion
     from aegis.registry.writer import write_version
 
     settings = get_settings()
@@ -50,14 +48,17 @@ def train_model(name: str) -> dict[str, Any]:
     started = datetime.now(UTC)
     trained = fit(name, nifty, vix, features, seed=settings.seed)
     _add_event_metrics(trained)
-    decision = gate(trained, settings.resolved_models_dir)
+    champion, note = defending_champion(name, settings.resolved_models_dir)
+    decision = gate(name, trained.fold_predictions, trained.fold.X, champion,
+                    champion_note=note or "no champion yet", seed=settings.seed)
+    trained.metrics["gate"] = decision.model_dump(mode="json", exclude={"folds"})
     folder = write_version(trained, settings.resolved_models_dir)
     record = {
-        "name": name, "version": folder.name, "decision": asdict(decision),
+        "name": name, "version": folder.name, "decision": decision.model_dump(mode="json"),
         "trained_at": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds(), 2),
         "metrics": {k: {m: v for m, v in trained.metrics[k].items() if m != "reliability"}
-                    for k in ("model", "baseline")},
+                    for k in ("model", "baseline", "climatology")},
     }
     write_text_atomic(challengers_dir(settings) / f"{name}.json", json.dumps(record, indent=2))
     return record

@@ -26,17 +26,90 @@ SCORED_MODELS = {
     "trap": "trap",
     "expiry_stress": "expiry_stress",
     "direction": "direction",
+    "buyer": "buyer",
 }
+#: The label classes of the scores that publish one.
+CLASSES = {"trap": ("LOW", "MEDIUM", "HIGH"), "expiry_stress": ("CALM", "CAUTION", "STRESS")}
 
 
 def _scores(pred: pd.DataFrame) -> dict[str, Any]:
-    p, base, y = (pred[c].to_numpy(dtype=float) for c in ("p_model", "p_baseline", "y"))
+    """Model, baseline, climatology and published scores of walk-forward predictions."""
+    p, base, clim, pub, y = (pred[c].to_numpy(dtype=float) for c in (
+        "p_model", "p_baseline", "p_climatology", "p_published", "y"))
+    b, b_clim = float(brier(p, y)), float(brier(clim, y))
     return {
         "n": len(pred),
-        "brier": float(brier(p, y)),
+        "brier": b,
         "brier_baseline": float(brier(base, y)),
+        "brier_climatology": b_clim,
+        "bss_climatology": 1.0 - b / b_clim if b_clim > 0 else 0.0,
+        "frequency": float(np.mean(y)),
         "ece": float(expected_calibration_error(p, y, bins=10)),
+        "published_brier": float(brier(pub, y)),
+        "published_ece": float(expected_calibration_error(pub, y, bins=10)),
+        "published_bss_climatology": 1.0 - float(brier(pub, y)) / b_clim if b_clim > 0 else 0.0,
     }
+
+
+def publish_as_gated(name: str, pred: pd.DataFrame, start: pd.Timestamp, *, seed: int = 0
+                     ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """What the snapshot would have published each day of the folds from ``start`` on.
+
+    At each fold the gate (:func:`aegis.models.gate.judge`) tests the out-of-sample predictions
+    of the folds before it (at most :data:`~aegis.models.training.GATE_FOLDS`, as the nightly
+    retrain does): the model where it passes, climatology otherwise. Trap and stress also get
+    their label cuts from those earlier folds. Returns the evaluated rows with ``p_published``,
+    ``promoted`` and (trap, stress) ``cut_low``, ``cut_high``, plus one gate record per fold.
+    """
+    from aegis.models.gate import judge
+    from aegis.models.training import GATE_FOLDS, label_cuts
+
+    folds = sorted(pd.DatetimeIndex(pred["fold"].unique()))
+    parts, records = [], []
+    for i, fold in enumerate(folds):
+        if fold < start:
+            continue
+        part = pred[pred["fold"] == fold].copy()
+        earlier = pred[pred["fold"].isin(folds[max(0, i - GATE_FOLDS):i])]
+        promote = False
+        if len(earlier):
+            decision = judge(name, earlier, seed=seed)
+            promote = decision.promote
+            records.append({"fold": str(fold.date()), "promote": promote,
+                            "p_value": decision.p_value, "reference": decision.reference,
+                            "folds_tested": len(decision.folds)})
+        else:
+            records.append({"fold": str(fold.date()), "promote": False,
+                            "reason": "no earlier fold to test the model on"})
+        part["promoted"] = promote
+        part["p_published"] = part["p_model"] if promote else part["p_climatology"]
+        if name in CLASSES:
+            cuts = label_cuts(earlier["p_model"].to_numpy(float)) if len(earlier) else (
+                np.nan, np.nan)
+            part["cut_low"], part["cut_high"] = cuts
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True), records
+
+
+def class_table(name: str, pred: pd.DataFrame, column: str) -> dict[str, dict[str, Any]]:
+    """Sessions and observed event frequency per label class of ``column``'s probabilities."""
+    from aegis.analytics.labels import stress_label, trap_label
+
+    label = trap_label if name == "trap" else stress_label
+    labels = []
+    for p, lo, hi, promoted in zip(pred[column], pred["cut_low"], pred["cut_high"],
+                                   pred["promoted"], strict=True):
+        use_cuts = column == "p_model" or promoted
+        cuts = (lo, hi) if use_cuts and np.isfinite(lo) else None
+        labels.append(label(float(p), cuts))
+    frame = pd.DataFrame({"label": labels, "y": pred["y"].to_numpy(float)})
+    table = {}
+    for cls in CLASSES[name]:
+        rows = frame[frame["label"] == cls]
+        table[cls] = {"sessions": len(rows),
+                      "share": len(rows) / len(frame) if len(frame) else 0.0,
+                      "frequency": float(rows["y"].mean()) if len(rows) else None}
+    return table
 
 
 def safe_range_section(
@@ -60,18 +133,18 @@ def safe_range_section(
 
 
 def buyer_section(pred: pd.DataFrame) -> dict[str, Any]:
-    """BREAKOUT signals (walk-forward threshold) and how often a spike followed."""
+    """BREAKOUT signals (walk-forward threshold) and how often a spike followed, with skill."""
     y = pred["y"].to_numpy(dtype=float)
     fired = pred["signal"].to_numpy(dtype=bool)
     signals = int(fired.sum())
     base_rate = float(y.mean())
+    out: dict[str, Any] = {"signals": signals, "base_rate": base_rate, **_scores(pred)}
     if signals == 0:
-        return {"signals": 0, "spike_rate": 0.0, "ci95": [0.0, 0.0], "base_rate": base_rate,
+        return {**out, "spike_rate": 0.0, "ci95": [0.0, 0.0],
                 "note": "no BREAKOUT signal in the period; spike_rate undefined (reported 0)"}
     spikes = int(y[fired].sum())
     lo, hi = wilson_interval(spikes, signals)
-    return {"signals": signals, "spike_rate": spikes / signals, "ci95": [lo, hi],
-            "base_rate": base_rate}
+    return {**out, "spike_rate": spikes / signals, "ci95": [lo, hi]}
 
 
 def run_backtest(
@@ -95,7 +168,9 @@ def run_backtest(
     refit : pandas offset alias of the refit blocks (``"YS"``: yearly).
     progress : optional callable ``progress(step_name)`` called before each step.
     """
-    from aegis.models.walkforward import walk_forward_predictions
+    from aegis.models.datasets import build_dataset
+    from aegis.models.training import GATE_FOLDS
+    from aegis.models.walkforward import usable_start, walk_forward_predictions
 
     t0, t1 = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if t1 < t0:
@@ -109,21 +184,25 @@ def run_backtest(
     step("safe_range")
     report["safe_range"] = safe_range_section(nifty, vix, t0, t1, confidence)
     predictions: dict[str, pd.DataFrame] = {}
+    warm = pd.Timestamp(year=t0.year - GATE_FOLDS, month=1, day=1)
     for key, name in SCORED_MODELS.items():
         step(key)
-        pred = walk_forward_predictions(name, nifty, vix, features, t0, t1,
-                                        refit=refit, seed=seed)
+        data = build_dataset(name, nifty, vix, features)
+        first = usable_start(data, warm, t0)
+        pred = walk_forward_predictions(name, nifty, vix, features, first, t1,
+                                        refit=refit, seed=seed, data=data)
+        pred, gates = publish_as_gated(name, pred, t0, seed=seed)
         predictions[key] = pred
-        report[key] = _scores(pred)
+        report[key] = buyer_section(pred) if key == "buyer" else _scores(pred)
+        report[key]["gate"] = gates
+        if key in CLASSES:
+            report[key]["classes"] = class_table(name, pred, "p_model")
+            report[key]["published_classes"] = class_table(name, pred, "p_published")
     p = predictions["direction"]["p_model"].to_numpy()
     y = predictions["direction"]["y"].to_numpy()
     report["direction"] = {"n": report["direction"]["n"],
                            "accuracy": float(np.mean((p >= 0.5) == (y >= 0.5))),
                            **{k: v for k, v in report["direction"].items() if k != "n"}}
-    step("buyer")
-    predictions["buyer"] = walk_forward_predictions("buyer", nifty, vix, features, t0, t1,
-                                                    refit=refit, seed=seed)
-    report["buyer"] = buyer_section(predictions["buyer"])
     return report, predictions
 
 
@@ -133,7 +212,7 @@ def reliability_png_path(report_path: Path) -> Path:
 
 
 def plot_reliability(predictions: dict[str, pd.DataFrame], path: Path, title: str) -> Path:
-    """Reliability diagrams (model and baseline) of every scored probability, one PNG."""
+    """Reliability diagrams (model, baseline, climatology) of every scored probability, one PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -147,7 +226,8 @@ def plot_reliability(predictions: dict[str, pd.DataFrame], path: Path, title: st
         pred = predictions[name]
         ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect")
         for column, label, colour in (("p_model", "model", "C0"),
-                                      ("p_baseline", "baseline", "C1")):
+                                      ("p_baseline", "baseline", "C1"),
+                                      ("p_climatology", "climatology", "C2")):
             bins = reliability_bins(pred[column].to_numpy(float), pred["y"].to_numpy(float))
             shown = bins[bins["count"] > 0]
             ax.plot(shown["mean_predicted"], shown["observed_frequency"], marker="o",

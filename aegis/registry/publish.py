@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aegis.models.gate import GateDecision, gate
 from aegis.models.training import TrainedModel
+from aegis.registry.defender import defending_champion
 from aegis.registry.store import StoreConfig, transaction
 from aegis.registry.writer import promote, rollback, write_version
 
@@ -28,7 +29,11 @@ def publish(trained: Mapping[str, TrainedModel], cfg: StoreConfig, *,
     Raises :class:`~aegis.errors.RemoteUnavailableError` when the remote cannot be reached;
     then the store is exactly as before.
     """
-    decisions = [gate(model, cfg.models_dir) for model in trained.values()]
+    decisions = []
+    for model in trained.values():
+        champion, note = defending_champion(model.name, cfg.models_dir)
+        decisions.append(gate(model.name, model.fold_predictions, model.fold.X, champion,
+                              champion_note=note or "no champion yet", seed=model.seed))
     winners = [trained[d.name] for d in decisions if d.promote]
     promoted: dict[str, str] = {}
     reasons = {d.name: d.reason for d in decisions}

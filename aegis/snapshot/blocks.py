@@ -70,16 +70,19 @@ class SafeRange(SnapshotModel):
 
 
 class Trap(SnapshotModel):
-    """Volatility trap: probability that realised vol to expiry exceeds VIX/100."""
+    """Volatility trap: P(variance realised to expiry > the variance paid for)."""
 
     score: Probability
-    label: TrapLabel = Field(description="LOW < 0.33 <= MEDIUM < 0.66 <= HIGH.")
+    label: TrapLabel = Field(description="LOW < label_cuts[0] <= MEDIUM < label_cuts[1] <= HIGH.")
+    label_cuts: tuple[Probability, Probability] | None = Field(
+        default=None, description="Class thresholds chosen from history (terciles of the "
+        "model's walk-forward probabilities); null when the score is climatology (MEDIUM).")
     provenance: Provenance
     calibration: Calibration
 
     @model_validator(mode="after")
     def _label(self) -> Trap:
-        if self.label != trap_label(self.score):
+        if self.label != trap_label(self.score, self.label_cuts):
             raise ValueError(f"trap label {self.label} does not match score {self.score}")
         return self
 
@@ -88,13 +91,17 @@ class ExpiryStress(SnapshotModel):
     """Expiry stress: probability that |ln(S_exp/S)| exceeds sigma * sqrt(D/365)."""
 
     score: Probability
-    label: StressLabel = Field(description="CALM < 0.33 <= CAUTION < 0.60 <= STRESS.")
+    label: StressLabel = Field(
+        description="CALM < label_cuts[0] <= CAUTION < label_cuts[1] <= STRESS.")
+    label_cuts: tuple[Probability, Probability] | None = Field(
+        default=None, description="Class thresholds chosen from history (terciles of the "
+        "model's walk-forward probabilities); null when the score is climatology (CAUTION).")
     provenance: Provenance
     calibration: Calibration
 
     @model_validator(mode="after")
     def _label(self) -> ExpiryStress:
-        if self.label != stress_label(self.score):
+        if self.label != stress_label(self.score, self.label_cuts):
             raise ValueError(f"expiry stress label {self.label} does not match score {self.score}")
         return self
 

@@ -68,8 +68,12 @@ class EmpiricalProvenance(SnapshotModel):
     """Measured walk-forward on history."""
 
     kind: Literal["empirical"] = "empirical"
-    n: int = Field(ge=1, description="Sample size (windows, signals).")
+    n: int = Field(ge=1, description="Sample size (windows, signals, settled events).")
     window: DateWindow
+    name: str | None = Field(default=None, description="e.g. 'climatology'.")
+    reason: str | None = Field(
+        default=None, description="Why an empirical frequency is published instead of a model "
+        "(e.g. the gate found no model that beats climatology).")
 
 
 class BaselineProvenance(SnapshotModel):
@@ -97,6 +101,11 @@ class Calibration(SnapshotModel):
         default=None, ge=0.0, le=1.0, description="Expected calibration error, 10 bins."
     )
     n: int | None = Field(default=None, ge=1, description="Forecasts scored.")
+    brier_climatology: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Brier score of climatology (the event frequency settled before each fold).")
+    bss_climatology: float | None = Field(
+        default=None, le=1.0, description="Brier skill score against climatology, 1 - B/B_clim.")
     reason: str | None = Field(
         default=None, description="Why calibration is not given (required when it is not)."
     )

@@ -21,7 +21,7 @@ from aegis.errors import AnalyticsInputError
     ],
 )
 def test_trap_label_cuts(p, label) -> None:
-    assert trap_label(p) == label
+    assert trap_label(p, (0.33, 0.66)) == label
 
 
 @pytest.mark.parametrize(
@@ -29,14 +29,25 @@ def test_trap_label_cuts(p, label) -> None:
     [(0.0, "CALM"), (0.3299, "CALM"), (0.33, "CAUTION"), (0.5999, "CAUTION"), (0.60, "STRESS")],
 )
 def test_stress_label_cuts(p, label) -> None:
-    assert stress_label(p) == label
+    assert stress_label(p, (0.33, 0.60)) == label
+
+
+def test_climatology_is_the_middle_class() -> None:
+    """A constant score carries no information: no cuts, the middle class, whatever the value."""
+    assert trap_label(0.9, None) == "MEDIUM"
+    assert stress_label(0.01, None) == "CAUTION"
+
+
+def test_cuts_must_be_ordered_probabilities() -> None:
+    with pytest.raises(AnalyticsInputError, match="cuts"):
+        trap_label(0.5, (0.7, 0.2))
 
 
 def test_labels_reject_non_probabilities() -> None:
     with pytest.raises(AnalyticsInputError, match="trap score"):
-        trap_label(1.2)
+        trap_label(1.2, (0.3, 0.6))
     with pytest.raises(AnalyticsInputError, match="stress"):
-        stress_label(float("nan"))
+        stress_label(float("nan"), None)
 
 
 def test_trap_baseline_percent_units() -> None:

@@ -12,6 +12,11 @@ import numpy as np
 import pandas as pd
 
 from aegis.features.columns import FEATURE_NAMES
+from aegis.features.forecast import (
+    har_daily_variance,
+    parkinson_daily_variance,
+    structural_logits,
+)
 
 
 def synthetic_market(seed: int = 3, years: float = 6.0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -85,5 +90,16 @@ def synthetic_features(nifty: pd.DataFrame, vix: pd.DataFrame) -> pd.DataFrame:
     f["days_to_expiry"] = days
     f["sessions_to_expiry"] = np.ceil(days * 5 / 7)
     f["expected_move_pct"] = v / 100 * np.sqrt(days / 365)
+    f["vix_change_5"] = np.log(v / v.shift(5))
+    f["mom_5_em"] = f["mom_5"] / (v / 100 * np.sqrt(5 / 252))
+    f["mom_20_em"] = f["mom_20"] / (v / 100 * np.sqrt(20 / 252))
+    har_pk = har_daily_variance(parkinson_daily_variance(nifty))
+    f["rv_har_parkinson"] = np.sqrt(252 * har_pk)
+    f["rv_har_cc"] = np.sqrt(252 * har_daily_variance(r**2))
+    f["iv_minus_har"] = v / 100 - f["rv_har_parkinson"]
+    f["weekend_days"] = f["days_to_expiry"] - f["sessions_to_expiry"]
+    f["log_sessions_to_expiry"] = np.log(f["sessions_to_expiry"])
+    structural = structural_logits(v, f["days_to_expiry"], f["sessions_to_expiry"], har_pk)
+    f = f.join(structural)
     f.index.name = "session"
     return f[FEATURE_NAMES].astype("float64")

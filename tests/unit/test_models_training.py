@@ -8,11 +8,12 @@ import pytest
 from sklearn.base import clone
 
 from aegis.models.datasets import build_dataset
-from aegis.models.gate import gate
+from aegis.models.gate import gate, judge
 from aegis.models.specs import MODEL_NAMES, MODEL_SPECS
 from aegis.models.torch_models import choose_threshold
 from aegis.models.training import train_model
 from aegis.models.walkforward import make_estimator, walk_forward_predictions
+from aegis.registry.defender import defending_champion
 from aegis.registry.writer import write_artifact
 from tests.unit.test_models_support import synthetic_features, synthetic_market
 
@@ -72,7 +73,8 @@ def test_walk_forward_purges_labels_ending_after_block_start(market, monkeypatch
     folds = sorted(out["fold"].unique())
     assert [str(f.date()) for f in folds] == ["2012-01-01", "2013-01-01"]
     assert all(end < fold.to_datetime64() for end, fold in zip(seen, folds, strict=True))
-    assert list(out.columns[:5]) == ["session", "p_model", "p_baseline", "y", "fold"]
+    assert list(out.columns[:6]) == ["session", "p_model", "p_baseline", "p_climatology", "y",
+                                     "fold"]
     assert out["session"].between("2012-01-01", "2013-06-30").all()
     assert out["p_model"].between(0, 1).all()
     assert out["p_baseline"].between(0, 1).all()
@@ -93,18 +95,24 @@ def test_choose_threshold_prefers_precise_signals():
     assert 0.75 < t <= 0.81
 
 
-def test_gate_needs_to_beat_baseline_and_champion(market, tmp_path):
+def _gate(trained, models_dir):
+    champion, note = defending_champion(trained.name, models_dir)
+    return gate(trained.name, trained.fold_predictions, trained.fold.X, champion,
+                champion_note=note or "no champion yet")
+
+
+def test_gate_needs_to_beat_the_references_and_champion(market, tmp_path):
     trained = train_model("trap", *market, seed=0)
-    first = gate(trained, tmp_path)
-    beats = trained.metrics["model"]["brier"] < trained.metrics["baseline"]["brier"]
-    assert first.promote == beats
+    first = _gate(trained, tmp_path)
+    assert first.promote == judge("trap", trained.fold_predictions).promote
     assert "no champion yet" in first.reason
+    assert first.climatology_brier == pytest.approx(trained.metrics["climatology"]["brier"])
     write_artifact(trained, tmp_path)
-    again = gate(trained, tmp_path)  # the same model cannot beat itself (recorded fold Brier)
+    again = _gate(trained, tmp_path)  # the same model cannot beat itself (recorded Brier)
     assert not again.promote
     assert again.champion_brier == pytest.approx(trained.metrics["model"]["brier"])
-    assert "recorded fold Brier" in again.reason
-    assert "does not beat the" in again.reason
+    assert "recorded Brier" in again.reason
+    assert "does not beat the champion" in again.reason
 
 
 def test_gate_scores_an_older_champion_on_rows_it_never_saw(market, tmp_path):
@@ -113,19 +121,22 @@ def test_gate_scores_an_older_champion_on_rows_it_never_saw(market, tmp_path):
     old = train_model("trap", nifty[:cut], vix[:cut], features[:cut], seed=0)
     write_artifact(old, tmp_path)
     new = train_model("trap", *market, seed=0)
-    decision = gate(new, tmp_path)
-    assert "on the same rows" in decision.reason
+    decision = _gate(new, tmp_path)
+    assert "fold rows after" in decision.reason
     assert decision.champion_version is not None
     assert decision.champion_brier is not None
-    assert decision.promote == (decision.challenger_brier < min(decision.baseline_brier,
-                                                                 decision.champion_brier))
+    if decision.promote:
+        assert judge("trap", new.fold_predictions).promote
 
 
 def test_fold_metrics_sit_beside_the_baseline(market):
     trained = train_model("expiry_stress", *market, seed=0)
     m = trained.metrics
-    assert set(m) == {"fold", "model", "baseline"}
-    for side in ("model", "baseline"):
+    assert set(m) == {"fold", "model", "baseline", "climatology", "skill", "label_cuts"}
+    assert m["fold"]["folds"] >= 2
+    lo, hi = m["label_cuts"]
+    assert 0 < lo <= hi < 1
+    for side in ("model", "baseline", "climatology"):
         assert {"n", "brier", "log_loss", "ece", "reliability"} <= set(m[side])
         assert len(m[side]["reliability"]) == 10
     assert pd.Timestamp(m["fold"]["start"]) < pd.Timestamp(m["fold"]["end"])

@@ -306,3 +306,32 @@ def test_a_missing_champion_says_why_the_last_retrain_did_not_promote_it(
     assert "no champion named 'direction'" in reasons["direction"]
     assert "last retrain (2024-06-14T02:00:00+00:00): not promoted" in reasons["direction"]
     assert snapshot.direction is not None and snapshot.direction.provenance.kind == "baseline"
+
+
+def test_a_model_the_gate_refused_publishes_climatology_honestly(
+    deployment_copy: Deployment,
+) -> None:
+    """No model beat climatology: climatology with its n, window and the gate's reason; ok."""
+    registry_path = deployment_copy.models_dir / "registry.json"
+    registry = json.loads(registry_path.read_text())
+    del registry["champions"]["trap"]
+    registry_path.write_text(json.dumps(registry))
+    gate = {"trap": {"promote": False, "trained_at": "2024-06-14T02:00:00+00:00",
+                     "reason": "not promoted: no model beat climatology and the baseline "
+                               "significantly: p=0.41",
+                     "climatology_brier": 0.19, "baseline_brier": 0.26,
+                     "climatology_ece": 0.01, "n": 980}}
+    (deployment_copy.home / "output" / "gate.json").write_text(json.dumps(gate))
+    pipeline.infer()
+    snapshot = read_snapshot(deployment_copy.snapshot_path)
+    assert "trap" not in {r.field for r in snapshot.degraded_reasons}
+    trap = snapshot.trap
+    assert trap is not None
+    assert trap.provenance.kind == "empirical"
+    assert trap.provenance.name == "climatology"
+    assert "no model beat climatology" in (trap.provenance.reason or "")
+    assert trap.provenance.n > 100
+    assert trap.label == "MEDIUM" and trap.label_cuts is None
+    assert trap.calibration.brier == pytest.approx(0.19)
+    assert trap.calibration.bss_climatology == 0.0
+    assert 0.05 < trap.score < 0.6  # the simulator's settled trap frequency
