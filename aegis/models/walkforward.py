@@ -74,7 +74,8 @@ def usable_start(data: Dataset, earliest: pd.Timestamp, latest: pd.Timestamp) ->
     return min(day, latest)
 
 
-def _block_starts(start: pd.Timestamp, end: pd.Timestamp, refit: str) -> list[pd.Timestamp]:
+def block_starts(start: pd.Timestamp, end: pd.Timestamp, refit: str) -> list[pd.Timestamp]:
+    """``start``, then every ``refit`` boundary after it up to ``end``."""
     starts = [start, *[d for d in pd.date_range(start, end, freq=refit) if d > start]]
     return starts
 
@@ -105,7 +106,7 @@ def walk_forward_predictions(
     if end_ts < start_ts:
         raise ValueError(f"walk-forward: expected start <= end; found {start_ts} > {end_ts}")
     data = data if data is not None else build_dataset(name, nifty, vix, features)
-    starts = _block_starts(start_ts, end_ts, refit)
+    starts = block_starts(start_ts, end_ts, refit)
     return predictions_over_blocks(name, data, starts, end_ts + pd.Timedelta(days=1), seed=seed)
 
 

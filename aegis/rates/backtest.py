@@ -170,7 +170,7 @@ def run_backtest(
     """
     from aegis.models.datasets import build_dataset
     from aegis.models.training import GATE_FOLDS
-    from aegis.models.walkforward import usable_start, walk_forward_predictions
+    from aegis.models.walkforward import block_starts, predictions_over_blocks, usable_start
 
     t0, t1 = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if t1 < t0:
@@ -189,8 +189,11 @@ def run_backtest(
         step(key)
         data = build_dataset(name, nifty, vix, features)
         first = usable_start(data, warm, t0)
-        pred = walk_forward_predictions(name, nifty, vix, features, first, t1,
-                                        refit=refit, seed=seed, data=data)
+        # the gate's years before the period, then the period's own blocks from its first day
+        starts = [d for d in pd.date_range(first, t0, freq=refit) if d < t0]
+        starts += block_starts(t0, t1, refit)
+        pred = predictions_over_blocks(name, data, starts, t1 + pd.Timedelta(days=1),
+                                       seed=seed)
         pred, gates = publish_as_gated(name, pred, t0, seed=seed)
         predictions[key] = pred
         report[key] = buyer_section(pred) if key == "buyer" else _scores(pred)

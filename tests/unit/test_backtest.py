@@ -24,18 +24,23 @@ SEED, YEARS, END = 3, 10, "2024-12-31"
 START = "2023-01-01"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-#: DESIGN.md, "Backtest report": section -> key -> type
+#: DESIGN.md, "Backtest report" (and issue #9's skill keys): section -> key -> type
+SKILL: dict[str, type] = {"brier_climatology": float, "bss_climatology": float,
+                          "frequency": float, "published_brier": float, "published_ece": float}
+SCORES: dict[str, type] = {"n": int, "brier": float, "brier_baseline": float, "ece": float,
+                           **SKILL}
 REPORT_SHAPE: dict[str, dict[str, type]] = {
     "period": {"from": str, "to": str, "sessions": int},
     "safe_range": {"confidence": float, "windows": int, "coverage": float, "ci95": list},
-    "breach": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
-    "trap": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
-    "expiry_stress": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
-    "direction": {"n": int, "accuracy": float, "brier": float, "brier_baseline": float,
-                  "ece": float},
-    "buyer": {"signals": int, "spike_rate": float, "ci95": list, "base_rate": float},
+    "breach": SCORES,
+    "trap": {**SCORES, "classes": dict, "published_classes": dict},
+    "expiry_stress": {**SCORES, "classes": dict, "published_classes": dict},
+    "direction": {**SCORES, "accuracy": float},
+    "buyer": {"signals": int, "spike_rate": float, "ci95": list, "base_rate": float, **SCORES},
 }
 COUNTS = {"sessions", "windows", "n", "signals"}
+#: may be negative (a model worse than climatology), never above 1
+SKILL_SCORES = {"bss_climatology", "published_bss_climatology"}
 
 
 def check_report_shape(report: dict[str, Any], extra_top: set[str] = frozenset()) -> None:
@@ -43,8 +48,7 @@ def check_report_shape(report: dict[str, Any], extra_top: set[str] = frozenset()
     assert set(report) == set(REPORT_SHAPE) | extra_top
     for section, keys in REPORT_SHAPE.items():
         got = report[section]
-        allowed = set(keys) | ({"note"} if section == "buyer" and got["signals"] == 0 else set())
-        assert set(got) == allowed, section
+        assert set(keys) <= set(got), (section, set(keys) - set(got))
         for key, kind in keys.items():
             value = got[key]
             assert isinstance(value, kind), (section, key, value)
@@ -54,6 +58,8 @@ def check_report_shape(report: dict[str, Any], extra_top: set[str] = frozenset()
             elif key == "ci95":
                 assert len(value) == 2
                 assert 0.0 <= value[0] <= value[1] <= 1.0, (section, value)
+            elif key in SKILL_SCORES:
+                assert value <= 1.0, (section, key, value)
             elif kind is float:
                 assert 0.0 <= value <= 1.0, (section, key, value)
     lo, hi = report["safe_range"]["ci95"]
@@ -61,6 +67,10 @@ def check_report_shape(report: dict[str, Any], extra_top: set[str] = frozenset()
     if report["buyer"]["signals"]:
         lo, hi = report["buyer"]["ci95"]
         assert lo <= report["buyer"]["spike_rate"] <= hi
+    for section in ("trap", "expiry_stress"):
+        classes = report[section]["classes"]
+        assert len(classes) == 3
+        assert sum(c["sessions"] for c in classes.values()) == report[section]["n"]
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +104,13 @@ def test_scores_are_recomputable_from_the_predictions(backtest: tuple[dict[str, 
     for key in ("breach", "trap", "expiry_stress", "direction"):
         pred = predictions[key]
         p, base, y = (pred[c].to_numpy(float) for c in ("p_model", "p_baseline", "y"))
+        clim, pub = (pred[c].to_numpy(float) for c in ("p_climatology", "p_published"))
+        assert report[key]["brier_climatology"] == pytest.approx(np.mean((clim - y) ** 2))
+        assert report[key]["published_brier"] == pytest.approx(np.mean((pub - y) ** 2))
+        assert report[key]["frequency"] == pytest.approx(y.mean())
+        # what was published each day: the model where the gate had promoted it, else climatology
+        promoted = pred["promoted"].to_numpy(bool)
+        np.testing.assert_array_equal(pub, np.where(promoted, p, clim))
         assert report[key]["n"] == len(pred)
         assert report[key]["brier"] == pytest.approx(np.mean((p - y) ** 2), abs=1e-12)
         assert report[key]["brier_baseline"] == pytest.approx(np.mean((base - y) ** 2),
@@ -137,7 +154,7 @@ def test_reliability_png(backtest: tuple[dict[str, Any], Any], tmp_path: Path) -
     png = plot_reliability(predictions, tmp_path / "deep" / "reliability.png", "walk-forward")
     data = png.read_bytes()
     assert data[:8] == PNG_MAGIC
-    assert len(data) > 20_000  # five panels with two curves each
+    assert len(data) > 20_000  # five panels with three curves each
     assert reliability_png_path(tmp_path / "report.json") == tmp_path / "report.reliability.png"
 
 

@@ -82,10 +82,12 @@ def example() -> dict[str, Any]:
             "expected_move": em,
             "provenance": {"kind": "empirical", "n": 850, "window": window},
         },
-        "trap": {"score": 0.41, "label": "MEDIUM", "provenance": MODEL, "calibration": CAL},
+        "trap": {"score": 0.41, "label": "MEDIUM", "label_cuts": [0.18, 0.45], "provenance": MODEL,
+                 "calibration": CAL},
         "expiry_stress": {
             "score": 0.22,
             "label": "CALM",
+            "label_cuts": [0.24, 0.31],
             "provenance": {"kind": "model", "name": "expiry_stress", "version": "3"},
             "calibration": CAL,
         },
