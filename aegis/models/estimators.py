@@ -167,6 +167,7 @@ class TimeValidatedLogisticClassifier(_WrappedSklearnModel):
     def fit(self, X: ArrayLike, y: ArrayLike) -> TimeValidatedLogisticClassifier:
         """Fit on X (n, F), time-ordered, and y (n,) 0/1; returns self."""
         X, _ = validate_data(self, X, np.asarray(y), dtype=np.float64)
+        X = np.asarray(X, dtype=np.float64)
         yy = _binary_target(y, type(self).__name__)
         if not self.C_grid:
             raise TrainingDataError(f"{type(self).__name__}: C_grid is empty; expected values")
@@ -182,8 +183,12 @@ class TimeValidatedLogisticClassifier(_WrappedSklearnModel):
                     X[check_rows])[:, 1]
                 scores[j] += float(np.mean((p - yy[check_rows]) ** 2))
         self.inner_brier_ = scores / used if used else scores
-        self.C_ = float(self.C_grid[int(np.argmin(scores))]) if used else float(
-            self.C_grid[len(self.C_grid) // 2])
+        if used:
+            self.C_ = float(self.C_grid[int(np.argmin(scores))])
+            self.C_chosen_by_ = f"inner time-ordered validation over {used} folds"
+        else:  # recorded, not silent: the manifest's estimator state says so
+            self.C_ = float(self.C_grid[len(self.C_grid) // 2])
+            self.C_chosen_by_ = "middle of C_grid: no inner fold had both classes"
         self.model_ = self._pipeline(self.C_).fit(X, yy)
         self.classes_ = self.model_.classes_
         return self

@@ -33,9 +33,16 @@ TEST_NAME = "paired moving-block bootstrap of per-session Brier differences"
 class Defender(Protocol):
     """What the gate needs of the current champion."""
 
-    version: str
-    seen_until: np.datetime64
-    recorded_brier: float
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def seen_until(self) -> np.datetime64:
+        """Last session of the champion's training data."""
+
+    @property
+    def recorded_brier(self) -> float:
+        """The champion's own walk-forward Brier (its manifest)."""
 
     def predict_proba(self, X: NDArray[np.float64]) -> NDArray[np.float64]: ...
 

@@ -152,6 +152,9 @@ def train_model(
     if name in ("trap", "expiry_stress"):
         metrics["label_cuts"] = list(label_cuts(pred["p_model"].to_numpy(float)))
     estimator = fit_on(name, data, seed)
+    if hasattr(estimator, "C_"):
+        metrics["hyper_parameters"] = {"C": estimator.C_, "chosen_by": estimator.C_chosen_by_,
+                                       "C_grid": list(estimator.C_grid)}
     threshold = getattr(estimator, "threshold_", None)
     if "signal" in pred:
         signal = pred["signal"].to_numpy(bool)

@@ -132,7 +132,9 @@ def test_gate_scores_an_older_champion_on_rows_it_never_saw(market, tmp_path):
 def test_fold_metrics_sit_beside_the_baseline(market):
     trained = train_model("expiry_stress", *market, seed=0)
     m = trained.metrics
-    assert set(m) == {"fold", "model", "baseline", "climatology", "skill", "label_cuts"}
+    assert set(m) == {"fold", "model", "baseline", "climatology", "skill", "label_cuts",
+                      "hyper_parameters"}
+    assert m["hyper_parameters"]["C"] in m["hyper_parameters"]["C_grid"]
     assert m["fold"]["folds"] >= 2
     lo, hi = m["label_cuts"]
     assert 0 < lo <= hi < 1

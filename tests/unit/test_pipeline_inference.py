@@ -305,7 +305,8 @@ def test_a_missing_champion_says_why_the_last_retrain_did_not_promote_it(
     assert snapshot.status == "degraded"
     assert "no champion named 'direction'" in reasons["direction"]
     assert "last retrain (2024-06-14T02:00:00+00:00): not promoted" in reasons["direction"]
-    assert snapshot.direction is not None and snapshot.direction.provenance.kind == "baseline"
+    assert snapshot.direction is not None
+    assert snapshot.direction.provenance.kind == "baseline"
 
 
 def test_a_model_the_gate_refused_publishes_climatology_honestly(
@@ -331,7 +332,8 @@ def test_a_model_the_gate_refused_publishes_climatology_honestly(
     assert trap.provenance.name == "climatology"
     assert "no model beat climatology" in (trap.provenance.reason or "")
     assert trap.provenance.n > 100
-    assert trap.label == "MEDIUM" and trap.label_cuts is None
+    assert trap.label == "MEDIUM"
+    assert trap.label_cuts is None
     assert trap.calibration.brier == pytest.approx(0.19)
     assert trap.calibration.bss_climatology == 0.0
     assert 0.05 < trap.score < 0.6  # the simulator's settled trap frequency
