@@ -14,7 +14,8 @@ def _source(prov: Any) -> str:
     if prov.kind == "model":
         return f"model {prov.name} {prov.version}"
     if prov.kind == "empirical":
-        return f"empirical n={prov.n} {prov.window.from_}..{prov.window.to}"
+        name = f" {prov.name}" if prov.name else ""
+        return f"empirical{name} n={prov.n} {prov.window.from_}..{prov.window.to}"
     if prov.kind == "baseline":
         return f"BASELINE {prov.name}: {prov.reason}"
     return f"formula {prov.name}"

@@ -87,7 +87,7 @@ def test_degraded_snapshot_table_names_the_baseline_and_why(degraded: Snapshot) 
     text = _check_every_row_rendered(degraded)
     values, sources = _columns(text)[1:3]
     assert "DEGRADED" in values
-    assert _squash("BASELINE trap_baseline") in sources
+    assert _squash("BASELINE climatology") in sources
     assert "ChecksumMismatchError" in sources
     trap_row = next(r for r in snapshot_rows(degraded) if r[0] == "volatility trap")
     assert trap_row[3].startswith("not measured")  # no invented calibration for a baseline
