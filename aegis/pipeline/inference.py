@@ -77,13 +77,13 @@ class _Champions:
             try:
                 self.loaded[name] = load_champion(name, self.models_dir)
             except ModelError as exc:
-                refusal = self._refusal(name)
+                refusal = self.refusal(name)
                 if refusal is not None and "climatology_brier" in refusal:
                     self.refused[name] = refusal  # the gate tested it against climatology
                 self.errors[name] = f"{type(exc).__name__}: {exc}{self._gate_note(refusal)}"
         return self.loaded.get(name)
 
-    def _refusal(self, name: str) -> dict[str, Any] | None:
+    def refusal(self, name: str) -> dict[str, Any] | None:
         """The last gate decision when it refused ``name`` and no champion was ever promoted."""
         from aegis.registry.artifacts import read_registry
 
@@ -412,16 +412,23 @@ def model_health() -> dict[str, Any]:
     from aegis.models.specs import MODEL_SPECS
     from aegis.registry.artifacts import read_registry, verify_all
 
-    models_dir = get_settings().resolved_models_dir
+    settings = get_settings()
+    models_dir = settings.resolved_models_dir
     results = verify_all(models_dir)
     champions = set(read_registry(models_dir)["champions"])
     missing = sorted(set(MODEL_SPECS) - champions)
+    refused = _Champions(models_dir, gate_log_path(settings))
+    climatology = {name: decision["reason"] for name in missing
+                   if (decision := refused.refusal(name)) and "climatology_brier" in decision}
     bad = [f"{r.name} ({r.version}): {r.reason}" for r in results if not r.ok]
-    bad += [f"{name}: no champion in {models_dir / 'registry.json'}" for name in missing]
+    bad += [f"{name}: no champion in {models_dir / 'registry.json'}"
+            for name in missing if name not in climatology]
     if bad:
         raise ArtifactMissingError("unhealthy champions: " + "; ".join(bad))
     return {"healthy": sorted(r.name for r in results),
-            "versions": {r.name: r.version for r in results}}
+            "versions": {r.name: r.version for r in results},
+            # no model beat climatology: published as climatology, honestly; not a failure
+            "climatology": climatology}
 
 
 __all__ = ["build_snapshot", "infer", "model_health"]

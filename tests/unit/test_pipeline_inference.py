@@ -337,3 +337,7 @@ def test_a_model_the_gate_refused_publishes_climatology_honestly(
     assert trap.calibration.brier == pytest.approx(0.19)
     assert trap.calibration.bss_climatology == 0.0
     assert 0.05 < trap.score < 0.6  # the simulator's settled trap frequency
+    # model health: a model the gate refused is published as climatology, not a broken champion
+    health = pipeline.model_health()
+    assert "trap" in health["climatology"]
+    assert "trap" not in health["healthy"]
