@@ -26,8 +26,11 @@ def _calib(cal: Any) -> str:
         return ""
     if cal.brier is None:
         return f"not measured ({cal.reason})"
-    return (f"Brier {cal.brier:.3f} vs baseline {cal.brier_baseline:.3f}, "
-            f"ECE {cal.ece:.3f}, n={cal.n}")
+    versus = f"baseline {cal.brier_baseline:.3f}"
+    if cal.brier_climatology is not None and cal.bss_climatology is not None:
+        versus += (f", climatology {cal.brier_climatology:.3f} "
+                   f"(skill {cal.bss_climatology:+.1%})")
+    return f"Brier {cal.brier:.3f} vs {versus}, ECE {cal.ece:.3f}, n={cal.n}"
 
 
 def _headline_breaches(s: Snapshot) -> list[Any]:
