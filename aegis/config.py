@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from aegis.models.params import Params
 
 
 class Settings(BaseSettings):
@@ -53,6 +56,13 @@ class Settings(BaseSettings):
         default=True, description="Commit models.dvc after a promotion (version history)."
     )
 
+    # --- models -----------------------------------------------------------------------
+    params_file: Path | None = Field(
+        default=None,
+        description="Hyper-parameters of the models and the gate; default the packaged "
+        "aegis/params.yaml.",
+    )
+
     # --- analytics --------------------------------------------------------------------
     safe_range_confidence: float = Field(default=0.80, gt=0.5, lt=0.99)
     live_timeout_s: float = Field(default=10.0, gt=0)
@@ -81,6 +91,26 @@ class Settings(BaseSettings):
     @property
     def snapshot_path(self) -> Path:
         return self.resolved_output_dir / "aegismatrix.json"
+
+    def params(self) -> Params:
+        """The hyper-parameters of ``params_file`` (or the packaged file), validated."""
+        from aegis.models.params import PARAMS_FILE
+
+        return _load_params(str(self.params_file or PARAMS_FILE))
+
+
+@lru_cache(maxsize=8)
+def _load_params(path: str) -> Params:
+    from aegis.models.params import load_params
+
+    return load_params(path)
+
+
+def default_params() -> Params:
+    """The packaged ``aegis/params.yaml``: what library functions use when handed none."""
+    from aegis.models.params import PARAMS_FILE
+
+    return _load_params(str(PARAMS_FILE))
 
 
 @lru_cache(maxsize=1)

@@ -145,3 +145,7 @@ class ValidationInputError(AegisError):
 
 class SimulatorInputError(AegisError):
     """Arguments to the market simulator out of range (seed, years, session counts)."""
+
+
+class ConfigurationError(AegisError):
+    """A settings or params file that is missing, unreadable or holds a bad value."""

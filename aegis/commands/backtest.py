@@ -46,8 +46,11 @@ def backtest(
     def progress(step: str) -> None:
         typer.echo(f"[{time.perf_counter() - started:6.1f}s] walk-forward: {step}", err=True)
 
+    from aegis.config import get_settings
+
     report, predictions = run_backtest(history.nifty, history.vix, features, start, end,
-                                       confidence=confidence, seed=seed, progress=progress)
+                                       confidence=confidence, seed=seed, progress=progress,
+                                       params=get_settings().params())
     report["inputs"] = {
         "nifty_files": [str(p) for p in files["--nifty"]],
         "vix_files": [str(p) for p in files["--vix"]],

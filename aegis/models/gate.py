@@ -4,8 +4,9 @@ The challenger's out-of-sample predictions over several walk-forward folds (year
 predicted by a model fitted on what settled before it) are compared with the better of its two
 references on the same rows: the heuristic baseline and climatology (the event frequency of
 everything settled before the fold). The test is a paired moving-block bootstrap of the
-per-session Brier differences (blocks of :data:`BLOCK_SESSIONS` sessions, since week-long
-labels overlap): promotion needs a one-sided p-value below ``alpha`` *and* an improvement in
+per-session Brier differences (blocks of ``gate.block_sessions`` sessions, since week-long
+labels overlap; ``aegis/params.yaml``): promotion needs a one-sided p-value below
+``gate.alpha`` *and* an improvement in
 at least half of the folds, so one lucky year cannot decide. A defending champion must also be
 beaten (point estimate) on the fold rows it never trained on; with too few such rows its
 recorded Brier stands in, and the reason says so.
@@ -23,10 +24,12 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from aegis.config import default_params
+from aegis.models.params import GateParams
+
 MIN_SHARED_ROWS = 20
 BLOCK_SESSIONS = 10
 BOOTSTRAP_REPLICATES = 2000
-ALPHA = 0.05
 TEST_NAME = "paired moving-block bootstrap of per-session Brier differences"
 
 
@@ -135,20 +138,23 @@ def _ece(pred: pd.DataFrame, column: str) -> float:
                                             pred["y"].to_numpy(float)))
 
 
-def judge(name: str, pred: pd.DataFrame, *, alpha: float = ALPHA, seed: int = 0
+def judge(name: str, pred: pd.DataFrame, *, params: GateParams | None = None, seed: int = 0
           ) -> GateDecision:
     """The gate against the references alone (no champion): the backtest's and the first step.
 
     ``pred`` holds the walk-forward fold predictions (``session, fold, y, p_model, p_baseline,
-    p_climatology``; several rows per session for breach).
+    p_climatology``; several rows per session for breach). ``params``: the gate's section of
+    ``aegis/params.yaml`` (default: the packaged file).
     """
+    gp = params or default_params().gate
     model_b, base_b, clim_b = (_brier(pred, c) for c in ("p_model", "p_baseline",
                                                           "p_climatology"))
     reference: Literal["climatology", "baseline"] = (
         "climatology" if clim_b <= base_b else "baseline")
     ref_col = f"p_{reference}"
     d = (_per_session(pred, "p_model") - _per_session(pred, ref_col)).to_numpy()
-    test = block_bootstrap_test(d, seed=seed)
+    test = block_bootstrap_test(d, block=gp.block_sessions,
+                                replicates=gp.bootstrap_replicates, seed=seed)
     folds = []
     for start, part in pred.groupby("fold", sort=True):
         b, r = _brier(part, "p_model"), _brier(part, ref_col)
@@ -157,7 +163,7 @@ def judge(name: str, pred: pd.DataFrame, *, alpha: float = ALPHA, seed: int = 0
                                 n=len(part), brier=b, brier_reference=r,
                                 skill=1.0 - b / r if r > 0 else 0.0))
     better_folds = sum(f.brier < f.brier_reference for f in folds)
-    significant = test.p_value < alpha and test.mean < 0
+    significant = test.p_value < gp.alpha and test.mean < 0
     broad = 2 * better_folds >= len(folds)
     promote = significant and broad
     skill = 1.0 - model_b / min(clim_b, base_b) if min(clim_b, base_b) > 0 else 0.0
@@ -186,7 +192,7 @@ def gate(
     champion: Defender | None,
     *,
     champion_note: str = "no champion yet",
-    alpha: float = ALPHA,
+    params: GateParams | None = None,
     seed: int = 0,
 ) -> GateDecision:
     """Decide on a challenger from its fold predictions ``pred`` (rows of inputs ``X``).
@@ -196,7 +202,7 @@ def gate(
     training span (scored with the champion as inference loads it), or, with fewer than
     :data:`MIN_SHARED_ROWS` of them, lower than the champion's recorded Brier.
     """
-    decision = judge(name, pred, alpha=alpha, seed=seed)
+    decision = judge(name, pred, params=params, seed=seed)
     if champion is None:
         verdict = "promoted" if decision.promote else "not promoted"
         return decision.model_copy(update={
@@ -224,5 +230,5 @@ def gate(
         "champion_brier": champion_brier, "champion_version": champion.version})
 
 
-__all__ = ["ALPHA", "Defender", "FoldResult", "GateDecision", "block_bootstrap_test", "gate",
+__all__ = ["Defender", "FoldResult", "GateDecision", "block_bootstrap_test", "gate",
            "judge"]

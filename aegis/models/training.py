@@ -17,14 +17,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from aegis.config import default_params
 from aegis.models.datasets import Dataset, build_dataset
+from aegis.models.params import Params
 from aegis.models.scoring import score
 from aegis.models.specs import MODEL_NAMES, MODEL_SPECS, ModelSpec
 from aegis.models.walkforward import fit_on
 
-FOLD_DAYS = 365
-#: Walk-forward folds (of FOLD_DAYS each) the gate tests a challenger on.
-GATE_FOLDS = 4
 PROBE_ROWS = 16
 
 
@@ -130,17 +129,20 @@ def train_model(
     features: pd.DataFrame,
     *,
     seed: int = 0,
-    fold_days: int = FOLD_DAYS,
-    n_folds: int = GATE_FOLDS,
+    params: Params | None = None,
     data: Dataset | None = None,
 ) -> TrainedModel:
-    """Score ``name`` on its latest ``n_folds`` walk-forward folds, then fit on all rows."""
+    """Score ``name`` on its latest ``gate.folds`` walk-forward folds, then fit on all rows.
+
+    ``params``: hyper-parameters (default: the packaged ``aegis/params.yaml``).
+    """
     from aegis.models.walkforward import predictions_over_blocks
 
+    params = params or default_params()
     data = data if data is not None else build_dataset(name, nifty, vix, features)
-    starts = _usable_folds(name, data, n_folds, fold_days)
+    starts = _usable_folds(name, data, params.gate.folds, params.gate.fold_days)
     stop = pd.Timestamp(data.session.max()).normalize() + pd.Timedelta(days=1)
-    pred = predictions_over_blocks(name, data, starts, stop, seed=seed)
+    pred = predictions_over_blocks(name, data, starts, stop, seed=seed, params=params)
     rows = pred["row"].to_numpy()
     fold = data.subset(np.isin(np.arange(len(data)), rows))
     first = starts[0].to_datetime64()
@@ -151,7 +153,7 @@ def train_model(
     }
     if name in ("trap", "expiry_stress"):
         metrics["label_cuts"] = list(label_cuts(pred["p_model"].to_numpy(float)))
-    estimator = fit_on(name, data, seed)
+    estimator = fit_on(name, data, seed, params)
     if hasattr(estimator, "C_"):
         metrics["hyper_parameters"] = {"C": estimator.C_, "chosen_by": estimator.C_chosen_by_,
                                        "C_grid": list(estimator.C_grid)}
@@ -186,6 +188,8 @@ def train_all(
     *,
     seed: int = 0,
     names: tuple[str, ...] = MODEL_NAMES,
+    params: Params | None = None,
 ) -> dict[str, TrainedModel]:
     """Train every model in ``names`` (see :func:`train_model`), keyed by name."""
-    return {name: train_model(name, nifty, vix, features, seed=seed) for name in names}
+    return {name: train_model(name, nifty, vix, features, seed=seed, params=params)
+            for name in names}

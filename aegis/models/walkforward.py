@@ -14,31 +14,41 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from aegis.config import default_params
 from aegis.errors import TrainingDataError
 from aegis.models.datasets import Dataset, build_dataset
+from aegis.models.params import Params
 from aegis.models.specs import MODEL_SPECS
 
 MIN_TRAIN_ROWS = 200
 
 
-def make_estimator(name: str, seed: int = 0) -> Any:
-    """A fresh, unfitted estimator of model ``name`` (heavy imports happen here)."""
+def make_estimator(name: str, seed: int = 0, params: Params | None = None) -> Any:
+    """A fresh, unfitted estimator of model ``name`` (heavy imports happen here).
+
+    Hyper-parameters come from ``params`` (default: the packaged ``aegis/params.yaml``).
+    """
+    models = (params or default_params()).models
     if name in ("trap", "expiry_stress"):
         from aegis.models.estimators import TimeValidatedLogisticClassifier
 
-        return TimeValidatedLogisticClassifier()
+        p = models.trap if name == "trap" else models.expiry_stress
+        return TimeValidatedLogisticClassifier(C_grid=p.C_grid, inner_splits=p.inner_splits,
+                                               gap=p.gap)
     if name == "breach":
         from aegis.models.estimators import BreachCalibrator
 
-        return BreachCalibrator()
+        return BreachCalibrator(C=models.breach.C, interactions=models.breach.interactions)
     if name == "direction":
         from aegis.models.torch_models import GRUDirectionClassifier
 
-        return GRUDirectionClassifier(hidden=16, epochs=6, seed=seed)
+        return GRUDirectionClassifier(hidden=models.direction.hidden,
+                                      epochs=models.direction.epochs, seed=seed)
     if name == "buyer":
         from aegis.models.torch_models import SpikeMLPClassifier
 
-        return SpikeMLPClassifier(hidden=32, epochs=10, seed=seed)
+        return SpikeMLPClassifier(hidden=models.buyer.hidden, epochs=models.buyer.epochs,
+                                  seed=seed)
     raise KeyError(f"unknown model {name!r}; expected one of {list(MODEL_SPECS)}")
 
 
@@ -47,7 +57,7 @@ def training_rows(data: Dataset, before: np.datetime64) -> Dataset:
     return data.subset(data.label_end < before)
 
 
-def fit_on(name: str, train: Dataset, seed: int) -> Any:
+def fit_on(name: str, train: Dataset, seed: int, params: Params | None = None) -> Any:
     """Fit a fresh estimator on ``train``; raises :class:`TrainingDataError` if too small."""
     if len(train) < MIN_TRAIN_ROWS or np.unique(train.y).size < 2:
         last = str(train.session.max())[:10] if len(train) else "none"
@@ -55,7 +65,7 @@ def fit_on(name: str, train: Dataset, seed: int) -> Any:
             f"{name}: expected at least {MIN_TRAIN_ROWS} labelled rows of both classes to "
             f"train; found {len(train)} rows (last session {last})"
         )
-    return make_estimator(name, seed).fit(train.X, train.y)
+    return make_estimator(name, seed, params).fit(train.X, train.y)
 
 
 def _predict(estimator: Any, X: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -91,6 +101,7 @@ def walk_forward_predictions(
     refit: str = "YS",
     seed: int = 0,
     data: Dataset | None = None,
+    params: Params | None = None,
 ) -> pd.DataFrame:
     """Out-of-sample predictions of model ``name`` for the sessions in ``[start, end]``.
 
@@ -107,11 +118,13 @@ def walk_forward_predictions(
         raise ValueError(f"walk-forward: expected start <= end; found {start_ts} > {end_ts}")
     data = data if data is not None else build_dataset(name, nifty, vix, features)
     starts = block_starts(start_ts, end_ts, refit)
-    return predictions_over_blocks(name, data, starts, end_ts + pd.Timedelta(days=1), seed=seed)
+    return predictions_over_blocks(name, data, starts, end_ts + pd.Timedelta(days=1), seed=seed,
+                                   params=params)
 
 
 def predictions_over_blocks(
-    name: str, data: Dataset, starts: list[pd.Timestamp], stop: pd.Timestamp, *, seed: int = 0
+    name: str, data: Dataset, starts: list[pd.Timestamp], stop: pd.Timestamp, *, seed: int = 0,
+    params: Params | None = None,
 ) -> pd.DataFrame:
     """Out-of-sample predictions of the blocks ``[starts[i], starts[i+1])``, last up to ``stop``.
 
@@ -128,7 +141,7 @@ def predictions_over_blocks(
             continue
         test = data.subset(in_block)
         train = training_rows(data, b0.to_datetime64())
-        estimator = fit_on(name, train, seed)
+        estimator = fit_on(name, train, seed, params)
         part = pd.DataFrame({
             "session": test.session,
             "p_model": _predict(estimator, test.X),

@@ -46,11 +46,13 @@ def train_model(name: str) -> dict[str, Any]:
     nifty, vix = load_daily(settings)
     features = read_validated_features(settings)
     started = datetime.now(UTC)
-    trained = fit(name, nifty, vix, features, seed=settings.seed)
+    params = settings.params()
+    trained = fit(name, nifty, vix, features, seed=settings.seed, params=params)
     _add_event_metrics(trained)
     champion, note = defending_champion(name, settings.resolved_models_dir)
     decision = gate(name, trained.fold_predictions, trained.fold.X, champion,
-                    champion_note=note or "no champion yet", seed=settings.seed)
+                    champion_note=note or "no champion yet", params=params.gate,
+                    seed=settings.seed)
     trained.metrics["gate"] = decision.model_dump(mode="json", exclude={"folds"})
     folder = write_version(trained, settings.resolved_models_dir)
     record = {
@@ -141,7 +143,7 @@ def recompute_rates() -> dict[str, Any]:
                 f"complete features before its first walk-forward signal; the history has "
                 f"{len(complete)} complete sessions up to {as_of.date()}")
         pred = walk_forward_predictions("buyer", nifty, vix, features, first, as_of,
-                                        seed=settings.seed)
+                                        seed=settings.seed, params=settings.params())
         signals = pd.Series(pred["signal"].to_numpy(bool), index=pd.DatetimeIndex(pred["session"]))
         spike = historical_spike_rate(signals, next_session_spike(nifty, vix), as_of=as_of)
         out["spike"] = spike.model_dump(mode="json", by_alias=True)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from aegis.analytics.calibration import brier, expected_calibration_error
 from aegis.errors import InsufficientHistoryError
+from aegis.models.params import Params
 from aegis.rates.empirical import wilson_interval
 from aegis.rates.hit_rate import walk_forward_safe_ranges
 from aegis.rates.windows import weekly_windows
@@ -51,18 +52,21 @@ def _scores(pred: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def publish_as_gated(name: str, pred: pd.DataFrame, start: pd.Timestamp, *, seed: int = 0
-                     ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def publish_as_gated(name: str, pred: pd.DataFrame, start: pd.Timestamp, *, seed: int = 0,
+                     params: Params | None = None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """What the snapshot would have published each day of the folds from ``start`` on.
 
     At each fold the gate (:func:`aegis.models.gate.judge`) tests the out-of-sample predictions
-    of the folds before it (at most :data:`~aegis.models.training.GATE_FOLDS`, as the nightly
-    retrain does): the model where it passes, climatology otherwise. Trap and stress also get
+    of the folds before it (at most ``gate.folds`` of them, as the nightly retrain does): the
+    model where it passes, climatology otherwise. Trap and stress also get
     their label cuts from those earlier folds. Returns the evaluated rows with ``p_published``,
     ``promoted`` and (trap, stress) ``cut_low``, ``cut_high``, plus one gate record per fold.
     """
+    from aegis.config import default_params
     from aegis.models.gate import judge
-    from aegis.models.training import GATE_FOLDS, label_cuts
+    from aegis.models.training import label_cuts
+
+    gate = (params or default_params()).gate
 
     folds = sorted(pd.DatetimeIndex(pred["fold"].unique()))
     parts, records = [], []
@@ -70,10 +74,10 @@ def publish_as_gated(name: str, pred: pd.DataFrame, start: pd.Timestamp, *, seed
         if fold < start:
             continue
         part = pred[pred["fold"] == fold].copy()
-        earlier = pred[pred["fold"].isin(folds[max(0, i - GATE_FOLDS):i])]
+        earlier = pred[pred["fold"].isin(folds[max(0, i - gate.folds):i])]
         promote = False
         if len(earlier):
-            decision = judge(name, earlier, seed=seed)
+            decision = judge(name, earlier, params=gate, seed=seed)
             promote = decision.promote
             records.append({"fold": str(fold.date()), "promote": promote,
                             "p_value": decision.p_value, "reference": decision.reference,
@@ -158,6 +162,7 @@ def run_backtest(
     seed: int = 0,
     refit: str = "YS",
     progress: Any = None,
+    params: Params | None = None,
 ) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
     """The backtest report (DESIGN.md shape) and the walk-forward predictions behind it.
 
@@ -168,9 +173,11 @@ def run_backtest(
     refit : pandas offset alias of the refit blocks (``"YS"``: yearly).
     progress : optional callable ``progress(step_name)`` called before each step.
     """
+    from aegis.config import default_params
     from aegis.models.datasets import build_dataset
-    from aegis.models.training import GATE_FOLDS
     from aegis.models.walkforward import block_starts, predictions_over_blocks, usable_start
+
+    params = params or default_params()
 
     t0, t1 = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if t1 < t0:
@@ -184,7 +191,7 @@ def run_backtest(
     step("safe_range")
     report["safe_range"] = safe_range_section(nifty, vix, t0, t1, confidence)
     predictions: dict[str, pd.DataFrame] = {}
-    warm = pd.Timestamp(year=t0.year - GATE_FOLDS, month=1, day=1)
+    warm = pd.Timestamp(year=t0.year - params.gate.folds, month=1, day=1)
     for key, name in SCORED_MODELS.items():
         step(key)
         data = build_dataset(name, nifty, vix, features)
@@ -193,8 +200,8 @@ def run_backtest(
         starts = [d for d in pd.date_range(first, t0, freq=refit) if d < t0]
         starts += block_starts(t0, t1, refit)
         pred = predictions_over_blocks(name, data, starts, t1 + pd.Timedelta(days=1),
-                                       seed=seed)
-        pred, gates = publish_as_gated(name, pred, t0, seed=seed)
+                                       seed=seed, params=params)
+        pred, gates = publish_as_gated(name, pred, t0, seed=seed, params=params)
         predictions[key] = pred
         report[key] = buyer_section(pred) if key == "buyer" else _scores(pred)
         report[key]["gate"] = gates

@@ -64,9 +64,9 @@ def test_walk_forward_purges_labels_ending_after_block_start(market, monkeypatch
     seen = []
     real = wf.fit_on
 
-    def spy(name, train, seed):
+    def spy(name, train, seed, params=None):
         seen.append(train.label_end.max())
-        return real(name, train, seed)
+        return real(name, train, seed, params)
 
     monkeypatch.setattr(wf, "fit_on", spy)
     out = walk_forward_predictions("trap", *market, "2012-01-01", "2013-06-30", refit="YS")

@@ -1,0 +1,86 @@
+"""Typed hyper-parameters of the models and the gate (the contents of ``aegis/params.yaml``).
+
+The values live in the YAML file only; this module says what each key is and checks it.
+:meth:`aegis.config.Settings.params` reads the file (library code never reads it on its own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aegis.errors import ConfigurationError
+
+PARAMS_FILE = Path(__file__).resolve().parent.parent / "params.yaml"
+"""The packaged ``aegis/params.yaml``."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GateParams(_Strict):
+    """The champion/challenger gate (:mod:`aegis.models.gate`)."""
+
+    folds: int = Field(ge=1, le=20)
+    fold_days: int = Field(ge=30)
+    alpha: float = Field(gt=0.0, lt=0.5)
+    block_sessions: int = Field(ge=1)
+    bootstrap_replicates: int = Field(ge=100)
+
+
+class LogisticParams(_Strict):
+    """:class:`~aegis.models.estimators.TimeValidatedLogisticClassifier`."""
+
+    C_grid: tuple[float, ...] = Field(min_length=1)
+    inner_splits: int = Field(ge=2)
+    gap: int = Field(ge=0)
+
+
+class BreachParams(_Strict):
+    """:class:`~aegis.models.estimators.BreachCalibrator`."""
+
+    C: float = Field(gt=0.0)
+    interactions: bool
+
+
+class TorchParams(_Strict):
+    """The PyTorch classifiers (:mod:`aegis.models.torch_models`)."""
+
+    hidden: int = Field(ge=1)
+    epochs: int = Field(ge=1)
+
+
+class ModelParams(_Strict):
+    trap: LogisticParams
+    expiry_stress: LogisticParams
+    breach: BreachParams
+    direction: TorchParams
+    buyer: TorchParams
+
+
+class Params(_Strict):
+    """Everything in ``params.yaml``."""
+
+    gate: GateParams
+    models: ModelParams
+
+
+def load_params(path: Path | str = PARAMS_FILE) -> Params:
+    """Read and validate a params file; errors name the file and the bad key."""
+    import yaml
+
+    file = Path(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"{file}: expected a readable YAML params file; {exc}") from exc
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(f"{file}: {problems}") from exc
+
+
+__all__ = ["PARAMS_FILE", "GateParams", "Params", "load_params"]
