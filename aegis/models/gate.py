@@ -81,6 +81,7 @@ class GateDecision(BaseModel):
     baseline_brier: float
     climatology_brier: float
     climatology_ece: float
+    bss_climatology: float
     n: int
     champion_brier: float | None = None
     champion_version: str | None = None
@@ -181,7 +182,8 @@ def judge(name: str, pred: pd.DataFrame, *, params: GateParams | None = None, se
         name=name, promote=promote, reason=reason, reference=reference,
         p_value=test.p_value, mean_difference=test.mean, ci95=test.ci95, folds=folds,
         challenger_brier=model_b, baseline_brier=base_b, climatology_brier=clim_b,
-        climatology_ece=_ece(pred, "p_climatology"), n=len(pred),
+        climatology_ece=_ece(pred, "p_climatology"),
+        bss_climatology=1.0 - model_b / clim_b if clim_b > 0 else 0.0, n=len(pred),
     )
 
 

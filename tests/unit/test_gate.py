@@ -35,6 +35,8 @@ def test_a_model_with_real_skill_is_promoted():
     assert decision.mean_difference < 0
     assert len(decision.folds) == 4
     assert decision.challenger_brier < decision.climatology_brier
+    assert decision.bss_climatology == pytest.approx(
+        1 - decision.challenger_brier / decision.climatology_brier)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
