@@ -70,6 +70,11 @@ class EmpiricalProvenance(SnapshotModel):
     kind: Literal["empirical"] = "empirical"
     n: int = Field(ge=1, description="Sample size (windows, signals).")
     window: DateWindow
+    method: str | None = Field(
+        default=None,
+        description="What the n observations were and how they were used (e.g. which past "
+                    "windows k was fitted on, and why they were pooled over horizons).",
+    )
 
 
 class BaselineProvenance(SnapshotModel):
