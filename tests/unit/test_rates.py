@@ -10,7 +10,6 @@ from aegis.analytics import fit_safe_range_k, safe_range
 from aegis.errors import AnalyticsInputError, InsufficientHistoryError
 from aegis.market.calendar import next_weekly_expiry
 from aegis.rates import (
-    EmpiricalRate,
     historical_hit_rate,
     historical_spike_rate,
     next_session_spike,
