@@ -82,8 +82,8 @@ def safe_range_section(
         "fit": {"rule": "k per horizon (sessions to expiry), session-time moves, windows whose "
                         "expiry is strictly before the session; pooled over horizons when a "
                         f"horizon has fewer than {MIN_HORIZON_WINDOWS} past windows",
-                "pooled_fits": int((table["fit_scope"] == "pooled").sum())},
-        "expiry_day": "a range published on an expiry day refers to the next weekly expiry",
+                "pooled_fits": int((table["fit_scope"] == "pooled").sum()),
+                "expiry_day": "a range published on an expiry day is for next week's expiry"},
     }
 
 

@@ -27,8 +27,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 #: DESIGN.md, "Backtest report": section -> key -> type
 REPORT_SHAPE: dict[str, dict[str, type]] = {
     "period": {"from": str, "to": str, "sessions": int},
-    "safe_range": {"confidence": float, "windows": int, "coverage": float, "ci95": list},
-    "breach": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
+    "safe_range": {"confidence": float, "windows": int, "coverage": float, "ci95": list,
+                   "every_session": dict, "by_sessions_to_expiry": dict, "fit": dict},
+    "breach": {"n": int, "brier": float, "brier_baseline": float, "ece": float,
+               "by_sessions_to_expiry": dict},
     "trap": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
     "expiry_stress": {"n": int, "brier": float, "brier_baseline": float, "ece": float},
     "direction": {"n": int, "accuracy": float, "brier": float, "brier_baseline": float,
