@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aegis.analytics.ranges import calendar_to_session_scale, session_to_calendar_k
+from aegis.analytics.ranges import (
+    calendar_to_session_scale,
+    fit_safe_range_k,
+    session_to_calendar_k,
+)
 from aegis.errors import AnalyticsInputError, InsufficientHistoryError
 from aegis.features.daily import expiry_table
 from aegis.rates import (
@@ -15,6 +19,7 @@ from aegis.rates import (
     fit_range_for_session,
     session_windows,
     walk_forward_fits,
+    walk_forward_safe_ranges,
     weekly_windows,
     wilson_interval,
 )
@@ -148,3 +153,26 @@ def test_block_bootstrap_is_seeded_and_widens_for_shared_outcomes() -> None:
     assert (single[1] - single[0]) == pytest.approx(hi1 - lo1, rel=0.15)
     with pytest.raises(InsufficientHistoryError):
         block_bootstrap_interval([], [])
+
+
+def test_tuesday_expiries_keep_their_coverage() -> None:
+    """From 2025-09-02, h = 2 and 3 span a weekend; in session time the fit carries over.
+
+    In this market weekends carry no variance (GBM per session), as nearly in NIFTY. A k per
+    horizon on calendar-day moves, fitted on the Thursday years, over-covers them (0.94);
+    the session-time fit holds its confidence.
+    """
+    nifty, vix = synthetic_market(seed=5, start="2019-01-01", end="2026-12-31")
+    every = session_windows(nifty, vix)
+    table = walk_forward_safe_ranges(every, 0.8, as_of="2026-12-31")
+    late = table[(table["start"] >= pd.Timestamp("2025-09-02"))
+                 & table["sessions"].isin([2, 3])]
+    assert len(late) > 120
+    assert (late["days"] > late["sessions"]).all()  # a weekend inside every one
+    assert abs(late["hit"].mean() - 0.8) < 0.05
+    thursday_era = every[every["expiry"] < pd.Timestamp("2025-09-02")]
+    for h in (2, 3):
+        k_calendar = fit_safe_range_k(thursday_era.loc[thursday_era["sessions"] == h, "z_abs"],
+                                      0.8)
+        rows = every[(every["start"] >= pd.Timestamp("2025-09-02")) & (every["sessions"] == h)]
+        assert (rows["z_abs"] <= k_calendar).mean() > 0.9
