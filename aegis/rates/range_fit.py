@@ -40,6 +40,7 @@ MIN_HORIZON_WINDOWS = 52
 """Past windows of one horizon (about one year of weeks) before it gets its own ``k``."""
 
 Scope = Literal["horizon", "pooled"]
+_NO_TIME = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,13 @@ class RangeFit:
 @dataclass
 class _Pool:
     z: list[float] = field(default_factory=list)  # kept sorted
-    first_start: pd.Timestamp | None = None
-    last_expiry: pd.Timestamp | None = None
+    first_start: int = _NO_TIME  # ns since the epoch
+    last_expiry: int = -_NO_TIME
 
-    def add(self, z: float, start: pd.Timestamp, expiry: pd.Timestamp) -> None:
+    def add(self, z: float, start: int, expiry: int) -> None:
         bisect.insort(self.z, z)
-        self.first_start = start if self.first_start is None else min(self.first_start, start)
-        self.last_expiry = expiry if self.last_expiry is None else max(self.last_expiry, expiry)
+        self.first_start = min(self.first_start, start)
+        self.last_expiry = max(self.last_expiry, expiry)
 
     def quantile(self, confidence: float) -> float:
         m = int(np.ceil(confidence * len(self.z) - 1e-12))  # type-1 rank, 1-based
@@ -97,41 +98,51 @@ class HorizonPools:
     def __len__(self) -> int:
         return len(self.pooled.z)
 
-    def add(self, sessions: int, z_session: float, start: pd.Timestamp,
-            expiry: pd.Timestamp) -> None:
+    def add(self, sessions: int, z_session: float, start: pd.Timestamp | int,
+            expiry: pd.Timestamp | int) -> None:
         """Add one ended window (``sessions`` = its horizon, ``z_session`` its move)."""
-        self.pooled.add(z_session, start, expiry)
-        self.by_horizon.setdefault(int(sessions), _Pool()).add(z_session, start, expiry)
+        t0, t1 = _ns(start), _ns(expiry)
+        self.pooled.add(z_session, t0, t1)
+        self.by_horizon.setdefault(int(sessions), _Pool()).add(z_session, t0, t1)
 
-    def fit(self, sessions: int) -> RangeFit:
-        """``k`` for a range with ``sessions`` sessions to its expiry, from the windows added."""
+    def _choose(self, sessions: int) -> tuple[_Pool, Scope, float]:
+        """(pool used, scope, k_session): the rule of this module, shared by every caller."""
         h = int(sessions)
         if h < 1:
             raise AnalyticsInputError(f"sessions_to_expiry: expected >= 1; found {sessions}")
         if not self.pooled.z:
             raise InsufficientHistoryError("safe range: no ended window to fit k on")
-        own = self.by_horizon.get(h, _Pool())
-        c = self.confidence
+        own = self.by_horizon.get(h)
         scope: Scope
-        if len(own.z) >= self.min_horizon:
+        if own is not None and len(own.z) >= self.min_horizon:
             pool, scope = own, "horizon"
-            method = (f"{c:g} quantile of the session-time moves of the {len(own.z)} past "
-                      f"windows with {h} sessions to expiry")
         else:
             pool, scope = self.pooled, "pooled"
-            method = (f"pooled over all horizons: only {len(own.z)} past windows with {h} "
-                      f"sessions to expiry (< {self.min_horizon}); {c:g} quantile of the "
-                      f"session-time moves of all {len(self.pooled.z)} past windows")
-        k_session = pool.quantile(c)
+        k_session = pool.quantile(self.confidence)
         if k_session <= 0.0:
-            raise InsufficientHistoryError(
-                f"safe range: the {c} quantile of {len(pool.z)} moves is 0 (flat history)")
-        assert pool.first_start is not None
-        assert pool.last_expiry is not None
+            raise InsufficientHistoryError(f"safe range: the {self.confidence} quantile of "
+                                           f"{len(pool.z)} moves is 0 (flat history)")
+        return pool, scope, k_session
+
+    def fit(self, sessions: int) -> RangeFit:
+        """``k`` for a range with ``sessions`` sessions to its expiry, from the windows added."""
+        pool, scope, k_session = self._choose(sessions)
+        h, c = int(sessions), self.confidence
+        if scope == "horizon":
+            method = (f"{c:g} quantile of the session-time moves of the {len(pool.z)} past "
+                      f"windows with {h} sessions to expiry")
+        else:
+            own = len(self.by_horizon.get(h, _Pool()).z)
+            method = (f"pooled over all horizons: only {own} past windows with {h} "
+                      f"sessions to expiry (< {self.min_horizon}); {c:g} quantile of the "
+                      f"session-time moves of all {len(pool.z)} past windows")
         return RangeFit(sessions_to_expiry=h, confidence=c, k_session=k_session,
-                        scope=scope, n=len(pool.z),
-                        first_start=pool.first_start, last_expiry=pool.last_expiry,
-                        method=method)
+                        scope=scope, n=len(pool.z), first_start=pd.Timestamp(pool.first_start),
+                        last_expiry=pd.Timestamp(pool.last_expiry), method=method)
+
+
+def _ns(t: pd.Timestamp | int) -> int:
+    return t if isinstance(t, int) else int(pd.Timestamp(t).value)
 
 
 def _check(min_train: int) -> None:
@@ -174,8 +185,12 @@ def fit_range_for_session(
             f"safe range for {t.date()}: expected >= min_train={min_train} windows ended "
             f"before it; found {len(past)}")
     pools = HorizonPools(confidence, min_horizon)
-    for row in past.sort_values("expiry").itertuples(index=False):
-        pools.add(row.sessions, row.z_session, row.start, row.expiry)
+    past = past.sort_values("expiry")
+    for args in zip(past["sessions"].tolist(), past["z_session"].tolist(),
+                    past["start"].to_numpy("datetime64[ns]").view(np.int64).tolist(),
+                    past["expiry"].to_numpy("datetime64[ns]").view(np.int64).tolist(),
+                    strict=True):
+        pools.add(*args)
     return pools.fit(sessions_to_expiry)
 
 
@@ -199,30 +214,34 @@ def walk_forward_fits(
     rows = windows.sort_values("start").reset_index(drop=True)
     by_end = windows.sort_values("expiry")
     end_times = by_end["expiry"].to_numpy(dtype="datetime64[ns]")
-    ended = list(by_end[["sessions", "z_session", "start", "expiry"]].itertuples(index=False))
+    ended = list(zip(by_end["sessions"].tolist(), by_end["z_session"].tolist(),
+                     by_end["start"].to_numpy("datetime64[ns]").view(np.int64).tolist(),
+                     end_times.view(np.int64).tolist(), strict=True))
     n_train = np.searchsorted(end_times, rows["start"].to_numpy("datetime64[ns]"), side="left")
     pools = HorizonPools(confidence, min_horizon)
-    fits: list[tuple[int, RangeFit]] = []
+    keep: list[int] = []
+    fits: list[tuple[float, str, int, int, int]] = []
     taken = 0
     for i, (m, h) in enumerate(zip(n_train.tolist(), rows["sessions"].tolist(), strict=True)):
         while taken < m:
-            w = ended[taken]
-            pools.add(w.sessions, w.z_session, w.start, w.expiry)
+            pools.add(*ended[taken])
             taken += 1
         if m >= min_train:
-            fits.append((i, pools.fit(h)))
-    keep = [i for i, _ in fits]
+            pool, scope, k_session = pools._choose(h)
+            keep.append(i)
+            fits.append((k_session, scope, len(pool.z), pool.first_start, pool.last_expiry))
     out = rows.iloc[keep].assign(n_train=n_train[keep]).reset_index(drop=True)
-    f = [fit for _, fit in fits]
-    k_session = np.array([x.k_session for x in f], dtype=np.float64)
+    k_session, scope, fit_n, first, last = (list(col) for col in zip(*fits, strict=True)) \
+        if fits else ([], [], [], [], [])
+    k_s = np.asarray(k_session, dtype=np.float64)
     return out.assign(
-        k_session=k_session,
-        k=(np.asarray(session_to_calendar_k(k_session, out["days"], out["sessions"]))
+        k_session=k_s,
+        k=(np.asarray(session_to_calendar_k(k_s, out["days"], out["sessions"]))
            if len(out) else np.empty(0)),
-        fit_scope=[x.scope for x in f],
-        fit_n=np.array([x.n for x in f], dtype=np.int64),
-        fit_from=pd.DatetimeIndex([x.first_start for x in f]),
-        fit_to=pd.DatetimeIndex([x.last_expiry for x in f]),
+        fit_scope=scope,
+        fit_n=np.asarray(fit_n, dtype=np.int64),
+        fit_from=pd.to_datetime(np.asarray(first, dtype=np.int64)),
+        fit_to=pd.to_datetime(np.asarray(last, dtype=np.int64)),
     )
 
 
