@@ -231,17 +231,15 @@ def walk_forward_fits(
             keep.append(i)
             fits.append((k_session, scope, len(pool.z), pool.first_start, pool.last_expiry))
     out = rows.iloc[keep].assign(n_train=n_train[keep]).reset_index(drop=True)
-    k_session, scope, fit_n, first, last = (list(col) for col in zip(*fits, strict=True)) \
-        if fits else ([], [], [], [], [])
-    k_s = np.asarray(k_session, dtype=np.float64)
+    k_s = np.array([f[0] for f in fits], dtype=np.float64)
     return out.assign(
         k_session=k_s,
         k=(np.asarray(session_to_calendar_k(k_s, out["days"], out["sessions"]))
            if len(out) else np.empty(0)),
-        fit_scope=scope,
-        fit_n=np.asarray(fit_n, dtype=np.int64),
-        fit_from=pd.to_datetime(np.asarray(first, dtype=np.int64)),
-        fit_to=pd.to_datetime(np.asarray(last, dtype=np.int64)),
+        fit_scope=[f[1] for f in fits],
+        fit_n=np.array([f[2] for f in fits], dtype=np.int64),
+        fit_from=pd.to_datetime(np.array([f[3] for f in fits], dtype=np.int64)),
+        fit_to=pd.to_datetime(np.array([f[4] for f in fits], dtype=np.int64)),
     )
 
 

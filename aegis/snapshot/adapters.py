@@ -25,8 +25,8 @@ def hit_rate_block(rate: EmpiricalRate, horizon_reason: str | None = None) -> Hi
         raise SnapshotError(f"historical_hit_rate: expected a hit rate; found kind {rate.kind!r}")
     window = _window(rate)
     horizon = None
-    if rate.horizon is not None and rate.horizon.sessions_to_expiry is not None:
-        h = rate.horizon
+    h = rate.horizon
+    if h is not None and h.sessions_to_expiry is not None:
         hw = _window(h)
         horizon = HorizonHitRate(
             value=h.value, n=h.n, ci95=h.ci95, window=hw, as_of=h.as_of,
