@@ -59,6 +59,8 @@ def test_breach_calibration_by_horizon_is_recomputable(market) -> None:
         "event": np.tile(["touch", "close"], len(sessions)),
         "p_model": rng.uniform(size=2 * len(sessions)),
         "p_baseline": rng.uniform(size=2 * len(sessions)),
+        "p_climatology": np.full(2 * len(sessions), 0.4),
+        "p_published": rng.uniform(size=2 * len(sessions)),
         "y": (rng.uniform(size=2 * len(sessions)) < 0.4).astype(float),
     })
     out = breach_by_horizon(pred, features)
