@@ -43,7 +43,7 @@ def bench_rates(years: float = 25.0, repeats: int = 5) -> dict[str, float | int 
         historical_hit_rate,
         historical_spike_rate,
         next_session_spike,
-        weekly_windows,
+        session_windows,
     )
 
     nifty, vix = simulated_history(years)
@@ -53,7 +53,7 @@ def bench_rates(years: float = 25.0, repeats: int = 5) -> dict[str, float | int 
     timings = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        windows = weekly_windows(nifty, vix)
+        windows = session_windows(nifty, vix)  # every session, as the snapshot publishes
         hit = historical_hit_rate(windows, 0.8, as_of=as_of)
         spike = historical_spike_rate(signals, next_session_spike(nifty, vix), as_of=as_of)
         timings.append(time.perf_counter() - t0)

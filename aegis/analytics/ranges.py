@@ -4,6 +4,14 @@ Notation (DESIGN.md): spot ``S`` in index points, India VIX ``V`` in annualised 
 ``sigma = V / 100``, ``D`` calendar days to the expiry close, ``EM = S * sigma * sqrt(D / 365)``.
 The safe range at confidence ``c`` is ``[S - k*EM, S + k*EM]``; ``k`` is the empirical
 ``c``-quantile of past standardised absolute moves (see :func:`fit_safe_range_k`).
+
+``k`` is fitted per horizon (trading sessions to expiry) on moves measured in *session time*,
+``|S_exp - S| / (S * sigma * sqrt(h/252))``, then converted to the multiplier of the
+calendar-day ``EM`` with :func:`session_to_calendar_k`. Why: a weekend or a holiday adds
+calendar days to ``D`` but little variance, so the calendar-standardised move of a window that
+spans one is smaller; by session time, the windows with ``h`` sessions left are comparable
+whichever weekday the expiry falls on (Thursday until 2025-08-28, Tuesday after) and however
+many holidays the week holds.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from aegis.analytics._checks import (
 from aegis.errors import AnalyticsInputError, InsufficientHistoryError
 
 DAYS_PER_YEAR: float = 365.0
+SESSIONS_PER_YEAR: float = 252.0
 
 
 def expected_move(spot: ArrayLike, vix_pct: ArrayLike, days: ArrayLike) -> Any:
@@ -120,6 +129,32 @@ def fit_safe_range_k(z_abs: ArrayLike, confidence: float) -> float:
     return k
 
 
+def calendar_to_session_scale(days: ArrayLike, sessions: ArrayLike) -> Any:
+    """``sqrt((D/365) / (h/252))``: multiply a calendar-standardised move by it for session time.
+
+    ``z_session = z_calendar * scale`` where ``z_calendar = |S_exp - S| / EM`` (``EM`` on ``D``
+    calendar days) and ``z_session = |S_exp - S| / (S * sigma * sqrt(h/252))`` (``h`` trading
+    sessions). Both arguments > 0; dimensionless result, broadcast over the inputs.
+    """
+    d = as_float_array(days, "days")
+    h = as_float_array(sessions, "sessions")
+    require_positive(d, "days")
+    require_positive(h, "sessions")
+    return scalar_or_array(np.sqrt((d / DAYS_PER_YEAR) / (h / SESSIONS_PER_YEAR)))
+
+
+def session_to_calendar_k(k_session: ArrayLike, days: ArrayLike, sessions: ArrayLike) -> Any:
+    """The multiplier of the calendar-day ``EM`` equal to ``k_session`` in session time.
+
+    ``k * S*sigma*sqrt(D/365) == k_session * S*sigma*sqrt(h/252)``, so
+    ``k = k_session / calendar_to_session_scale(D, h)``: the published range
+    ``[S - k*EM, S + k*EM]`` is the session-time fit expressed on the DESIGN.md expected move.
+    """
+    ks = as_float_array(k_session, "k_session")
+    require_positive(ks, "k_session")
+    return scalar_or_array(ks / np.asarray(calendar_to_session_scale(days, sessions)))
+
+
 def quantile_inverted_cdf(sorted_z: NDArray[np.float64], confidence: float) -> float:
     """``sorted_z[ceil(confidence * n) - 1]``: the type-1 quantile of an already sorted array."""
     n = sorted_z.size
@@ -129,9 +164,12 @@ def quantile_inverted_cdf(sorted_z: NDArray[np.float64], confidence: float) -> f
 
 __all__ = [
     "DAYS_PER_YEAR",
+    "SESSIONS_PER_YEAR",
+    "calendar_to_session_scale",
     "expected_move",
     "fit_safe_range_k",
     "quantile_inverted_cdf",
     "safe_range",
+    "session_to_calendar_k",
     "standardised_move",
 ]

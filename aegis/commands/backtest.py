@@ -23,13 +23,15 @@ def backtest(
     date_from: str = typer.Option(..., "--from", help="First evaluated session (ISO date)."),
     date_to: str = typer.Option(..., "--to", help="Last evaluated session (ISO date)."),
     json_out: Path = typer.Option(..., "--json", help="Where the JSON report is written."),
-    confidence: float = typer.Option(0.80, help="Safe-range confidence."),
+    confidence: float | None = typer.Option(
+        None, help="Safe-range confidence (default: AEGIS_SAFE_RANGE_CONFIDENCE, 0.80)."),
     seed: int = typer.Option(0, help="Training seed."),
 ) -> None:
     """Walk-forward backtest of every published number against its baseline.
 
     Usage: aegis backtest --nifty FILE... --vix FILE... --from DATE --to DATE --json OUT
     """
+    from aegis.config import get_settings
     from aegis.features.daily import build_daily_features
     from aegis.market.history import load_history
     from aegis.rates.backtest import plot_reliability, reliability_png_path, run_backtest
@@ -39,6 +41,8 @@ def backtest(
         start, end = (_iso_date(date_from, "--from"), _iso_date(date_to, "--to"))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    if confidence is None:
+        confidence = get_settings().safe_range_confidence
     started = time.perf_counter()
     history = load_history(files["--nifty"], files["--vix"])
     features = build_daily_features(history.nifty, history.vix)

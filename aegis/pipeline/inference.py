@@ -314,7 +314,7 @@ class SnapshotBuilder:
 def build_snapshot(settings: Settings) -> Any:
     """The snapshot for the latest validated session (pure apart from reading the stores)."""
     from aegis.analytics import expected_move, max_pain, pcr, safe_range
-    from aegis.rates import historical_hit_rate, weekly_windows
+    from aegis.rates import fit_range_for_session, historical_hit_rate, session_windows
     from aegis.snapshot import (
         DateWindow,
         DegradedReason,
@@ -337,17 +337,24 @@ def build_snapshot(settings: Settings) -> Any:
     expiry_day = (b.session + pd.Timedelta(days=days)).normalize()
     sigma = vix / 100.0
 
-    hit = historical_hit_rate(weekly_windows(b.nifty, b.vix), settings.safe_range_confidence,
-                              as_of=b.session)
-    assert hit.k_latest is not None  # a hit rate always carries today's k
-    lower, upper = safe_range(spot, vix, days, hit.k_latest)
-    em = float(expected_move(spot, vix, days))
+    confidence = settings.safe_range_confidence
+    windows = session_windows(b.nifty, b.vix)  # one per session, to the expiry after it
+    fit = fit_range_for_session(windows, confidence, session=b.session,
+                                sessions_to_expiry=n_sessions)
+    k = fit.k(days)
+    lower, upper = safe_range(spot, vix, days, k)
     safe = SafeRange(
-        lower=float(lower), upper=float(upper), confidence=settings.safe_range_confidence,
-        k=float(hit.k_latest), expected_move=em,
-        provenance=EmpiricalProvenance(n=hit.n, window=DateWindow(from_=hit.window.from_,
-                                                                   to=hit.window.to)),
+        lower=float(lower), upper=float(upper), confidence=confidence, k=k,
+        expected_move=float(expected_move(spot, vix, days)), sessions_to_expiry=n_sessions,
+        k_session=fit.k_session, fit_scope=fit.scope,
+        provenance=EmpiricalProvenance(
+            n=fit.n, window=DateWindow(from_=fit.first_start.date(), to=fit.last_expiry.date()),
+            method=fit.method),
     )
+    hit = historical_hit_rate(windows, confidence, as_of=b.session,
+                              sessions_to_expiry=n_sessions, seed=settings.seed)
+    horizon_reason = None if hit.horizon is not None else (
+        f"no past range with {n_sessions} sessions to expiry has been scored yet")
 
     chain, chain_reason = b.chain(expiry_day)
     if chain is None:
@@ -388,7 +395,7 @@ def build_snapshot(settings: Settings) -> Any:
                 name="pcr", expression="total put OI / total call OI, one expiry"),
         ),
         safe_range=safe,
-        historical_hit_rate=hit_rate_block(hit),
+        historical_hit_rate=hit_rate_block(hit, horizon_reason),
         **blocks,
     )
 

@@ -121,7 +121,7 @@ def recompute_rates() -> dict[str, Any]:
 
     from aegis.errors import InsufficientHistoryError, TrainingDataError
     from aegis.models.walkforward import walk_forward_predictions
-    from aegis.rates import historical_hit_rate, historical_spike_rate, weekly_windows
+    from aegis.rates import historical_hit_rate, historical_spike_rate, session_windows
     from aegis.rates.spike_rate import next_session_spike
 
     settings = get_settings()
@@ -130,8 +130,10 @@ def recompute_rates() -> dict[str, Any]:
     as_of = pd.Timestamp(features.index[-1])
     out: dict[str, Any] = {"as_of": as_of.date().isoformat(),
                            "computed_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    hit = historical_hit_rate(weekly_windows(nifty, vix), settings.safe_range_confidence,
-                              as_of=as_of)
+    today_h = features["sessions_to_expiry"].iloc[-1]
+    hit = historical_hit_rate(session_windows(nifty, vix), settings.safe_range_confidence,
+                              as_of=as_of, seed=settings.seed,
+                              sessions_to_expiry=int(today_h) if today_h >= 1 else None)
     out["hit"] = hit.model_dump(mode="json", by_alias=True)
     complete = features.dropna()
     first = (pd.Timestamp(complete.index[0]) + pd.DateOffset(years=SPIKE_WARMUP_YEARS)

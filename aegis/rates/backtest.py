@@ -1,8 +1,9 @@
 """The walk-forward backtest behind ``aegis backtest`` (DESIGN.md, "Backtest report").
 
 Every evaluated day is predicted by a model trained only on rows whose label settled before
-the start of that day's refit block (``aegis.models.walkforward``), and every safe range uses a
-``k`` fitted only on windows that ended before the window started (``aegis.rates.hit_rate``).
+the start of that day's refit block (``aegis.models.walkforward``), and every safe range uses
+the ``k`` the snapshot would have published that day: fitted for its horizon only on windows
+that ended before it (``aegis.rates.range_fit``).
 Hyper-parameters are fixed in the estimators; nothing here is tuned to dates.
 """
 
@@ -18,8 +19,9 @@ from aegis.analytics.calibration import brier, expected_calibration_error
 from aegis.errors import InsufficientHistoryError
 from aegis.models.params import Params
 from aegis.rates.empirical import wilson_interval
-from aegis.rates.hit_rate import walk_forward_safe_ranges
-from aegis.rates.windows import weekly_windows
+from aegis.rates.hit_rate import rate_of, walk_forward_safe_ranges
+from aegis.rates.range_fit import MIN_HORIZON_WINDOWS
+from aegis.rates.windows import session_windows, weekly_windows
 
 #: report key -> model name in aegis.models.specs
 SCORED_MODELS = {
@@ -120,20 +122,66 @@ def safe_range_section(
     nifty: pd.DataFrame, vix: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     confidence: float,
 ) -> dict[str, Any]:
-    """Coverage of the walk-forward safe range over windows starting and ending in [start, end]."""
-    windows = weekly_windows(nifty, vix)
-    table = walk_forward_safe_ranges(windows, confidence, as_of=end)
+    """Coverage of the range as published, on every session starting in [start, end].
+
+    ``windows``/``coverage``/``ci95``: the first session after each expiry only (one range per
+    expiry week, independent outcomes, Wilson's interval holds). ``every_session``: every
+    session's range (they overlap within an expiry week, so its Wilson ``ci95`` is too narrow
+    and ``ci95_block_bootstrap`` resamples expiry weeks). ``by_sessions_to_expiry``: the same
+    per horizon ``h``. Only ranges whose expiry is on or before ``end`` are scored.
+    """
+    table = walk_forward_safe_ranges(session_windows(nifty, vix), confidence, as_of=end)
     starts = pd.to_datetime(table["start"])
     table = table[(starts >= start) & (starts <= end)]
-    n = len(table)
+    weekly_starts = pd.DatetimeIndex(weekly_windows(nifty, vix)["start"])
+    weekly = table[pd.DatetimeIndex(table["start"]).isin(weekly_starts)]
+    n = len(weekly)
     if n == 0:
         raise InsufficientHistoryError(
             f"backtest: no weekly window with a year of prior windows starts in "
             f"[{start.date()}, {end.date()}]"
         )
-    hits = int(table["hit"].sum())
+    hits = int(weekly["hit"].sum())
     lo, hi = wilson_interval(hits, n)
-    return {"confidence": confidence, "windows": n, "coverage": hits / n, "ci95": [lo, hi]}
+    every = rate_of(table, confidence, end)
+    by_h: dict[str, Any] = {}
+    for h, group in table.groupby("sessions"):
+        g_hits = int(group["hit"].sum())
+        by_h[str(int(h))] = {"coverage": g_hits / len(group), "n": len(group),
+                             "ci95": list(wilson_interval(g_hits, len(group))),
+                             "pooled_fits": int((group["fit_scope"] == "pooled").sum())}
+    return {
+        "confidence": confidence, "windows": n, "coverage": hits / n, "ci95": [lo, hi],
+        "every_session": {"coverage": every.value, "n": every.n, "ci95": list(every.ci95),
+                          "ci95_block_bootstrap": list(every.ci95_block_bootstrap or every.ci95),
+                          "note": every.interval_note},
+        "by_sessions_to_expiry": by_h,
+        "fit": {"rule": "k per horizon (sessions to expiry), session-time moves, windows whose "
+                        "expiry is strictly before the session; pooled over horizons when a "
+                        f"horizon has fewer than {MIN_HORIZON_WINDOWS} past windows",
+                "pooled_fits": int((table["fit_scope"] == "pooled").sum()),
+                "expiry_day": "a range published on an expiry day is for next week's expiry"},
+    }
+
+
+def breach_by_horizon(pred: pd.DataFrame, features: pd.DataFrame) -> dict[str, Any]:
+    """Calibration of the walk-forward breach probabilities per horizon (sessions to expiry).
+
+    ``pred`` is the breach frame of :func:`aegis.models.walkforward.walk_forward_predictions`
+    (``session, p_model, p_baseline, y, event, ...``); each row takes its session's
+    ``sessions_to_expiry`` from the feature table. Per horizon: ``n, brier, brier_baseline,
+    ece`` over both events, and the same per event (``touch``, ``close``) under ``events``.
+    """
+    h = features["sessions_to_expiry"].reindex(pd.DatetimeIndex(pred["session"])).to_numpy()
+    known = pred[np.isfinite(h)].assign(h=h[np.isfinite(h)].astype(int))
+    out: dict[str, Any] = {}
+    for horizon, group in known.groupby("h"):
+        entry = _scores(group)
+        if "event" in group:
+            entry["events"] = {str(e): _scores(g) for e, g in group.groupby("event")}
+        out[str(int(horizon))] = entry
+    return out
+
 
 
 def buyer_section(pred: pd.DataFrame) -> dict[str, Any]:
@@ -213,6 +261,7 @@ def run_backtest(
     report["direction"] = {"n": report["direction"]["n"],
                            "accuracy": float(np.mean((p >= 0.5) == (y >= 0.5))),
                            **{k: v for k, v in report["direction"].items() if k != "n"}}
+    report["breach"]["by_sessions_to_expiry"] = breach_by_horizon(predictions["breach"], features)
     return report, predictions
 
 

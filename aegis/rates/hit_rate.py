@@ -1,25 +1,35 @@
-"""Historical hit rate of the safe range, walk-forward over past weekly windows.
+"""Historical hit rate of the safe range as published, walk-forward over every session.
 
-For each window, ``k`` is fitted (:func:`aegis.analytics.ranges.fit_safe_range_k`) only on
-windows whose expiry came strictly before the window's start -- the data known at the start --
-and the window is a hit when its expiry close lies inside ``[S - k*EM, S + k*EM]``. Only
-windows whose expiry is on or before ``as_of`` count (their outcome is known).
+Every past session ``t`` published a range with ``k`` from :mod:`aegis.rates.range_fit` --
+fitted only on windows whose expiry came strictly before ``t``, for ``t``'s horizon -- and the
+range is a hit when the close of its expiry (the next weekly expiry strictly after ``t``) lies
+inside ``[S - k*EM, S + k*EM]``. Only ranges whose expiry is on or before ``as_of`` count
+(their outcome is known). The rate is given over all sessions and for one horizon beside it.
+
+The ranges of one expiry week overlap (they all settle on that week's close), so they are not
+independent trials: beside Wilson's interval the rate carries a block-bootstrap interval that
+resamples whole expiry weeks (seeded), and a note saying which one is wider.
 """
 
 from __future__ import annotations
 
-import bisect
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from aegis.analytics.ranges import fit_safe_range_k, safe_range
-from aegis.errors import AnalyticsInputError, InsufficientHistoryError
-from aegis.rates.empirical import EmpiricalRate, RateWindow, wilson_interval
+from aegis.analytics.ranges import safe_range
+from aegis.errors import InsufficientHistoryError
+from aegis.rates.empirical import (
+    EmpiricalRate,
+    RateWindow,
+    block_bootstrap_interval,
+    wilson_interval,
+)
+from aegis.rates.range_fit import MIN_HORIZON_WINDOWS, MIN_TRAIN_WINDOWS, walk_forward_fits
 
-MIN_TRAIN_WINDOWS = 52
-"""Default minimum number of ended windows before a window is evaluated (one year)."""
+MATERIALLY_WIDER = 1.25
+"""The bootstrap interval is called materially wider than Wilson's above this width ratio."""
 
 
 def walk_forward_safe_ranges(
@@ -28,63 +38,68 @@ def walk_forward_safe_ranges(
     *,
     as_of: date | pd.Timestamp | str,
     min_train: int = MIN_TRAIN_WINDOWS,
+    min_horizon: int = MIN_HORIZON_WINDOWS,
 ) -> pd.DataFrame:
-    """Per evaluated window: the walk-forward ``k``, the safe range and whether it held.
+    """Per evaluated window: the published ``k``, the safe range and whether it held.
 
     Parameters
     ----------
     windows : DataFrame
-        Output of :func:`aegis.rates.windows.weekly_windows` (any windows with ``start``,
-        ``expiry``, ``spot``, ``vix``, ``days``, ``close_at_expiry``, ``z_abs`` will do, also
-        overlapping ones).
+        :func:`aegis.rates.windows.session_windows` (or its weekly subset).
     confidence : float
         Safe-range confidence in (0, 1).
     as_of : date-like
-        Data time; windows expiring after it are ignored.
-    min_train : int
-        Windows that ended before a window's start needed to evaluate it (>= 1).
+        Data time; windows expiring after it are ignored (also as training data).
+    min_train, min_horizon : int
+        As in :func:`aegis.rates.range_fit.walk_forward_fits`.
 
     Returns
     -------
     DataFrame
-        The evaluated rows of ``windows`` (sorted by start) plus ``n_train``, ``k``, ``lower``,
-        ``upper`` (points) and ``hit`` (bool).
+        The evaluated rows (sorted by start) with the columns of
+        :func:`~aegis.rates.range_fit.walk_forward_fits` plus ``lower``, ``upper`` (points) and
+        ``hit`` (bool).
     """
-    if not 0.0 < confidence < 1.0:
-        raise AnalyticsInputError(f"confidence: expected a value in (0, 1); found {confidence!r}")
-    if min_train < 1:
-        raise AnalyticsInputError(f"min_train: expected >= 1; found {min_train}")
     cutoff = pd.Timestamp(as_of).normalize()
-    known = windows[pd.to_datetime(windows["expiry"]) <= cutoff].sort_values("start")
-    known = known.reset_index(drop=True)
-    by_end = known.sort_values("expiry")
-    end_times = by_end["expiry"].to_numpy(dtype="datetime64[ns]")
-    end_z = by_end["z_abs"].to_numpy(dtype=np.float64)
-    start_times = known["start"].to_numpy(dtype="datetime64[ns]")
-    n_train = np.searchsorted(end_times, start_times, side="left")  # expiry < start
-
-    pool: list[float] = []  # z of ended windows, kept sorted
-    k = np.full(len(known), np.nan)
-    # type-1 quantile rank of m values, as in quantile_inverted_cdf: ceil(c*m) (1-based)
-    rank = np.clip(np.ceil(confidence * n_train - 1e-12).astype(np.intp), 1, None)
-    taken = 0
-    for i, m in enumerate(n_train.tolist()):
-        while taken < m:
-            bisect.insort(pool, float(end_z[taken]))
-            taken += 1
-        if m >= min_train:
-            k[i] = pool[rank[i] - 1]
-    evaluated = known.assign(n_train=n_train, k=k)[~np.isnan(k)].reset_index(drop=True)
-    if len(evaluated):
-        lower, upper = safe_range(
-            evaluated["spot"].to_numpy(), evaluated["vix"].to_numpy(),
-            evaluated["days"].to_numpy(), evaluated["k"].to_numpy(),
-        )
+    known = windows[pd.to_datetime(windows["expiry"]) <= cutoff]
+    table = walk_forward_fits(known, confidence, min_train=min_train, min_horizon=min_horizon)
+    if len(table):
+        lower, upper = safe_range(table["spot"].to_numpy(), table["vix"].to_numpy(),
+                                  table["days"].to_numpy(), table["k"].to_numpy())
     else:
         lower = upper = np.empty(0)
-    close = evaluated["close_at_expiry"].to_numpy()
-    return evaluated.assign(
-        lower=lower, upper=upper, hit=(close >= lower) & (close <= upper)
+    close = table["close_at_expiry"].to_numpy()
+    return table.assign(lower=lower, upper=upper, hit=(close >= lower) & (close <= upper))
+
+
+def rate_of(
+    table: pd.DataFrame, confidence: float, as_of: pd.Timestamp, *, seed: int = 0,
+    sessions_to_expiry: int | None = None,
+) -> EmpiricalRate:
+    """The hit rate of evaluated rows of :func:`walk_forward_safe_ranges` (``n >= 1``)."""
+    hits = int(table["hit"].sum())
+    n = len(table)
+    wilson = wilson_interval(hits, n)
+    boot = block_bootstrap_interval(table["hit"].to_numpy(), table["expiry"].to_numpy(),
+                                    seed=seed)
+    weeks = int(pd.Series(table["expiry"]).nunique())
+    ratio = (boot[1] - boot[0]) / max(wilson[1] - wilson[0], 1e-12)
+    verdict = ("materially wider than Wilson's: read it, not Wilson's"
+               if ratio > MATERIALLY_WIDER else "not materially wider than Wilson's")
+    if weeks < n:
+        note = (f"{n} ranges settle on {weeks} expiry closes: ranges published in the same "
+                f"expiry week overlap and share their outcome, so they are not independent. "
+                f"Wilson's interval assumes they are; the block bootstrap (expiry weeks "
+                f"resampled, seed {seed}) does not, and is {ratio:.2f}x as wide: {verdict}.")
+    else:
+        note = (f"one range per expiry week ({n}): no two share an outcome; the block "
+                f"bootstrap (seed {seed}) is {ratio:.2f}x as wide as Wilson's: {verdict}.")
+    return EmpiricalRate(
+        kind="hit", value=hits / n, n=n, successes=hits, ci95=wilson,
+        ci95_block_bootstrap=boot, interval_note=note,
+        window=RateWindow(from_=pd.Timestamp(table["start"].min()).date(),
+                          to=pd.Timestamp(table["expiry"].max()).date()),
+        as_of=as_of.date(), confidence=confidence, sessions_to_expiry=sessions_to_expiry,
     )
 
 
@@ -93,43 +108,41 @@ def historical_hit_rate(
     confidence: float,
     *,
     as_of: date | pd.Timestamp | str,
+    sessions_to_expiry: int | None = None,
     min_train: int = MIN_TRAIN_WINDOWS,
+    min_horizon: int = MIN_HORIZON_WINDOWS,
+    seed: int = 0,
 ) -> EmpiricalRate:
-    """Fraction of past weekly windows whose expiry close fell inside the walk-forward safe range.
+    """Fraction of past sessions' published ranges whose expiry close fell inside them.
 
-    Arguments as in :func:`walk_forward_safe_ranges`. ``k_latest`` is ``k`` fitted on every
-    window ended by ``as_of``: the multiplier for today's safe range.
+    Arguments as in :func:`walk_forward_safe_ranges`; ``windows`` should be
+    :func:`aegis.rates.windows.session_windows` (every session). With ``sessions_to_expiry``
+    (today's horizon) the result carries ``horizon``: the same rate over the past ranges of
+    that horizon only (absent when none has been evaluated yet). ``seed`` seeds the block
+    bootstrap.
 
     Raises
     ------
     InsufficientHistoryError
         When no window has ``min_train`` ended windows before it.
     """
-    table = walk_forward_safe_ranges(windows, confidence, as_of=as_of, min_train=min_train)
-    if table.empty:
-        ended = int((pd.to_datetime(windows["expiry"]) <= pd.Timestamp(as_of)).sum())
-        raise InsufficientHistoryError(
-            f"historical hit rate as of {pd.Timestamp(as_of).date()}: expected more than "
-            f"min_train={min_train} ended weekly windows; found {ended}"
-        )
     cutoff = pd.Timestamp(as_of).normalize()
-    ended_z = windows.loc[pd.to_datetime(windows["expiry"]) <= cutoff, "z_abs"].to_numpy()
-    hits = int(table["hit"].sum())
-    n = len(table)
-    return EmpiricalRate(
-        kind="hit",
-        value=hits / n,
-        n=n,
-        successes=hits,
-        ci95=wilson_interval(hits, n),
-        window=RateWindow(
-            from_=pd.Timestamp(table["start"].min()).date(),
-            to=pd.Timestamp(table["expiry"].max()).date(),
-        ),
-        as_of=cutoff.date(),
-        confidence=confidence,
-        k_latest=fit_safe_range_k(ended_z, confidence),
-    )
+    table = walk_forward_safe_ranges(windows, confidence, as_of=cutoff, min_train=min_train,
+                                     min_horizon=min_horizon)
+    if table.empty:
+        ended = int((pd.to_datetime(windows["expiry"]) <= cutoff).sum())
+        raise InsufficientHistoryError(
+            f"historical hit rate as of {cutoff.date()}: expected more than "
+            f"min_train={min_train} ended windows; found {ended}")
+    overall = rate_of(table, confidence, cutoff, seed=seed)
+    if sessions_to_expiry is None:
+        return overall
+    same = table[table["sessions"] == int(sessions_to_expiry)]
+    if same.empty:
+        return overall
+    horizon = rate_of(same, confidence, cutoff, seed=seed,
+                      sessions_to_expiry=int(sessions_to_expiry))
+    return overall.model_copy(update={"horizon": horizon})
 
 
-__all__ = ["MIN_TRAIN_WINDOWS", "historical_hit_rate", "walk_forward_safe_ranges"]
+__all__ = ["MATERIALLY_WIDER", "historical_hit_rate", "rate_of", "walk_forward_safe_ranges"]

@@ -1,22 +1,25 @@
-"""Past weekly windows: from the first session after one weekly expiry to the next expiry.
+"""Past windows to the weekly expiry: one starting on every session, and the weekly subset.
 
-A window starts at the close of session ``t`` -- the first session after the previous weekly
-expiry -- and ends at the close of ``next_weekly_expiry(t, sessions)`` (strictly after ``t``;
-:mod:`aegis.market.calendar`'s rule applied to the data's own sessions, so that holidays in the
-data move the expiry to the previous session).
-One window per week; consecutive windows do not overlap. The leading partial week of the data
-is skipped (the first window starts after the first expiry found in the data) and a trailing
-window whose expiry lies beyond the data is left out (its outcome is unknown).
+A window starts at the close of session ``t`` and ends at the close of the next weekly expiry
+strictly after ``t`` (:mod:`aegis.market.calendar`'s rule applied to the data's own sessions,
+so that holidays in the data move the expiry to the previous session). This is the expiry the
+snapshot publishes for ``t`` -- the feature table's ``days_to_expiry`` -- so on an expiry day
+the window runs to *next* week's expiry (about 5 sessions), never to the expiry settling that
+day. ``sessions`` (the horizon ``h``) counts the sessions after ``t`` up to and including the
+expiry, as the feature table's ``sessions_to_expiry`` does.
+
+:func:`session_windows` gives one window per session (they overlap: the sessions of one expiry
+week share their outcome). :func:`weekly_windows` keeps the first session after each expiry:
+one window per week, no overlap. The leading partial week of the data is skipped and a window
+whose expiry lies beyond the data is left out (its outcome is unknown).
 """
 
 from __future__ import annotations
 
-import bisect
-
 import numpy as np
 import pandas as pd
 
-from aegis.analytics.ranges import standardised_move
+from aegis.analytics.ranges import calendar_to_session_scale, standardised_move
 from aegis.errors import InsufficientHistoryError
 from aegis.market.calendar import THURSDAY, TUESDAY, TUESDAY_FROM
 
@@ -25,7 +28,7 @@ VIX_CARRY_SESSIONS = 2
 
 WINDOW_COLUMNS = [
     "start", "expiry", "spot", "vix", "days", "sessions",
-    "close_at_expiry", "path_high", "path_low", "z_abs",
+    "close_at_expiry", "path_high", "path_low", "z_abs", "z_session",
 ]
 
 
@@ -56,31 +59,23 @@ def weekly_expiry_positions(sessions: pd.DatetimeIndex) -> np.ndarray:
     return np.unique(pos[pos >= 0])
 
 
-def _window_positions(sessions: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Integer positions (start, expiry) of every complete weekly window in ``sessions``."""
+def _session_positions(sessions: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Integer positions (start, expiry) of the window of every session after the first expiry."""
     expiries = weekly_expiry_positions(sessions)
-    starts: list[int] = []
-    ends: list[int] = []
     if expiries.size == 0:
-        return np.asarray(starts, dtype=np.intp), np.asarray(ends, dtype=np.intp)
-    marks = expiries.tolist()
-    pos = marks[0] + 1  # the leading partial week is skipped
-    while pos < len(sessions):
-        nxt = bisect.bisect_right(marks, pos)  # next expiry strictly after the start
-        if nxt == len(marks):
-            break
-        starts.append(pos)
-        ends.append(marks[nxt])
-        pos = marks[nxt] + 1
-    return np.asarray(starts, dtype=np.intp), np.asarray(ends, dtype=np.intp)
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    starts = np.arange(expiries[0] + 1, len(sessions), dtype=np.intp)  # partial week skipped
+    nxt = np.searchsorted(expiries, starts, side="right")  # next expiry strictly after start
+    keep = nxt < expiries.size
+    return starts[keep], expiries[nxt[keep]].astype(np.intp)
 
 
-def weekly_windows(
+def session_windows(
     nifty: pd.DataFrame,
     vix: pd.DataFrame,
     sessions: pd.DatetimeIndex | None = None,
 ) -> pd.DataFrame:
-    """Every complete past weekly window of the history, one row per window.
+    """The window of every past session to its weekly expiry, one row per session.
 
     Parameters
     ----------
@@ -91,34 +86,27 @@ def weekly_windows(
 
     Returns
     -------
-    DataFrame, one row per window, columns
+    DataFrame, one row per window (sorted by start), columns
         ``start, expiry`` (sessions), ``spot`` (NIFTY close at start, points), ``vix`` (percent,
         at start), ``days`` (calendar days start -> expiry), ``sessions`` (trading sessions
-        after start up to and including expiry), ``close_at_expiry`` (points), ``path_high``,
-        ``path_low`` (extremes of the sessions after start through expiry, points) and
-        ``z_abs = |close_at_expiry - spot| / EM`` (see
-        :func:`aegis.analytics.ranges.standardised_move`). Windows lacking a spot, VIX or
+        after start up to and including expiry: the horizon ``h``), ``close_at_expiry``
+        (points), ``path_high``, ``path_low`` (extremes of the sessions after start through
+        expiry, points), ``z_abs = |close_at_expiry - spot| / EM`` (see
+        :func:`aegis.analytics.ranges.standardised_move`) and ``z_session``, the same move in
+        session time (``z_abs * sqrt((D/365)/(h/252))``). Windows lacking a spot, VIX or
         expiry close are dropped.
     """
     sess = pd.DatetimeIndex(nifty.index if sessions is None else sessions).normalize()
     if len(sess) < 2:
-        raise InsufficientHistoryError(f"weekly_windows: expected >= 2 sessions; found {len(sess)}")
-    starts, ends = _window_positions(sess)
+        raise InsufficientHistoryError(
+            f"session_windows: expected >= 2 sessions; found {len(sess)}")
+    starts, ends = _session_positions(sess)
     if starts.size == 0:
         return pd.DataFrame(columns=WINDOW_COLUMNS)
     frame = nifty.reindex(sess)
     close = frame["close"].to_numpy(dtype=np.float64)
-    high = frame["high"].to_numpy(dtype=np.float64)
-    low = frame["low"].to_numpy(dtype=np.float64)
     vix_close = vix_on_sessions(vix, sess).to_numpy()
-    # segments (start, end] are disjoint and increasing: one reduceat over [s+1, e+1) pairs
-    bounds = np.empty(2 * starts.size, dtype=np.intp)
-    bounds[0::2] = starts + 1
-    bounds[1::2] = ends + 1
-    padded_high = np.append(high, np.nan)  # reduceat needs every index < len
-    padded_low = np.append(low, np.nan)
-    path_high = np.fmax.reduceat(padded_high, bounds)[0::2]
-    path_low = np.fmin.reduceat(padded_low, bounds)[0::2]
+    path_high, path_low = _path_extremes(frame, starts, ends)
     out = pd.DataFrame(
         {
             "start": sess[starts],
@@ -134,12 +122,55 @@ def weekly_windows(
     )
     ok = out[["spot", "vix", "close_at_expiry"]].notna().all(axis=1) & (out["vix"] > 0)
     out = out[ok].reset_index(drop=True)
-    out["z_abs"] = np.asarray(
-        standardised_move(out["spot"], out["vix"], out["days"], out["close_at_expiry"])
-        if len(out)
-        else np.empty(0)
-    )
+    if len(out):
+        out["z_abs"] = np.asarray(
+            standardised_move(out["spot"], out["vix"], out["days"], out["close_at_expiry"]))
+        out["z_session"] = out["z_abs"] * np.asarray(
+            calendar_to_session_scale(out["days"], out["sessions"]))
+    else:
+        out["z_abs"] = out["z_session"] = np.empty(0)
     return out[WINDOW_COLUMNS]
 
 
-__all__ = ["WINDOW_COLUMNS", "vix_on_sessions", "weekly_expiry_positions", "weekly_windows"]
+def _path_extremes(
+    frame: pd.DataFrame, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Highest high and lowest low of the sessions in ``(start, end]`` of each window, points.
+
+    One ``reduceat`` over interleaved ``[s+1, e+1)`` bounds; the odd segments (between one
+    window's end and the next one's start, empty or reversed when windows overlap) are dropped.
+    """
+    bounds = np.empty(2 * starts.size, dtype=np.intp)
+    bounds[0::2] = starts + 1
+    bounds[1::2] = ends + 1
+    padded_high = np.append(frame["high"].to_numpy(dtype=np.float64), np.nan)
+    padded_low = np.append(frame["low"].to_numpy(dtype=np.float64), np.nan)
+    return (np.fmax.reduceat(padded_high, bounds)[0::2],
+            np.fmin.reduceat(padded_low, bounds)[0::2])
+
+
+def weekly_windows(
+    nifty: pd.DataFrame,
+    vix: pd.DataFrame,
+    sessions: pd.DatetimeIndex | None = None,
+) -> pd.DataFrame:
+    """The non-overlapping subset of :func:`session_windows`: one window per expiry week.
+
+    Each window starts on the first session after a weekly expiry and ends at the next one.
+    Arguments and columns as in :func:`session_windows`.
+    """
+    every = session_windows(nifty, vix, sessions)
+    sess = pd.DatetimeIndex(nifty.index if sessions is None else sessions).normalize()
+    expiries = sess[weekly_expiry_positions(sess)]
+    previous = sess[np.clip(sess.searchsorted(pd.DatetimeIndex(every["start"])) - 1, 0, None)]
+    first_after_expiry = np.asarray(previous.isin(expiries))
+    return every[first_after_expiry].reset_index(drop=True)
+
+
+__all__ = [
+    "WINDOW_COLUMNS",
+    "session_windows",
+    "vix_on_sessions",
+    "weekly_expiry_positions",
+    "weekly_windows",
+]

@@ -51,13 +51,27 @@ class Direction(SnapshotModel):
 
 
 class SafeRange(SnapshotModel):
-    """Range the expiry close should stay inside with frequency ``confidence``."""
+    """Range the expiry close should stay inside with frequency ``confidence``.
+
+    ``k`` is fitted walk-forward for this range's horizon (``sessions_to_expiry``) on the past
+    windows with as many sessions to expiry (``fit_scope: "horizon"``), or on all past windows
+    when that horizon has too few (``"pooled"``); ``provenance`` gives ``n``, ``window`` and
+    ``method`` of the fit actually used.
+    """
 
     lower: float = Field(gt=0.0, description="Index points.")
     upper: float = Field(gt=0.0, description="Index points.")
     confidence: float = Field(gt=0.0, lt=1.0, description="Target coverage, e.g. 0.8.")
     k: float = Field(gt=0.0, description="Multiplier of the expected move, fitted walk-forward.")
     expected_move: float = Field(ge=0.0, description="S * VIX/100 * sqrt(days/365), points.")
+    sessions_to_expiry: int | None = Field(
+        default=None, ge=1,
+        description="Horizon h the range and its k are for (= expiry.sessions).")
+    k_session: float | None = Field(
+        default=None, gt=0.0,
+        description="k in session time: the range is S -+ k_session * S*VIX/100*sqrt(h/252).")
+    fit_scope: Literal["horizon", "pooled"] | None = Field(
+        default=None, description="k fitted on this horizon's past windows, or on all (pooled).")
     provenance: Provenance
 
     @model_validator(mode="after")
@@ -170,10 +184,42 @@ class _Rate(SnapshotModel):
         return self
 
 
+class HorizonHitRate(_Rate):
+    """The hit rate over the past ranges of one horizon (today's) only."""
+
+    sessions_to_expiry: int = Field(ge=1, description="The horizon h (sessions to expiry).")
+    ci95_block_bootstrap: tuple[Probability, Probability] | None = Field(
+        default=None, description="95% bootstrap interval resampling whole expiry weeks.")
+    interval_note: str | None = None
+
+
 class HitRate(_Rate):
-    """Fraction of past weekly windows whose expiry close stayed inside the safe range."""
+    """Fraction of past sessions' published safe ranges whose expiry close stayed inside.
+
+    Every past session counts, with the range it published (data known then); ranges of one
+    expiry week overlap, so ``ci95`` (Wilson) is too narrow and ``ci95_block_bootstrap``
+    (expiry weeks resampled) stands beside it, with ``interval_note`` saying which is wider.
+    ``horizon`` is the same rate for today's horizon only.
+    """
 
     confidence: float = Field(gt=0.0, lt=1.0)
+    ci95_block_bootstrap: tuple[Probability, Probability] | None = Field(
+        default=None, description="95% bootstrap interval resampling whole expiry weeks.")
+    interval_note: str | None = Field(
+        default=None, description="Overlapping windows: how far Wilson's interval can be read.")
+    horizon: HorizonHitRate | None = None
+    horizon_reason: str | None = Field(
+        default=None, description="Why horizon is null (required then, in a document that "
+                                  "gives ci95_block_bootstrap).")
+
+    @model_validator(mode="after")
+    def _horizon_or_reason(self) -> HitRate:
+        if self.ci95_block_bootstrap is not None and self.horizon is None \
+                and not self.horizon_reason:
+            raise ValueError("historical_hit_rate.horizon is null: horizon_reason must say why")
+        if self.horizon is not None and self.horizon.as_of != self.as_of:
+            raise ValueError("historical_hit_rate.horizon must share as_of with the rate")
+        return self
 
 
 class SpikeRate(_Rate):
@@ -190,6 +236,7 @@ __all__ = [
     "Expiry",
     "ExpiryStress",
     "HitRate",
+    "HorizonHitRate",
     "SafeRange",
     "SpikeRate",
     "Trap",

@@ -137,10 +137,22 @@ class Snapshot(SnapshotModel):
             if not math.isclose(sr.expected_move, em, rel_tol=1e-6, abs_tol=1e-9):
                 raise ValueError(f"safe_range.expected_move {sr.expected_move} != "
                                  f"spot * vix/100 * sqrt(days/365) = {em}")
+            self._check_range_horizon(sr)
         for b in self.breach_probabilities:
             if not math.isclose(b.distance_pct, (b.strike / self.spot - 1) * 100, abs_tol=1e-6):
                 raise ValueError(f"strike {b.strike}: distance_pct must be (strike/spot - 1)*100")
         return self
+
+
+    def _check_range_horizon(self, sr: SafeRange) -> None:
+        """The range's horizon is the expiry's; ``k`` is ``k_session`` on calendar days."""
+        if sr.sessions_to_expiry is not None and sr.sessions_to_expiry != self.expiry.sessions:
+            raise ValueError(f"safe_range.sessions_to_expiry {sr.sessions_to_expiry} != "
+                             f"expiry.sessions {self.expiry.sessions}")
+        if sr.k_session is not None and sr.sessions_to_expiry and self.expiry.days > 0:
+            k = sr.k_session * math.sqrt(365 * sr.sessions_to_expiry / (252 * self.expiry.days))
+            if not math.isclose(sr.k, k, rel_tol=1e-6):
+                raise ValueError(f"safe_range.k {sr.k} != k_session * sqrt(365 h / (252 D)) = {k}")
 
 
 def now_utc() -> datetime:

@@ -74,6 +74,11 @@ class EmpiricalProvenance(SnapshotModel):
     reason: str | None = Field(
         default=None, description="Why an empirical frequency is published instead of a model "
         "(e.g. the gate found no model that beats climatology).")
+    method: str | None = Field(
+        default=None,
+        description="What the n observations were and how they were used (e.g. which past "
+                    "windows k was fitted on, and why they were pooled over horizons).",
+    )
 
 
 class BaselineProvenance(SnapshotModel):

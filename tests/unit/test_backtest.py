@@ -31,8 +31,9 @@ SCORES: dict[str, type] = {"n": int, "brier": float, "brier_baseline": float, "e
                            **SKILL}
 REPORT_SHAPE: dict[str, dict[str, type]] = {
     "period": {"from": str, "to": str, "sessions": int},
-    "safe_range": {"confidence": float, "windows": int, "coverage": float, "ci95": list},
-    "breach": SCORES,
+    "safe_range": {"confidence": float, "windows": int, "coverage": float, "ci95": list,
+                   "every_session": dict, "by_sessions_to_expiry": dict, "fit": dict},
+    "breach": {**SCORES, "by_sessions_to_expiry": dict},
     "trap": {**SCORES, "classes": dict, "published_classes": dict},
     "expiry_stress": {**SCORES, "classes": dict, "published_classes": dict},
     "direction": {**SCORES, "accuracy": float},

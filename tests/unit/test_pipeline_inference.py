@@ -102,6 +102,34 @@ def test_every_number_has_trusted_provenance(
         assert 0.0 <= lo < rate.value < hi <= 1.0
 
 
+def test_safe_range_and_hit_rate_are_those_of_todays_horizon(
+    healthy: Snapshot, trained_deployment: Deployment
+) -> None:
+    """Provenance n and window are those of the fit used; the hit rate has today's horizon."""
+    from aegis.market.store import MarketStore
+    from aegis.rates import fit_range_for_session, session_windows
+
+    store = MarketStore(trained_deployment.home / "data")
+    windows = session_windows(store.read("nifty_daily"), store.read("vix_daily"))
+    sr, hit = healthy.safe_range, healthy.historical_hit_rate
+    assert sr is not None
+    assert hit is not None
+    h = healthy.expiry.sessions
+    fit = fit_range_for_session(windows, sr.confidence, session=healthy.as_of.date(),
+                                sessions_to_expiry=h)
+    assert (sr.sessions_to_expiry, sr.fit_scope, sr.k_session) == (h, fit.scope, fit.k_session)
+    assert sr.k == pytest.approx(fit.k(healthy.expiry.days))
+    assert sr.provenance.kind == "empirical"
+    assert (sr.provenance.n, sr.provenance.window.from_, sr.provenance.window.to) == (
+        fit.n, fit.first_start.date(), fit.last_expiry.date())
+    assert sr.provenance.method == fit.method
+    assert hit.horizon is not None
+    assert hit.horizon.sessions_to_expiry == h
+    assert hit.horizon.n < hit.n
+    assert hit.ci95_block_bootstrap is not None
+    assert "overlap" in (hit.interval_note or "")
+
+
 def test_published_probabilities_are_the_champions_outputs(
     healthy: Snapshot, trained_deployment: Deployment
 ) -> None:

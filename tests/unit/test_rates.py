@@ -1,4 +1,4 @@
-"""Weekly windows, walk-forward hit rate, spike rate and the Wilson interval."""
+"""Windows, the walk-forward hit rate of the published range, spike rate, Wilson interval."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from aegis.analytics import fit_safe_range_k, safe_range
 from aegis.errors import AnalyticsInputError, InsufficientHistoryError
 from aegis.market.calendar import next_weekly_expiry
 from aegis.rates import (
-    EmpiricalRate,
     historical_hit_rate,
     historical_spike_rate,
     next_session_spike,
+    session_windows,
     walk_forward_safe_ranges,
     weekly_windows,
     wilson_interval,
@@ -57,6 +57,11 @@ def market() -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def windows(market) -> pd.DataFrame:
     return weekly_windows(*market)
+
+
+@pytest.fixture(scope="module")
+def every(market) -> pd.DataFrame:
+    return session_windows(*market)
 
 
 # --- Wilson -------------------------------------------------------------------------
@@ -137,49 +142,67 @@ def test_windows_skip_missing_vix(market) -> None:
 
 
 # --- hit rate -----------------------------------------------------------------------
-def slow_walk_forward(windows: pd.DataFrame, c: float, as_of: str, min_train: int) -> list[bool]:
-    """Reference: refit k with fit_safe_range_k on windows ended before each start."""
-    known = windows[windows["expiry"] <= pd.Timestamp(as_of)]
-    hits = []
-    for _, w in known.iterrows():
-        past = known[known["expiry"] < w["start"]]
-        if len(past) < min_train:
-            continue
-        k = fit_safe_range_k(past["z_abs"], c)
+def slow_published_range(every: pd.DataFrame, row: pd.Series, c: float, min_train: int,
+                         min_horizon: int) -> tuple[float, str] | None:
+    """Reference: k of the range published at row's start, refitted from scratch."""
+    past = every[every["expiry"] < row["start"]]
+    if len(past) < min_train:
+        return None
+    own = past[past["sessions"] == row["sessions"]]
+    pool, scope = (own, "horizon") if len(own) >= min_horizon else (past, "pooled")
+    k_session = fit_safe_range_k(pool["z_session"], c)
+    return k_session * np.sqrt(365 * row["sessions"] / (252 * row["days"])), scope
+
+
+def test_hit_rate_equals_slow_reference(every) -> None:
+    rate = historical_hit_rate(every, 0.8, as_of="2020-12-31", min_train=250, min_horizon=52)
+    table = walk_forward_safe_ranges(every, 0.8, as_of="2020-12-31")
+    known = every[every["expiry"] <= pd.Timestamp("2020-12-31")]
+    expected = [slow_published_range(known, w, 0.8, 250, 52) for _, w in known.iterrows()]
+    evaluated = [(w, e) for (_, w), e in zip(known.iterrows(), expected, strict=True) if e]
+    assert rate.n == len(table) == len(evaluated)
+    for (w, (k, scope)), got in zip(evaluated[::7], table.iloc[::7].itertuples(), strict=True):
+        assert got.start == w["start"]
+        assert got.k == pytest.approx(k, rel=1e-12)
+        assert got.fit_scope == scope
         lo, hi = safe_range(w["spot"], w["vix"], w["days"], k)
-        hits.append(bool(lo <= w["close_at_expiry"] <= hi))
-    return hits
-
-
-def test_hit_rate_equals_slow_reference(windows) -> None:
-    rate = historical_hit_rate(windows, 0.8, as_of="2020-12-31", min_train=52)
-    hits = slow_walk_forward(windows, 0.8, "2020-12-31", 52)
-    assert isinstance(rate, EmpiricalRate)
-    assert rate.n == len(hits) == len(windows) - 52
-    assert rate.successes == sum(hits)
-    assert rate.value == pytest.approx(np.mean(hits))
-    assert rate.ci95 == wilson_interval(sum(hits), len(hits))
-    assert rate.window.from_ == pd.Timestamp(windows["start"].iloc[52]).date()
-    assert rate.k_latest == fit_safe_range_k(windows["z_abs"], 0.8)
+        assert got.hit == bool(lo <= w["close_at_expiry"] <= hi)
+    hits = int(table["hit"].sum())
+    assert rate.successes == hits
+    assert rate.ci95 == wilson_interval(hits, rate.n)
+    assert rate.window.from_ == pd.Timestamp(evaluated[0][0]["start"]).date()
+    assert {"pooled", "horizon"} == set(table["fit_scope"])  # early rows pooled, later own
     dumped = rate.model_dump(mode="json")
     assert set(dumped["window"]) == {"from", "to"}
 
 
-def test_hit_rate_walk_forward_is_near_confidence_and_covers_it(windows) -> None:
-    rate = historical_hit_rate(windows, 0.8, as_of="2020-12-31")
-    assert rate.ci95[0] < 0.8 < rate.ci95[1]
-    # VIX overstates vol here by 15%: the fitted k is below the normal quantile 1.2816
-    assert rate.k_latest < 1.2816
+def test_hit_rate_covers_every_session_and_each_horizon(every) -> None:
+    rate = historical_hit_rate(every, 0.8, as_of="2020-12-31", sessions_to_expiry=2)
+    table = walk_forward_safe_ranges(every, 0.8, as_of="2020-12-31")
+    assert rate.n == len(table) > 4 * 250  # every session, not one per week
+    assert rate.ci95_block_bootstrap is not None
+    assert abs(rate.value - 0.8) < 0.06
+    boot, wilson = rate.ci95_block_bootstrap, rate.ci95
+    assert boot[1] - boot[0] > 1.2 * (wilson[1] - wilson[0])  # overlapping ranges: wider
+    assert rate.horizon is not None
+    assert rate.horizon.sessions_to_expiry == 2
+    assert rate.horizon.n == int((table["sessions"] == 2).sum())
+    assert rate.horizon.value == pytest.approx(table.loc[table["sessions"] == 2, "hit"].mean())
+    assert "overlap" in (rate.interval_note or "")
+    for h, group in table.groupby("sessions"):
+        if len(group) > 150:
+            assert abs(group["hit"].mean() - 0.8) < 0.08, h
 
 
-def test_no_look_ahead(windows) -> None:
-    table = walk_forward_safe_ranges(windows, 0.8, as_of="2020-12-31")
-    cut = 120
-    changed = windows.copy()
-    changed.loc[cut:, "z_abs"] *= 3.0  # the future becomes far wilder
+def test_no_look_ahead(every) -> None:
+    table = walk_forward_safe_ranges(every, 0.8, as_of="2020-12-31")
+    cut = 600
+    changed = every.copy()
+    changed.loc[cut:, "z_session"] *= 3.0  # the future becomes far wilder
     changed.loc[cut:, "close_at_expiry"] = changed.loc[cut:, "spot"] * 1.2
     table2 = walk_forward_safe_ranges(changed, 0.8, as_of="2020-12-31")
-    before = table["start"] <= windows.loc[cut - 1, "expiry"]
+    before = table["start"] <= every.loc[cut - 1, "expiry"]
+    assert before.any()
     np.testing.assert_array_equal(table.loc[before, "k"], table2.loc[before, "k"])
     assert not np.array_equal(table.loc[~before, "k"], table2.loc[~before, "k"])
 
@@ -188,26 +211,24 @@ def test_rates_respond_to_history_never_constant() -> None:
     values = set()
     for seed, bias in [(3, 1.15), (4, 1.0), (5, 0.8), (6, 1.4)]:
         nifty, vix = synthetic_market(seed=seed, vix_bias=bias)
-        w = weekly_windows(nifty, vix)
-        rate = historical_hit_rate(w, 0.8, as_of="2020-12-31")
-        values.add((rate.value, rate.k_latest))
+        rate = historical_hit_rate(session_windows(nifty, vix), 0.8, as_of="2020-12-31")
+        values.add(rate.value)
     assert len(values) == 4
 
 
-def test_as_of_limits_the_sample(windows) -> None:
-    full = historical_hit_rate(windows, 0.8, as_of="2020-12-31")
-    early = historical_hit_rate(windows, 0.8, as_of="2018-12-31")
+def test_as_of_limits_the_sample(every) -> None:
+    full = historical_hit_rate(every, 0.8, as_of="2020-12-31")
+    early = historical_hit_rate(every, 0.8, as_of="2018-12-31")
     assert early.n < full.n
     assert early.window.to <= pd.Timestamp("2018-12-31").date()
     assert early.as_of == pd.Timestamp("2018-12-31").date()
-    assert early.k_latest != full.k_latest
 
 
-def test_hit_rate_errors(windows) -> None:
-    with pytest.raises(InsufficientHistoryError, match="min_train=52"):
-        historical_hit_rate(windows, 0.8, as_of="2015-06-30")
+def test_hit_rate_errors(every) -> None:
+    with pytest.raises(InsufficientHistoryError, match="min_train=250"):
+        historical_hit_rate(every, 0.8, as_of="2015-06-30")
     with pytest.raises(AnalyticsInputError, match="confidence"):
-        historical_hit_rate(windows, 80, as_of="2020-12-31")
+        historical_hit_rate(every, 80, as_of="2020-12-31")
 
 
 # --- spikes -------------------------------------------------------------------------

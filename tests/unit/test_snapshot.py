@@ -266,7 +266,6 @@ def test_rate_blocks_from_empirical_rates() -> None:
         window=window,
         as_of="2026-08-14",
         confidence=0.8,
-        k_latest=1.1,
     )
     spike = EmpiricalRate(
         kind="spike",
@@ -289,3 +288,43 @@ def test_rate_blocks_from_empirical_rates() -> None:
     assert snap.historical_spike_rate.base_rate == 0.31
     with pytest.raises(SnapshotError, match="hit rate"):
         hit_rate_block(spike)
+
+
+def test_hit_rate_block_carries_todays_horizon_and_both_intervals() -> None:
+    window = RateWindow(from_="2012-01-05", to="2026-08-13")
+    common = {"kind": "hit", "window": window, "as_of": "2026-08-14", "confidence": 0.8}
+    horizon = EmpiricalRate(**common, value=0.75, n=200, successes=150,
+                            ci95=wilson_interval(150, 200), sessions_to_expiry=3,
+                            ci95_block_bootstrap=(0.69, 0.81), interval_note="one per week")
+    hit = EmpiricalRate(**common, value=0.79, n=1000, successes=790,
+                        ci95=wilson_interval(790, 1000), ci95_block_bootstrap=(0.76, 0.82),
+                        interval_note="overlapping windows", horizon=horizon)
+    block = hit_rate_block(hit)
+    assert block.horizon is not None
+    assert (block.horizon.sessions_to_expiry, block.horizon.n) == (3, 200)
+    assert block.horizon.provenance.n == 200
+    assert block.ci95_block_bootstrap == (0.76, 0.82)
+    assert "overlapping" in (block.interval_note or "")
+    doc = example()
+    doc["historical_hit_rate"] = block.model_dump(mode="json")
+    assert Snapshot.model_validate(doc).historical_hit_rate == block
+    # a new-style rate without today's horizon must say why
+    bare = hit.model_copy(update={"horizon": None})
+    with pytest.raises(ValidationError, match="horizon_reason"):
+        hit_rate_block(bare)
+    assert hit_rate_block(bare, "no past range with 6 sessions").horizon_reason
+
+
+def test_safe_range_horizon_must_match_the_expiry() -> None:
+    doc = example()
+    days, h = doc["expiry"]["days"], doc["expiry"]["sessions"]
+    k_session = doc["safe_range"]["k"] / math.sqrt(365 * h / (252 * days))
+    doc["safe_range"] |= {"sessions_to_expiry": h, "k_session": k_session,
+                          "fit_scope": "horizon"}
+    Snapshot.model_validate(doc)
+    with pytest.raises(ValidationError, match="sessions_to_expiry"):
+        Snapshot.model_validate(doc | {"safe_range": doc["safe_range"]
+                                       | {"sessions_to_expiry": h + 1}})
+    with pytest.raises(ValidationError, match="k_session"):
+        Snapshot.model_validate(doc | {"safe_range": doc["safe_range"]
+                                       | {"k_session": 2 * k_session}})
