@@ -37,6 +37,12 @@ def test_no_nan_after_warm_up_where_vix_exists(features: pd.DataFrame) -> None:
             "iv_rank_252",
             "iv_rv_spread",
             "expected_move_pct",
+            "vix_change_5",
+            "mom_5_em",
+            "mom_20_em",
+            "iv_minus_har",
+            "trap_structural_logit",
+            "stress_structural_logit",
         ]
     )
     assert early.loc["2001-02-01":].notna().all().all()

@@ -317,16 +317,21 @@ def test_another_market_gives_other_numbers(
     assert snap.historical_spike_rate.base_rate != healthy.historical_spike_rate.base_rate
 
 
+def _without_champion(copy: Deployment, name: str, decision: dict[str, object]) -> None:
+    """Remove ``name``'s champion and record the last retrain's gate ``decision`` for it."""
+    registry_path = copy.models_dir / "registry.json"
+    registry = json.loads(registry_path.read_text())
+    del registry["champions"][name]
+    registry_path.write_text(json.dumps(registry))
+    gate = {name: {"promote": False, "trained_at": "2024-06-14T02:00:00+00:00", **decision}}
+    (copy.home / "output" / "gate.json").write_text(json.dumps(gate))
+
+
 def test_a_missing_champion_says_why_the_last_retrain_did_not_promote_it(
     deployment_copy: Deployment,
 ) -> None:
-    registry_path = deployment_copy.models_dir / "registry.json"
-    registry = json.loads(registry_path.read_text())
-    del registry["champions"]["direction"]
-    registry_path.write_text(json.dumps(registry))
-    gate = {"direction": {"promote": False, "trained_at": "2024-06-14T02:00:00+00:00",
-                          "reason": "not promoted: challenger Brier 0.2484 >= baseline 0.2454"}}
-    (deployment_copy.home / "output" / "gate.json").write_text(json.dumps(gate))
+    _without_champion(deployment_copy, "direction", {
+        "reason": "not promoted: challenger Brier 0.2484 >= baseline 0.2454"})
     pipeline.infer()
     snapshot = read_snapshot(deployment_copy.snapshot_path)
     reasons = {r.field: r.reason for r in snapshot.degraded_reasons}
@@ -341,16 +346,10 @@ def test_a_model_the_gate_refused_publishes_climatology_honestly(
     deployment_copy: Deployment,
 ) -> None:
     """No model beat climatology: climatology with its n, window and the gate's reason; ok."""
-    registry_path = deployment_copy.models_dir / "registry.json"
-    registry = json.loads(registry_path.read_text())
-    del registry["champions"]["trap"]
-    registry_path.write_text(json.dumps(registry))
-    gate = {"trap": {"promote": False, "trained_at": "2024-06-14T02:00:00+00:00",
-                     "reason": "not promoted: no model beat climatology and the baseline "
-                               "significantly: p=0.41",
-                     "climatology_brier": 0.19, "baseline_brier": 0.26,
-                     "climatology_ece": 0.01, "n": 980}}
-    (deployment_copy.home / "output" / "gate.json").write_text(json.dumps(gate))
+    _without_champion(deployment_copy, "trap", {
+        "reason": "not promoted: no model beat climatology and the baseline significantly: "
+                  "p=0.41",
+        "climatology_brier": 0.19, "baseline_brier": 0.26, "climatology_ece": 0.01, "n": 980})
     pipeline.infer()
     snapshot = read_snapshot(deployment_copy.snapshot_path)
     assert "trap" not in {r.field for r in snapshot.degraded_reasons}
