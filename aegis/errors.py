@@ -145,3 +145,12 @@ class ValidationInputError(AegisError):
 
 class SimulatorInputError(AegisError):
     """Arguments to the market simulator out of range (seed, years, session counts)."""
+
+
+# --- running it for a year: calendar span and the live track record -----------------------
+class CalendarCoverageError(CalendarError):
+    """The NSE calendar does not know enough days ahead (the holiday file needs next year)."""
+
+
+class ForecastDriftError(AegisError):
+    """The live track record shows calibration drift or a published number frozen in place."""
