@@ -119,7 +119,7 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame) -
     )
 
     out = ledger.copy()
-    todo = out["outcome"].isna().to_numpy()
+    todo = out["outcome"].isna().to_numpy().copy()
     if not todo.any() or nifty.empty:
         return out
     sessions = pd.DatetimeIndex(nifty.index)
@@ -128,6 +128,7 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame) -
     y = out["outcome"].to_numpy(dtype="float64").copy()
     settled = out["settled_on"].to_numpy(dtype="datetime64[ns]").copy()
     field = out["field"].to_numpy()
+    expiries = out["expiry"].to_numpy("datetime64[ns]")
     for name, labels in (("direction", direction_labels(nifty)),
                          ("buyer", spike_labels(nifty, vix))):
         rows = np.flatnonzero(todo & (field == name))
@@ -135,8 +136,8 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame) -
             y[rows], settled[rows] = _label_lookup(labels, t_pos_all[rows])
     for name, label_fn in (("trap", trap_labels), ("expiry_stress", expiry_stress_labels)):
         mask = todo & (field == name)
-        for expiry in pd.unique(out.loc[mask, "expiry"]):
-            rows = np.flatnonzero(mask & (out["expiry"] == expiry).to_numpy())
+        for expiry in np.unique(expiries[mask]):
+            rows = np.flatnonzero(mask & (expiries == expiry))
             labels = label_fn(nifty, vix, _days_frame(sessions, pd.Timestamp(expiry)))
             y[rows], settled[rows] = _label_lookup(labels, t_pos_all[rows])
     direct = np.flatnonzero(todo & np.isin(field, ("breach_touch", "breach_close", "safe_range")))
