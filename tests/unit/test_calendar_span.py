@@ -46,9 +46,12 @@ def test_past_the_span_republic_day_is_no_session_and_the_expiry_is_assumed() ->
     assert not cal.is_session("2027-01-26")
     assert cal.next_weekly_expiry("2027-01-22") == pd.Timestamp("2027-01-25")
     info = cal.expiry_determination("2027-01-22")
-    assert info["expiry"] == "2027-01-25" and info["moved_back"]
-    assert info["assumed"] and info["source"] == "assumed"
-    assert "ASSUMED" in info["calendar"] and "2026-12-31" in info["reason"]
+    assert info["expiry"] == "2027-01-25"
+    assert info["moved_back"]
+    assert info["assumed"]
+    assert info["source"] == "assumed"
+    assert "ASSUMED" in info["calendar"]
+    assert "2026-12-31" in info["reason"]
     assert cal.day_source("2027-02-03") == "assumed"
     assert cal.day_source("2027-01-26") == "holiday_file"
 
@@ -100,7 +103,8 @@ def test_holiday_file_errors_name_file_row_and_column(
         read_holiday_file(path)
     err = info.value
     assert (err.path, err.row, err.column) == (path, row, column)
-    assert fragment in str(err) and str(path) in str(err)
+    assert fragment in str(err)
+    assert str(path) in str(err)
 
 
 def test_holiday_file_header_is_checked(tmp_path: Path) -> None:
@@ -115,7 +119,8 @@ def test_cli_expiry_json_and_check_exit_codes(tmp_path: Path) -> None:
     out = runner.invoke(app, ["calendar", "expiry", "2027-01-22", "--json"])
     assert out.exit_code == 0, out.output
     info = json.loads(out.stdout)
-    assert info["expiry"] == "2027-01-25" and info["source"] == "assumed"
+    assert info["expiry"] == "2027-01-25"
+    assert info["source"] == "assumed"
     assert runner.invoke(app, ["calendar", "check", "--today", "2026-12-02"]).exit_code == 1
     assert runner.invoke(app, ["calendar", "check", "--today", "2026-10-01"]).exit_code == 0
     good = tmp_path / "h.csv"

@@ -47,7 +47,8 @@ def _market() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_ledger_path_and_missing_file(tmp_path: Path) -> None:
     assert ledger_path(tmp_path) == tmp_path / "ledger" / "forecasts.parquet"
     empty = read_ledger(ledger_path(tmp_path))
-    assert empty.empty and tuple(empty.columns) == LEDGER_COLUMNS
+    assert empty.empty
+    assert tuple(empty.columns) == LEDGER_COLUMNS
     assert str(empty["generated_at"].dtype) == "datetime64[ns, UTC]"
     assert str(empty["expiry"].dtype) == "datetime64[ns]"
     assert str(empty["horizon_sessions"].dtype) == "int64"
@@ -68,10 +69,12 @@ def test_one_row_per_published_number() -> None:
     assert by.loc[("expiry_stress", ""), "model_version"] == "3"
     assert by.loc[("expiry_stress", ""), "expiry"] == pd.Timestamp("2025-01-09")
     sr = by.loc[("safe_range", "")]
-    assert sr["value"] == 0.8 and sr["lower"] < SPOT < sr["upper"]
+    assert sr["value"] == 0.8
+    assert sr["lower"] < SPOT < sr["upper"]
     assert math.isclose((sr["lower"] + sr["upper"]) / 2, SPOT)
     assert by.loc[("breach_touch", "23200"), "value"] == pytest.approx(0.31)
-    assert rows["outcome"].isna().all() and rows["settled_on"].isna().all()
+    assert rows["outcome"].isna().all()
+    assert rows["settled_on"].isna().all()
     assert (rows["generated_at"] == pd.Timestamp("2025-01-06T10:16:02Z")).all()
 
 
@@ -82,7 +85,8 @@ def test_append_is_idempotent_per_generated_at(tmp_path: Path) -> None:
     later = append_snapshot(path, _snapshot(generated_at="2025-01-06T10:46:02+00:00"))
     assert (first["appended"], again["appended"], later["appended"]) == (17, 0, 17)
     ledger = read_ledger(path)
-    assert len(ledger) == 34 and ledger["generated_at"].nunique() == 2
+    assert len(ledger) == 34
+    assert ledger["generated_at"].nunique() == 2
     assert not list(tmp_path.glob("ledger/.*tmp"))
 
 
@@ -148,7 +152,8 @@ def test_live_track_record_against_climatology() -> None:
     assert d["brier_climatology"] == pytest.approx(0.25)  # frequency 0.5
     assert d["frequency"] == 0.5
     assert rec["safe_range"] == {"n": 5, "coverage": 0.8, "confidence": 0.8}
-    assert rec["trap"]["n"] == 0 and rec["trap"]["brier"] is None
+    assert rec["trap"]["n"] == 0
+    assert rec["trap"]["brier"] is None
     assert live_track_record(empty_ledger())["direction"]["n"] == 0
 
 
@@ -158,7 +163,8 @@ def test_intraday_repeats_count_once_per_session() -> None:
     b["generated_at"] = b["generated_at"] + pd.Timedelta(minutes=30)
     b["value"] = 0.7
     rec = live_track_record(pd.concat([a, b], ignore_index=True))["trap"]
-    assert rec["n"] == 1 and rec["mean_forecast"] == 0.7  # the session's last forecast
+    assert rec["n"] == 1
+    assert rec["mean_forecast"] == 0.7
 
 
 def test_calibration_drift_alerts_only_with_enough_evidence() -> None:
