@@ -7,11 +7,12 @@ here, so parsing stays fast.
 Alerts
 ------
 Every task fails loudly into the operator's mailbox: ``DEFAULT_ARGS`` carries an
-``on_failure_callback`` that is Airflow's :class:`SmtpNotifier`, sending through the SMTP
-connection ``aegis_smtp`` to the address in the Airflow Variable ``aegis_alert_email`` (read when
-the alert is sent, never at parse time). :func:`deadline_alert` builds the Deadline Alerts of the
-ingest -> snapshot chain with the same notifier, run by the triggerer. What each alert means and
-what to do: ``docs/operations.md``, "Alerts".
+``on_failure_callback`` (:func:`notify_failure`) that sends Airflow's :class:`SmtpNotifier`
+through the SMTP connection ``aegis_smtp`` to the address in the Airflow Variable
+``aegis_alert_email`` (read when the alert is sent, never at parse time).
+:func:`deadline_alert` builds the Deadline Alerts of the ingest -> snapshot chain with the same
+notifier, run by the triggerer. What each alert means and what to do: ``docs/operations.md``,
+"Alerts".
 
 Credentials
 -----------
@@ -69,6 +70,16 @@ def failure_notifier() -> SmtpNotifier:
     """The e-mail sent when a task fails (after its retries): task, run, the exception."""
     return SmtpNotifier(to=ALERT_TO, smtp_conn_id=SMTP_CONN_ID, subject=FAILURE_SUBJECT,
                         html_content=FAILURE_BODY)
+
+
+def notify_failure(context: Any) -> None:
+    """``on_failure_callback`` of every task: a fresh :func:`failure_notifier` per failure.
+
+    A notifier renders its templates in place, so one instance shared through
+    ``default_args`` would send the first failure's subject for every later one in the same
+    process (``dag.test()``, a worker running several callbacks).
+    """
+    failure_notifier()(context)
 
 
 def deadline_alert(reference: Any, interval: timedelta, what: str) -> DeadlineAlert:
@@ -175,6 +186,6 @@ DEFAULT_ARGS: dict[str, object] = {
     "max_retry_delay": MAX_RETRY_DELAY,
     "retry_policy": RETRY_POLICY,
     "execution_timeout": timedelta(minutes=45),
-    "on_failure_callback": [failure_notifier()],
+    "on_failure_callback": [notify_failure],
 }
 """``default_args`` of every AegisMatrix DAG."""
