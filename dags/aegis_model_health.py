@@ -19,7 +19,7 @@ retrain, since a retrain cannot fix them):
   holidays to ``aegis/market/nse_holidays.csv``).
 - ``check_track_record`` settles the forecast ledger on the stored history, scores the live
   Brier / ECE / safe-range coverage of the last 90 days against climatology, and fails on
-  calibration drift or on a number frozen over 12 snapshots while spot or VIX moved.
+  calibration drift or on a number frozen over the last 5 sessions while spot or VIX moved.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ checks on the ledger catch that class of failure:
   ``max_ece``, or a safe range whose live coverage is outside its target's Wilson 95% band --
   each only once ``min_n`` forecasts have settled (fewer say nothing either way).
 - :func:`frozen_fields`: a field whose published value did not change at all over the last
-  ``runs`` snapshots while its inputs moved (spot by at least ``min_spot_move`` relative, or
-  India VIX by at least ``min_vix_move`` points). Spot is read from the ledger itself (the
+  ``runs`` sessions (the last snapshot of each) while its inputs moved (spot by at least
+  ``min_spot_move`` relative, or India VIX by at least ``min_vix_move`` points). Spot is read from the ledger itself (the
   midpoint of the published safe range is spot, by construction); VIX from the daily history.
 """
 
@@ -64,22 +64,37 @@ def calibration_drift(record: dict[str, dict[str, Any]], *, min_n: int = 30,
     return problems
 
 
-def frozen_fields(ledger: pd.DataFrame, vix: pd.DataFrame | None = None, *, runs: int = 12,
+def _last_per_session(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the last snapshot of each as_of session (IST date), oldest session first."""
+    day = ledger["as_of"].dt.tz_convert("Asia/Kolkata").dt.tz_localize(None).dt.normalize()
+    last = ledger.assign(_day=day).groupby("_day")["generated_at"].transform("max")
+    out = ledger[ledger["generated_at"] == last].assign(_day=day)
+    return out.sort_values(["_day", "generated_at"], kind="stable")
+
+
+def frozen_fields(ledger: pd.DataFrame, vix: pd.DataFrame | None = None, *, runs: int = 5,
                   min_spot_move: float = 0.002, min_vix_move: float = 0.25) -> list[str]:
-    """One message per watched field frozen over the last ``runs`` snapshots (empty: none).
+    """One message per watched field frozen over the last ``runs`` sessions (empty: none).
+
+    A run is the last snapshot of a session: the models read daily features, so their numbers
+    rightly repeat across a session's intraday snapshots; across sessions the features change
+    and a bit-identical number means the model (or its inputs) is stuck.
 
     Parameters
     ----------
     ledger : the ledger.
     vix : India VIX daily frame (``close``) for the VIX movement; ``None`` judges by spot only.
-    runs : how many of the latest snapshots (distinct ``generated_at``) must agree exactly.
+    runs : how many of the latest sessions' last snapshots must agree exactly.
     min_spot_move : relative spot range (max/min - 1) over those runs that counts as moved.
     min_vix_move : VIX range (points) over the sessions of those runs that counts as moved.
     """
-    stamps = np.sort(ledger["generated_at"].unique())
-    if len(stamps) < runs:
+    if ledger.empty:
         return []
-    recent = ledger[ledger["generated_at"].isin(stamps[-runs:])]
+    per_session = _last_per_session(ledger)
+    days = np.sort(per_session["_day"].unique())
+    if len(days) < runs:
+        return []
+    recent = per_session[per_session["_day"].isin(days[-runs:])]
     moved: list[str] = []
     ranges = recent[recent["field"] == "safe_range"]
     if len(ranges):
@@ -87,9 +102,7 @@ def frozen_fields(ledger: pd.DataFrame, vix: pd.DataFrame | None = None, *, runs
         if np.nanmax(spot) / np.nanmin(spot) - 1.0 >= min_spot_move:
             moved.append(f"spot moved {np.nanmin(spot):.1f}-{np.nanmax(spot):.1f}")
     if vix is not None and len(vix):
-        days = recent["as_of"].dt.tz_convert("Asia/Kolkata").dt.tz_localize(None).dt.normalize()
-        pos = np.searchsorted(vix.index.values, days.unique().to_numpy("datetime64[ns]"),
-                              side="right") - 1
+        pos = np.searchsorted(vix.index.values, days[-runs:], side="right") - 1
         levels = vix["close"].to_numpy(float)[pos[pos >= 0]]
         if len(levels) and float(np.ptp(levels)) >= min_vix_move:
             moved.append(f"VIX moved {levels.min():.2f}-{levels.max():.2f}")
@@ -99,8 +112,9 @@ def frozen_fields(ledger: pd.DataFrame, vix: pd.DataFrame | None = None, *, runs
     for name in WATCHED_FIELDS:
         values = recent.loc[recent["field"] == name, "value"].to_numpy(float)
         if len(values) == runs and float(np.ptp(values)) == 0.0:
-            problems.append(f"{name}: published {values[0]:.4f} in each of the last {runs} "
-                            f"snapshots while {' and '.join(moved)}: a frozen number")
+            problems.append(f"{name}: published {values[0]:.4f} as the last number of each of "
+                            f"the last {runs} sessions while {' and '.join(moved)}: a frozen "
+                            "number")
     return problems
 
 

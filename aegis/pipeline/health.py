@@ -27,8 +27,9 @@ CALENDAR_WARN_DAYS: Final = 30
 """Warn this many days before the calendar's known span ends."""
 TRACK_WINDOW_DAYS: Final = 90
 """The rolling window (days of ``generated_at``) of the live track record that is judged."""
-FROZEN_RUNS: Final = 12
-"""Snapshots in a row with an unchanged value (inputs moved) that count as frozen."""
+FROZEN_RUNS: Final = 5
+"""Sessions in a row (the last snapshot of each) with an unchanged value while the inputs
+moved that count as frozen: a week of trading."""
 
 
 def calendar_health(today: str | None = None, warn_days: int = CALENDAR_WARN_DAYS

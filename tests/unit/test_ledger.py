@@ -182,14 +182,17 @@ def test_calibration_drift_alerts_only_with_enough_evidence() -> None:
                for p in calibration_drift(live_track_record(short)))
 
 
-def _runs(n: int, trap: float | None, spot_step: float) -> pd.DataFrame:
+def _runs(n: int, trap: float | None, spot_step: float, *, every: str = "1D") -> pd.DataFrame:
+    """``n`` snapshots ``every`` apart from Mon 2025-01-06 09:30 IST; spot moves by
+    ``spot_step`` per snapshot; trap fixed at ``trap`` (or moving when None)."""
     frames = []
+    start = pd.Timestamp("2025-01-06T04:00:00Z")
     for i in range(n):
         spot = SPOT + i * spot_step
         snap = sample_snapshot()
-        snap["generated_at"] = (pd.Timestamp("2025-01-06T04:00:00Z")
-                                + pd.Timedelta(minutes=30 * i)).isoformat()
+        snap["generated_at"] = (start + i * pd.Timedelta(every)).isoformat()
         snap["as_of"] = snap["generated_at"]
+        snap["expiry"]["date"] = "2025-01-30"  # after every as_of here
         snap["trap"]["score"] = trap if trap is not None else 0.70 + 0.01 * i
         snap["direction"]["probability_up"] = 0.50 + 0.01 * i
         snap["direction"]["confidence"] = 0.50 + 0.01 * i
@@ -201,24 +204,27 @@ def _runs(n: int, trap: float | None, spot_step: float) -> pd.DataFrame:
 
 
 def test_a_frozen_number_is_caught_while_spot_moves() -> None:
-    problems = frozen_fields(_runs(12, trap=0.95, spot_step=20.0), runs=12)
+    problems = frozen_fields(_runs(5, trap=0.95, spot_step=60.0), runs=5)
     assert len(problems) == 3  # trap frozen at 0.95; stress and buyer also fixed in the sample
-    assert any(p.startswith("trap: published 0.9500 in each of the last 12") for p in problems)
+    assert any(p.startswith("trap: published 0.9500 as the last number of each of the last 5")
+               for p in problems)
     assert not any(p.startswith("direction") for p in problems)
-    # the same constant with spot still is no alarm, nor are fewer runs than asked for
-    assert frozen_fields(_runs(12, trap=0.95, spot_step=0.0), runs=12) == []
-    assert frozen_fields(_runs(11, trap=0.95, spot_step=20.0), runs=12) == []
-    assert frozen_fields(_runs(12, trap=None, spot_step=20.0), runs=12) == [
+    # the same constant with spot still is no alarm, nor are fewer sessions than asked for
+    assert frozen_fields(_runs(5, trap=0.95, spot_step=0.0), runs=5) == []
+    assert frozen_fields(_runs(4, trap=0.95, spot_step=60.0), runs=5) == []
+    assert frozen_fields(_runs(5, trap=None, spot_step=60.0), runs=5) == [
         p for p in problems if not p.startswith("trap")]
 
 
+def test_intraday_repeats_of_a_daily_model_are_not_frozen() -> None:
+    # 13 half-hourly snapshots of one session: spot moves, the daily-feature models repeat
+    one_day = _runs(13, trap=0.95, spot_step=30.0, every="30min")
+    assert frozen_fields(one_day, runs=5) == []
+
+
 def test_vix_movement_counts_as_moved_inputs() -> None:
-    ledger = _runs(12, trap=0.95, spot_step=0.0)
-    idx = pd.DatetimeIndex(pd.to_datetime(["2025-01-03", "2025-01-06"]))
-    assert frozen_fields(ledger, pd.DataFrame({"close": [14.0, 14.1]}, index=idx)) == []
-    # one session: VIX is one number; a move needs the runs to span sessions
-    later = ledger.copy()
-    shift = later["generated_at"] >= later["generated_at"].unique()[6]
-    later.loc[shift, "as_of"] = later.loc[shift, "as_of"] - pd.Timedelta(days=3)
-    moved = frozen_fields(later, pd.DataFrame({"close": [13.0, 14.0]}, index=idx))
+    ledger = _runs(5, trap=0.95, spot_step=0.0)
+    idx = pd.DatetimeIndex(pd.to_datetime(["2025-01-03", "2025-01-06", "2025-01-08"]))
+    assert frozen_fields(ledger, pd.DataFrame({"close": [14.0, 14.1, 14.1]}, index=idx)) == []
+    moved = frozen_fields(ledger, pd.DataFrame({"close": [13.0, 13.0, 14.0]}, index=idx))
     assert any("VIX moved 13.00-14.00" in p for p in moved)
