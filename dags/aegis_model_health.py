@@ -56,11 +56,16 @@ def aegis_model_health() -> None:
         return pipeline.model_health()
 
     @task
-    def check_calendar() -> dict[str, Any]:
-        """Raises CalendarCoverageError when the NSE calendar knows fewer than 30 days ahead."""
+    def check_calendar(**context: Any) -> dict[str, Any]:
+        """Raises CalendarCoverageError when the NSE calendar knows fewer than 30 days ahead of
+        the run's IST date (its logical date, or run_after for a run without one)."""
+        import pendulum
+
         from aegis import pipeline
 
-        return pipeline.calendar_health()
+        moment = context.get("logical_date") or context["dag_run"].run_after
+        day = pendulum.instance(moment).in_timezone(MARKET_TZ).date().isoformat()
+        return pipeline.calendar_health(today=day)
 
     @task
     def check_track_record() -> dict[str, Any]:
