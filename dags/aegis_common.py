@@ -8,8 +8,9 @@ Alerts
 ------
 Every task fails loudly into the operator's mailbox: ``DEFAULT_ARGS`` carries an
 ``on_failure_callback`` (:func:`notify_failure`) that sends Airflow's :class:`SmtpNotifier`
-through the SMTP connection ``aegis_smtp`` to the address in the Airflow Variable
-``aegis_alert_email`` (read when the alert is sent, never at parse time).
+through the SMTP connection ``aegis_smtp`` to the addresses in the Airflow config option
+``[aegis] alert_email`` (:func:`alert_recipients`; no Variable or connection is read at parse
+time).
 :func:`deadline_alert` builds the Deadline Alerts of the ingest -> snapshot chain with the same
 notifier, run by the triggerer. What each alert means and what to do: ``docs/operations.md``,
 "Alerts".
@@ -46,6 +47,7 @@ from airflow.sdk import (
     ExceptionRetryPolicy,
     RetryAction,
     RetryRule,
+    conf,
 )
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,17 @@ SMTP_CONN_ID = "aegis_smtp"
 """The SMTP connection failure and deadline alerts are sent through."""
 S3_CONN_ID = "aegis_s3"
 """The aws connection of the model store (also the remote-logging connection in compose)."""
-ALERT_TO = "{{ var.value.get('aegis_alert_email', 'aegis-operator@localhost') }}"
-"""Recipients: the Variable ``aegis_alert_email`` (comma-separated), rendered at send time."""
+DEFAULT_ALERT_TO = "aegis-operator@localhost"
+
+
+def alert_recipients() -> str:
+    """Recipients of every alert: Airflow config ``[aegis] alert_email`` (env
+    ``AIRFLOW__AEGIS__ALERT_EMAIL``, comma-separated), read from the config at parse time.
+
+    Not a Variable: a Deadline Alert's notifier runs in the triggerer with only ``dag_run`` and
+    ``deadline`` in its template context, so a ``{{ var }}`` template cannot render there.
+    """
+    return str(conf.get("aegis", "alert_email", fallback=DEFAULT_ALERT_TO))
 FAILURE_SUBJECT = "[AegisMatrix] {{ ti.dag_id }}.{{ ti.task_id }} failed ({{ ti.run_id }})"
 FAILURE_BODY = (
     "<p><b>{{ ti.dag_id }}.{{ ti.task_id }}</b> failed on try {{ ti.try_number }} "
@@ -68,7 +79,7 @@ FAILURE_BODY = (
 
 def failure_notifier() -> SmtpNotifier:
     """The e-mail sent when a task fails (after its retries): task, run, the exception."""
-    return SmtpNotifier(to=ALERT_TO, smtp_conn_id=SMTP_CONN_ID, subject=FAILURE_SUBJECT,
+    return SmtpNotifier(to=alert_recipients(), smtp_conn_id=SMTP_CONN_ID, subject=FAILURE_SUBJECT,
                         html_content=FAILURE_BODY)
 
 
@@ -89,11 +100,12 @@ def deadline_alert(reference: Any, interval: timedelta, what: str) -> DeadlineAl
         reference=reference,
         interval=interval,
         callback=AsyncCallback(SmtpNotifier, kwargs={
-            "to": ALERT_TO,
+            "to": alert_recipients(),
             "smtp_conn_id": SMTP_CONN_ID,
-            "subject": "[AegisMatrix] deadline missed: {{ dag_run.dag_id }} {{ dag_run.run_id }}",
+            "subject": ("[AegisMatrix] deadline missed: {{ dag_run.dag_id }} "
+                        "{{ dag_run.dag_run_id }}"),
             "html_content": (f"<p>{what}</p><p>Deadline {{{{ deadline.deadline_time }}}}; run "
-                             "{{ dag_run.run_id }}. docs/operations.md, section Alerts, row "
+                             "{{ dag_run.dag_run_id }}. docs/operations.md, section Alerts, row "
                              "<b>deadline</b>.</p>"),
         }),
     )

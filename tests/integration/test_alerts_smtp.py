@@ -62,7 +62,7 @@ def test_failed_health_checks_are_mailed_through_the_smtp_notifier(
         "conn_type": "smtp", "host": "127.0.0.1", "port": sink.port,
         "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "aegis@aegis.test"},
     })
-    env["AIRFLOW_VAR_AEGIS_ALERT_EMAIL"] = ALERT_TO
+    env["AIRFLOW__AEGIS__ALERT_EMAIL"] = ALERT_TO
     try:
         migrate(env)
         run = dag_test(env, "aegis_model_health")
@@ -82,3 +82,50 @@ def test_failed_health_checks_are_mailed_through_the_smtp_notifier(
     assert "nse_holidays.csv" in body
     assert by_subject[calendar[0]]["To"] == ALERT_TO
     assert "docs/operations.md" in body
+
+
+def test_a_missed_deadline_is_mailed_as_the_triggerer_would_send_it(
+    sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inference DAG's own Deadline Alert, run through Airflow's CallbackTrigger (what the
+    triggerer executes) with the context the scheduler attaches on a miss."""
+    import asyncio
+    import importlib.util
+
+    monkeypatch.setenv("AIRFLOW_CONN_AEGIS_SMTP", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": sink.port,
+        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "aegis@aegis.test"},
+    }))
+    monkeypatch.setenv("AIRFLOW__AEGIS__ALERT_EMAIL", ALERT_TO)
+    dags = Path(__file__).resolve().parents[2] / "dags"
+    monkeypatch.syspath_prepend(str(dags))
+    from airflow.triggers.callback import CallbackTrigger
+
+    spec = importlib.util.spec_from_file_location("aegis_inference_dag",
+                                                  dags / "aegis_inference.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dag = module.aegis_inference()
+    (alert,) = dag.deadline
+    callback = alert.callback.serialize()
+    kwargs = dict(callback["kwargs"])
+    kwargs["context"] = {  # as airflow.models.deadline.Deadline.handle_miss builds it
+        "dag_run": {"dag_id": "aegis_inference", "dag_run_id": "asset_triggered__2026-12-02"},
+        "deadline": {"id": "d1", "deadline_time": "2026-12-02T04:10:00+00:00"},
+    }
+    trigger = CallbackTrigger(callback_path=callback["path"], callback_kwargs=kwargs)
+
+    async def events() -> list[dict[str, object]]:
+        return [e.payload async for e in trigger.run()]
+
+    states = [str(p["state"]) for p in asyncio.run(events())]
+    assert states[-1].endswith("success"), states
+    (mail,) = sink.messages
+    assert mail["Subject"] == ("[AegisMatrix] deadline missed: aegis_inference "
+                               "asset_triggered__2026-12-02")
+    assert mail["To"] == ALERT_TO
+    body = _text(mail)
+    assert "10 minutes after it was queued" in body
+    assert "2026-12-02T04:10:00+00:00" in body

@@ -49,6 +49,7 @@ def test_task_logs_go_to_the_s3_store_through_that_connection(services: dict[str
         bucket = env["AEGIS_S3_BUCKET"]
         assert env["AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER"] == f"s3://{bucket}/airflow-logs"
         assert env["AIRFLOW__EMAIL__EMAIL_CONN_ID"] == "aegis_smtp"
+        assert env["AIRFLOW__AEGIS__ALERT_EMAIL"].startswith("${ALERT_EMAIL")
 
 
 def test_the_image_is_built_from_the_repository_dockerfile(services: dict[str, Any]) -> None:
