@@ -88,6 +88,14 @@ def test_append_is_idempotent_per_generated_at(tmp_path: Path) -> None:
     assert len(ledger) == 34
     assert ledger["generated_at"].nunique() == 2
     assert not list(tmp_path.glob("ledger/.*tmp"))
+    dtypes = {c: str(t) for c, t in ledger.dtypes.items()}
+    assert dtypes["generated_at"] == dtypes["as_of"] == "datetime64[ns, UTC]"
+    assert dtypes["expiry"] == dtypes["settled_on"] == "datetime64[ns]"
+    assert dtypes["horizon_sessions"] == "int64"
+    assert dtypes["value"] == dtypes["outcome"] == dtypes["lower"] == "float64"
+    assert set(ledger["key"]) >= {"", "23200"}
+    assert ledger.loc[ledger["field"] == "trap", "model_version"].isna().all()
+    assert set(ledger.loc[ledger["field"] == "buyer", "model_version"]) == {"1"}
 
 
 def test_scoring_settles_each_event_on_known_outcomes() -> None:
