@@ -9,8 +9,9 @@ checks on the ledger catch that class of failure:
   each only once ``min_n`` forecasts have settled (fewer say nothing either way).
 - :func:`frozen_fields`: a field whose published value did not change at all over the last
   ``runs`` sessions (the last snapshot of each) while its inputs moved (spot by at least
-  ``min_spot_move`` relative, or India VIX by at least ``min_vix_move`` points). Spot is read from the ledger itself (the
-  midpoint of the published safe range is spot, by construction); VIX from the daily history.
+  ``min_spot_move`` relative, or India VIX by at least ``min_vix_move`` points). Spot is read
+  from the ledger itself (the midpoint of the published safe range is spot, by construction);
+  VIX from the daily history.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def frozen_fields(ledger: pd.DataFrame, vix: pd.DataFrame | None = None, *, runs
 
     A run is the last snapshot of a session: the models read daily features, so their numbers
     rightly repeat across a session's intraday snapshots; across sessions the features change
-    and a bit-identical number means the model (or its inputs) is stuck.
+    and a bit-identical number means the model (or its inputs) is stuck. A field published
+    with ``empirical`` provenance throughout (the gate's climatology, an event frequency fixed
+    at the last retrain) is not judged.
 
     Parameters
     ----------
@@ -110,7 +113,10 @@ def frozen_fields(ledger: pd.DataFrame, vix: pd.DataFrame | None = None, *, runs
         return []
     problems = []
     for name in WATCHED_FIELDS:
-        values = recent.loc[recent["field"] == name, "value"].to_numpy(float)
+        rows = recent[recent["field"] == name]
+        values = rows["value"].to_numpy(float)
+        if (rows["provenance"] == "empirical").all():
+            continue  # a published climatology is constant between retrains by design
         if len(values) == runs and float(np.ptp(values)) == 0.0:
             problems.append(f"{name}: published {values[0]:.4f} as the last number of each of "
                             f"the last {runs} sessions while {' and '.join(moved)}: a frozen "

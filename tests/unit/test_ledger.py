@@ -224,6 +224,12 @@ def test_a_frozen_number_is_caught_while_spot_moves() -> None:
         p for p in problems if not p.startswith("trap")]
 
 
+def test_a_published_climatology_is_not_a_frozen_number() -> None:
+    ledger = _runs(5, trap=0.95, spot_step=60.0)
+    ledger.loc[ledger["field"] == "trap", "provenance"] = "empirical"
+    assert not any(p.startswith("trap") for p in frozen_fields(ledger, runs=5))
+
+
 def test_intraday_repeats_of_a_daily_model_are_not_frozen() -> None:
     # 13 half-hourly snapshots of one session: spot moves, the daily-feature models repeat
     one_day = _runs(13, trap=0.95, spot_step=30.0, every="30min")
