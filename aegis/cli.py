@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from aegis.commands import backtest, data, infer, models, pipeline, validate
+from aegis.commands import backtest, calendar, data, infer, models, pipeline, validate
 from aegis.commands._multi import MULTI_VALUE_CONTEXT
 from aegis.errors import AegisError
 
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data", help="Inspect, ingest, simulate and show market data.")
 app.add_typer(models.app, name="models", help="List, verify, push, pull and roll back models.")
+app.add_typer(calendar.app, name="calendar", help="The NSE calendar: weekly expiries, span check.")
 app.command("validate", context_settings=MULTI_VALUE_CONTEXT)(validate.validate)
 app.command("backtest", context_settings=MULTI_VALUE_CONTEXT)(backtest.backtest)
 app.command("infer")(infer.infer)

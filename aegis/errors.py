@@ -149,3 +149,12 @@ class SimulatorInputError(AegisError):
 
 class ConfigurationError(AegisError):
     """A settings or params file that is missing, unreadable or holds a bad value."""
+
+
+# --- running it for a year: calendar span and the live track record -----------------------
+class CalendarCoverageError(CalendarError):
+    """The NSE calendar does not know enough days ahead (the holiday file needs next year)."""
+
+
+class ForecastDriftError(AegisError):
+    """The live track record shows calibration drift or a published number frozen in place."""

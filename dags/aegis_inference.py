@@ -1,31 +1,50 @@
 """
 ### aegis_inference
 
-Scheduled on the ``aegis_features`` Asset: runs after every successful validation in
-``aegis_market_ingest``. Verifies the champions in the model store, computes one snapshot and
-publishes ``aegismatrix.json`` atomically (temp file + rename), then updates the
-``aegis_snapshot`` Asset.
+Scheduled on the ``aegis_features`` Asset **or** the ``aegis_models`` Asset: runs after every
+successful validation in ``aegis_market_ingest``, and after every retrain that promotes (so a new
+champion refreshes the snapshot at once, not at the next ingest). Verifies the champions in the
+model store, computes one snapshot and publishes ``aegismatrix.json`` atomically (temp file +
+rename), then updates the ``aegis_snapshot`` Asset.
 
 **No silent fallback.** ``verify_models`` loads every champion exactly as inference does and turns
 red naming each unsound model. ``publish_snapshot`` runs anyway (trigger rule ``all_done``): a
 model that cannot be used is replaced by its baseline *with provenance*, and the snapshot says
 ``status: "degraded"`` with the reasons, which the AegisMatrix page shows in a red banner. The
-model-health DAG requests the retrain.
+model-health DAG requests the retrain. Each published snapshot is appended to the forecast
+ledger (``aegis.ledger``), which the model-health DAG scores.
+
+**Deadline.** A run not finished 10 minutes after it was queued e-mails the operator; with the
+20-minute deadline of ``aegis_market_ingest`` the ingest -> snapshot chain is held to its
+30-minute slot.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from aegis_common import DEFAULT_ARGS, FEATURES_ASSET, SNAPSHOT_ASSET
-from airflow.sdk import TriggerRule, dag, task
+from aegis_common import (
+    DEFAULT_ARGS,
+    FEATURES_ASSET,
+    MODELS_ASSET,
+    SNAPSHOT_ASSET,
+    deadline_alert,
+)
+from airflow.sdk import DeadlineReference, TriggerRule, dag, task
+
+PUBLISH_DEADLINE = timedelta(minutes=10)
 
 
 @dag(
     dag_id=Path(__file__).stem,
-    schedule=FEATURES_ASSET,
+    schedule=(FEATURES_ASSET | MODELS_ASSET),
     catchup=False,
+    deadline=deadline_alert(
+        DeadlineReference.DAGRUN_QUEUED_AT, PUBLISH_DEADLINE,
+        "aegis_inference has not published aegismatrix.json 10 minutes after it was queued: "
+        "the page shows an older snapshot."),
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     doc_md=__doc__,

@@ -6,6 +6,10 @@ holidays skipped: fetch the market data, store it, build the features, validate 
 Great Expectations suites, and update the ``aegis_features`` Asset, which schedules
 ``aegis_inference``.
 
+**Deadline.** A run not finished 20 minutes after its slot (its logical date) e-mails the
+operator (``aegis_common.deadline_alert``); ``aegis_inference`` has 10 more, so a snapshot is at
+most one 30-minute slot behind the market.
+
 **Holidays.** The cron timetable fires on every weekday; the first task, ``is_trading_session``,
 asks ``aegis.market.calendar.is_session`` whether the run's IST date is an NSE session and, when
 it is not, skips the rest of the run (grey in the grid, no Asset event, no inference). A
@@ -26,15 +30,17 @@ backfilling a run is safe.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pendulum
-from aegis_common import DEFAULT_ARGS, FEATURES_ASSET, MARKET_TZ
-from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, task
+from aegis_common import DEFAULT_ARGS, FEATURES_ASSET, MARKET_TZ, deadline_alert
+from airflow.sdk import DeadlineReference, MultipleCronTriggerTimetable, Param, dag, task
 
 # 09:15, 09:45 ... 14:45, 15:15 and the 15:30 close, weekdays, IST.
 SESSION_CRONS = ("15,45 9-14 * * 1-5", "15 15 * * 1-5", "30 15 * * 1-5")
+INGEST_DEADLINE = timedelta(minutes=20)
 
 
 def market_time(context: dict[str, Any]) -> pendulum.DateTime:
@@ -49,6 +55,10 @@ def market_time(context: dict[str, Any]) -> pendulum.DateTime:
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=deadline_alert(
+        DeadlineReference.DAGRUN_LOGICAL_DATE, INGEST_DEADLINE,
+        "aegis_market_ingest has not validated the features 20 minutes after its slot: the "
+        "snapshot will miss its 30-minute refresh."),
     params={
         "ignore_calendar": Param(
             False, type="boolean", description="Run even when the IST date is not an NSE session."

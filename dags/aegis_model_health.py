@@ -10,6 +10,16 @@ are sound, the retrain request is skipped and the run is green.
 
 The triggered run id is derived from this run's id, so clearing a health run does not request a
 second retrain.
+
+Beside the champions, two checks of what the platform *publishes* (independent tasks: either
+turns the run red and e-mails the operator through the failure notifier, neither requests a
+retrain, since a retrain cannot fix them):
+
+- ``check_calendar`` fails 30 days before the NSE calendar's known span ends (add next year's
+  holidays to ``aegis/market/nse_holidays.csv``).
+- ``check_track_record`` settles the forecast ledger on the stored history, scores the live
+  Brier / ECE / safe-range coverage of the last 90 days against climatology, and fails on
+  calibration drift or on a number frozen over the last 5 sessions while spot or VIX moved.
 """
 
 from __future__ import annotations
@@ -35,7 +45,8 @@ RETRAIN_DAG_ID = "aegis_nightly_retrain"
     tags=["aegis", "models"],
 )
 def aegis_model_health() -> None:
-    """Wire: check_champions -> [request_retrain (one_failed), champions_healthy]."""
+    """Wire: check_champions -> [request_retrain (one_failed), champions_healthy];
+    check_calendar and check_track_record beside them."""
 
     @task
     def check_champions() -> dict[str, Any]:
@@ -44,6 +55,27 @@ def aegis_model_health() -> None:
 
         return pipeline.model_health()
 
+    @task
+    def check_calendar(**context: Any) -> dict[str, Any]:
+        """Raises CalendarCoverageError when the NSE calendar knows fewer than 30 days ahead of
+        the run's IST date (its logical date, or run_after for a run without one)."""
+        import pendulum
+
+        from aegis import pipeline
+
+        moment = context.get("logical_date") or context["dag_run"].run_after
+        day = pendulum.instance(moment).in_timezone(MARKET_TZ).date().isoformat()
+        return pipeline.calendar_health(today=day)
+
+    @task
+    def check_track_record() -> dict[str, Any]:
+        """Settle and score the forecast ledger; raises ForecastDriftError on drift or freeze."""
+        from aegis import pipeline
+
+        return pipeline.track_record_health()
+
+    check_calendar()
+    check_track_record()
     checked = check_champions()
     request_retrain = TriggerDagRunOperator(
         task_id="request_retrain",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aegis_common import DEFAULT_ARGS, MARKET_TZ, MODELS_ASSET
+from aegis_common import DEFAULT_ARGS, MARKET_TZ, MODELS_ASSET, model_store_credentials
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 
@@ -64,10 +64,11 @@ def aegis_nightly_retrain() -> None:
 
     @task(outlets=[MODELS_ASSET])
     def promote_and_push() -> dict[str, Any]:
-        """Gate, write artifacts, dvc add + push to S3, commit models.dvc."""
+        """Gate, write artifacts, dvc add + push to S3 (credentials: connection aegis_s3)."""
         from aegis import pipeline
 
-        return pipeline.promote_and_push()
+        with model_store_credentials():
+            return pipeline.promote_and_push()
 
     @task
     def recompute_rates() -> dict[str, Any]:

@@ -79,6 +79,19 @@ def health() -> None:
         raise typer.Exit(1) from exc
 
 
+@pipeline_app.command("track-record")
+def track_record() -> None:
+    """Settle and score the forecast ledger; exit 1 on calibration drift or a frozen number."""
+    from aegis.errors import ForecastDriftError
+    from aegis.pipeline import track_record_health
+
+    try:
+        _show(track_record_health())
+    except ForecastDriftError as exc:
+        typer.echo(f"aegis: track record failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @pipeline_app.command("infer")
 def infer(
     out: Path = typer.Option(None, "--json", help="Snapshot path (default: settings)."),

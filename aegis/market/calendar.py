@@ -1,11 +1,16 @@
 """NSE trading sessions and the NIFTY weekly expiry rule.
 
 Sessions come from ``exchange_calendars``' ``XBOM`` calendar (BSE, which shares NSE's holidays;
-the closest maintained Indian calendar). It covers 2006-11-27 to the end of the package's last
-published year (2026-12-31 in exchange-calendars 4.x); outside that span every weekday counts as
-a session (holidays unknown). XBOM lacks special sessions (Diwali Muhurat, Saturday sessions),
-so whenever the data's own sessions are at hand -- history, backtests -- pass them as
-``sessions``: inside their span they decide, and Muhurat or Saturday sessions count.
+the closest maintained Indian calendar), layered under the operator-maintained holiday file
+``aegis/market/nse_holidays.csv`` (:mod:`aegis.market.holidays`): a day the file names is decided
+by the file, inside XBOM's span or past it. XBOM covers 2006-12-04 to the end of the package's
+last published year (2026-12-31 in exchange-calendars 4.13); each *complete* year in the file
+right after it extends the known span. Outside the known span every weekday that the file does
+not name counts as a session -- an **assumption**, and every answer that depends on one says so
+(:func:`day_source`, :func:`expiry_determination`, :func:`calendar_coverage`); the snapshot is
+then ``degraded`` and ``aegis calendar check`` fails. XBOM lacks special sessions (Diwali
+Muhurat, Saturday sessions), so whenever the data's own sessions are at hand -- history,
+backtests -- pass them as ``sessions``: inside their span they decide.
 
 Weekly expiry (DESIGN.md): Thursday for weeks up to the one of 2025-08-28, Tuesday from the week
 of 2025-09-02 on; if that day is not a session, the previous session. Before weekly NIFTY options
@@ -17,16 +22,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Final, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from aegis.errors import CalendarError
+from aegis.market.holidays import HolidayFile, default_holiday_file, read_holiday_file
 
 TUESDAY_FROM: Final = pd.Timestamp("2025-09-01")  # Monday of the first Tuesday-expiry week
 THURSDAY, TUESDAY = 3, 1
 DateLike: TypeAlias = "str | pd.Timestamp | dt.date | np.datetime64"
+
+
+_HOLIDAY_PATH: list[Path | None] = [None]  # None: the packaged file
 
 
 @lru_cache(maxsize=1)
@@ -36,10 +46,53 @@ def _xbom() -> Any:
     return xcals.get_calendar("XBOM")
 
 
-def calendar_span() -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last session the maintained calendar knows."""
+@lru_cache(maxsize=1)
+def holiday_file() -> HolidayFile:
+    """The validated holiday file in force (the packaged one unless :func:`use_holiday_file`)."""
+    return read_holiday_file(_HOLIDAY_PATH[0] or default_holiday_file())
+
+
+def use_holiday_file(path: Path | str | None) -> None:
+    """Read holidays from ``path`` from now on (``None``: the packaged file); validates it now."""
+    _HOLIDAY_PATH[0] = None if path is None else Path(path)
+    holiday_file.cache_clear()
+    _file_arrays.cache_clear()
+    known_span.cache_clear()
+    holiday_file()
+
+
+@lru_cache(maxsize=1)
+def _file_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """(holidays, special sessions) of the file as sorted datetime64[ns] arrays."""
+    f = holiday_file()
+    return (np.sort(np.array(list(f.holidays), dtype="datetime64[ns]")),
+            np.sort(np.array(list(f.special_sessions), dtype="datetime64[ns]")))
+
+
+def exchange_span() -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last session of ``exchange_calendars``' XBOM calendar."""
     cal = _xbom()
     return pd.Timestamp(cal.first_session), pd.Timestamp(cal.last_session)
+
+
+@lru_cache(maxsize=1)
+def known_span() -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day whose session status is known, not assumed.
+
+    XBOM's span, extended to 31 December of every complete year of the holiday file that
+    follows it without a gap.
+    """
+    first, last = exchange_span()
+    end = pd.Timestamp(year=last.year, month=12, day=31) if last.month == 12 else last
+    years = holiday_file().complete_years
+    while end.year + 1 in years:
+        end = pd.Timestamp(year=end.year + 1, month=12, day=31)
+    return first, end
+
+
+def calendar_span() -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day the calendar knows (:func:`known_span`)."""
+    return known_span()
 
 
 def _day(day: DateLike) -> pd.Timestamp:
@@ -73,7 +126,12 @@ class _Sessions:
 
 
 def _calendar_is_session(day: pd.Timestamp) -> bool:
-    first, last = calendar_span()
+    f = holiday_file()
+    if day in f.holidays:
+        return False
+    if day in f.special_sessions:
+        return True
+    first, last = exchange_span()
     if first <= day <= last:
         return bool(_xbom().is_session(day))
     return day.day_of_week < 5
@@ -89,7 +147,7 @@ def sessions(start: DateLike, end: DateLike) -> pd.DatetimeIndex:
     lo, hi = _day(start), _day(end)
     if hi < lo:
         raise CalendarError(f"sessions(): end {hi.date()} is before start {lo.date()}")
-    first, last = calendar_span()
+    first, last = exchange_span()
     parts = []
     if lo < first:
         days = pd.bdate_range(lo, min(hi, first - pd.Timedelta(days=1)))
@@ -98,8 +156,16 @@ def sessions(start: DateLike, end: DateLike) -> pd.DatetimeIndex:
         parts.append(_xbom().sessions_in_range(max(lo, first), min(hi, last)))
     if hi > last:
         parts.append(pd.bdate_range(max(lo, last + pd.Timedelta(days=1)), hi))
-    out = pd.DatetimeIndex([d for p in parts for d in p]).tz_localize(None).normalize()
-    return pd.DatetimeIndex(out, name="session")
+    days = np.concatenate([pd.DatetimeIndex(p).tz_localize(None).normalize()
+                           .to_numpy("datetime64[ns]") for p in parts])
+    closed, special = _file_arrays()
+    if len(closed):
+        days = days[~np.isin(days, closed)]
+    if len(special):
+        lo64, hi64 = lo.to_datetime64(), hi.to_datetime64()
+        extra = special[(special >= lo64) & (special <= hi64)]
+        days = np.union1d(days, extra)
+    return pd.DatetimeIndex(days, name="session")
 
 
 def previous_session(day: DateLike, sessions: Iterable[DateLike] | None = None,
@@ -203,3 +269,92 @@ def next_weekly_expiries(days: Iterable[DateLike] | pd.DatetimeIndex,
             return pd.DatetimeIndex(out, name="expiry")
         monday = monday + np.timedelta64(7, "D")
     raise CalendarError("next_weekly_expiries: no weekly expiry within 5 weeks of some day")
+
+
+# --- how an answer was determined ---------------------------------------------------------
+SOURCE_EXCHANGE: Final = "exchange_calendar"
+SOURCE_FILE: Final = "holiday_file"
+SOURCE_ASSUMED: Final = "assumed"
+_RANK: Final = {SOURCE_EXCHANGE: 0, SOURCE_FILE: 1, SOURCE_ASSUMED: 2}
+
+
+def day_source(day: DateLike) -> str:
+    """How :func:`is_session` decides ``day`` without data sessions.
+
+    ``holiday_file`` when the file names the day or the day lies in a complete year of the file
+    past XBOM; ``exchange_calendar`` inside XBOM's span; ``assumed`` (a weekday guess) elsewhere.
+    """
+    d = _day(day)
+    if holiday_file().listed(d):
+        return SOURCE_FILE
+    first, last = exchange_span()
+    if first <= d <= last:
+        return SOURCE_EXCHANGE
+    k_first, k_last = known_span()
+    return SOURCE_FILE if k_first <= d <= k_last else SOURCE_ASSUMED
+
+
+def expiry_determination(day: DateLike, *, inclusive: bool = True) -> dict[str, Any]:
+    """The weekly expiry for ``day`` and how it was determined (JSON-ready).
+
+    The expiry is the first weekly expiry on or after ``day`` (the front-week contract trading
+    on ``day``, expiring that day if it is an expiry); ``inclusive=False`` gives the first one
+    strictly after ``day`` (:func:`next_weekly_expiry`, what the snapshot publishes).
+
+    Keys: ``date``, ``expiry`` (ISO dates), ``rule_weekday`` (the rule's day for that week),
+    ``scheduled`` (the rule's date), ``moved_back`` (holiday -> previous session),
+    ``source`` (the least certain of the days consulted, from ``scheduled`` back to ``expiry``:
+    ``exchange_calendar`` < ``holiday_file`` < ``assumed``), ``assumed`` (bool), ``known_until``
+    (last day the calendar knows), ``holiday_file`` (its path), ``calendar`` (a one-line
+    description naming the calendar), ``reason`` (why it is an assumption, or ``""``).
+    """
+    d = _day(day)
+    expiry = next_weekly_expiry(d - pd.Timedelta(days=1) if inclusive else d)
+    monday = expiry - pd.Timedelta(days=expiry.day_of_week)
+    weekday = expiry_weekday(expiry)
+    scheduled = monday + pd.Timedelta(days=weekday)
+    consulted = pd.date_range(expiry, scheduled)
+    source = max((day_source(x) for x in consulted), key=_RANK.__getitem__)
+    _, known_until = known_span()
+    xbom_last = exchange_span()[1]
+    import exchange_calendars as xcals
+
+    desc = {
+        SOURCE_EXCHANGE: f"exchange_calendars {xcals.__version__} XBOM (to {xbom_last.date()})",
+        SOURCE_FILE: f"NSE holiday file {holiday_file().path.name}",
+        SOURCE_ASSUMED: (f"ASSUMED: every weekday a session past {known_until.date()}, except "
+                         f"the holidays listed in {holiday_file().path.name}"),
+    }[source]
+    reason = ""
+    if source == SOURCE_ASSUMED:
+        reason = (f"the {expiry.date()} expiry lies past the last day the NSE calendar knows "
+                  f"({known_until.date()}): it assumes every weekday not listed in "
+                  f"{holiday_file().path} is a session. Add {expiry.year}'s NSE holidays and a "
+                  f"year_complete row to that file (docs/operations.md)")
+    return {
+        "date": d.date().isoformat(), "inclusive": inclusive,
+        "expiry": expiry.date().isoformat(),
+        "rule_weekday": scheduled.day_name(), "scheduled": scheduled.date().isoformat(),
+        "moved_back": bool(expiry != scheduled), "source": source,
+        "assumed": source == SOURCE_ASSUMED, "known_until": known_until.date().isoformat(),
+        "holiday_file": str(holiday_file().path), "calendar": desc, "reason": reason,
+    }
+
+
+def calendar_coverage(today: DateLike, horizon_days: int = 60) -> dict[str, Any]:
+    """Whether the calendar knows every day from ``today`` to ``today + horizon_days``.
+
+    Keys: ``today``, ``horizon_days``, ``until`` (today + horizon), ``known_until``,
+    ``days_left`` (calendar days from today to ``known_until``; negative past it), ``covered``,
+    ``complete_years`` (of the holiday file), ``holiday_file``.
+    """
+    d = _day(today)
+    _, known_until = known_span()
+    until = d + pd.Timedelta(days=horizon_days)
+    return {
+        "today": d.date().isoformat(), "horizon_days": horizon_days,
+        "until": until.date().isoformat(), "known_until": known_until.date().isoformat(),
+        "days_left": int((known_until - d).days), "covered": bool(until <= known_until),
+        "complete_years": sorted(holiday_file().complete_years),
+        "holiday_file": str(holiday_file().path),
+    }

@@ -6,16 +6,19 @@ CLI). Heavy imports live inside the functions.
 """
 
 from aegis.pipeline.data import build_features, ingest, validate
+from aegis.pipeline.health import calendar_health, track_record_health
 from aegis.pipeline.inference import infer, model_health
 from aegis.pipeline.training import promote_and_push, recompute_rates, train, train_model
 
 __all__ = [
     "build_features",
+    "calendar_health",
     "infer",
     "ingest",
     "model_health",
     "promote_and_push",
     "recompute_rates",
+    "track_record_health",
     "train",
     "train_model",
     "validate",

@@ -314,6 +314,7 @@ class SnapshotBuilder:
 def build_snapshot(settings: Settings) -> Any:
     """The snapshot for the latest validated session (pure apart from reading the stores)."""
     from aegis.analytics import expected_move, max_pain, pcr, safe_range
+    from aegis.market.calendar import expiry_determination
     from aegis.rates import fit_range_for_session, historical_hit_rate, session_windows
     from aegis.snapshot import (
         DateWindow,
@@ -368,6 +369,9 @@ def build_snapshot(settings: Settings) -> Any:
         strikes = [float(k) for k in listed if abs(k / spot - 1) <= max(BREACH_OFFSETS)]
         mp, pc = float(max_pain(chain)), float(pcr(chain))
     trap, stress = b.trap_and_stress()
+    expiry_note = expiry_determination(b.session, inclusive=False)
+    if expiry_note["assumed"]:
+        b.degrade("expiry", expiry_note["reason"])
     blocks = {
         "direction": b.direction(), "trap": trap, "expiry_stress": stress,
         "breach_probabilities": b.breach(spot, sigma, days, strikes),
@@ -388,7 +392,8 @@ def build_snapshot(settings: Settings) -> Any:
             vix=FormulaProvenance(name="market_data", expression="India VIX daily close"),
             expiry=FormulaProvenance(name="weekly_expiry",
                                      expression="Thu until 2025-08-28, Tue from 2025-09-02; "
-                                                "holiday -> previous session"),
+                                                "holiday -> previous session; calendar: "
+                                                + expiry_note["calendar"]),
             max_pain=None if mp is None else FormulaProvenance(
                 name="max_pain", expression="argmin_P sum OI_call*max(0,P-K)+OI_put*max(0,K-P)"),
             pcr=None if pc is None else FormulaProvenance(
@@ -408,7 +413,10 @@ def infer(out: Path | str | None = None) -> dict[str, Any]:
     snapshot = build_snapshot(settings)
     path = Path(out) if out is not None else settings.snapshot_path
     write_snapshot(snapshot, path)
-    return {"path": str(path), "status": snapshot.status,
+    from aegis.ledger import append_snapshot, ledger_path
+
+    ledger = append_snapshot(ledger_path(settings.resolved_data_dir), snapshot)
+    return {"path": str(path), "status": snapshot.status, "ledger": ledger,
             "degraded_reasons": [r.model_dump() for r in snapshot.degraded_reasons],
             "as_of": snapshot.as_of.isoformat()}
 

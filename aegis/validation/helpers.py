@@ -3,7 +3,8 @@
 Great Expectations checks one row (or one pair of columns) at a time; rules that relate a row
 to its neighbours (gaps between sessions, the strike grid, call prices across strikes, nulls
 after warm-up) are expressed as helper columns computed here and checked by plain column
-expectations in ``expectations/*.json``. Each suite's ``meta.helper_columns`` documents them.
+expectations in ``aegis/validation/expectations/*.json``. Each suite's
+``meta.helper_columns`` documents them.
 
 Every preparer returns a new frame with a fresh ``RangeIndex`` (row positions are what GX
 reports as unexpected indices) and the frame's index turned into a column (``session`` or

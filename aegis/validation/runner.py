@@ -60,7 +60,7 @@ def validate_frames(
     build_docs : bool
         Build the Data Docs HTML (the benchmark switches it off to time the suite alone).
     expectations_dir : Path, optional
-        Folder of the suite JSON files; default ``expectations/`` of the source tree.
+        Folder of the suite JSON files; default the packaged ``aegis/validation/expectations/``.
 
     Returns
     -------

@@ -27,8 +27,12 @@ SUITE_NAMES: tuple[str, ...] = (
 
 
 def default_expectations_dir() -> Path:
-    """``expectations/`` at the root of the source tree (beside the ``aegis`` package)."""
-    return Path(__file__).resolve().parents[2] / "expectations"
+    """``aegis/validation/expectations/``: the suites ship inside the package (package data),
+    so an installed wheel -- an image, a KubernetesExecutor pod -- finds them without the
+    source tree."""
+    from importlib import resources
+
+    return Path(str(resources.files("aegis.validation").joinpath("expectations")))
 
 
 def suite_path(name: str, directory: Path | None = None) -> Path:

@@ -127,9 +127,20 @@ def test_inference_publishes_each_champion_and_names_each_missing_one(
 def test_model_health_matches_the_registry_and_requests_a_retrain_when_short(
     env: dict[str, str], world: World
 ) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from aegis.market.calendar import calendar_coverage
+    from aegis.pipeline.health import CALENDAR_WARN_DAYS
+
     result = dag_test(env, "aegis_model_health")
+    today = datetime.now(ZoneInfo("Asia/Kolkata")).date().isoformat()
+    calendar_ok = calendar_coverage(today, CALENDAR_WARN_DAYS)["covered"]
+    # the calendar check is independent: red (and mailed) while next year's holidays are missing
+    assert result.tasks["check_calendar"] == ("success" if calendar_ok else "failed")
+    assert result.tasks["check_track_record"] == "success", result.output[-5000:]
     if set(champions(world)) == set(FIELD_MODEL.values()):
-        assert result.state == "success", result.output[-5000:]
+        assert result.state == ("success" if calendar_ok else "failed"), result.output[-5000:]
         assert_all(result, "success", "check_champions", "champions_healthy")
         assert result.tasks["request_retrain"] == "skipped"
         assert result.triggered == []

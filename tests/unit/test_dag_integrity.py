@@ -60,6 +60,22 @@ def fire_times(dag, start, end):
         times.append(info.run_after.in_timezone("Asia/Kolkata").strftime("%a %H:%M"))
         last = info.data_interval
 
+def asset_uris(dag):
+    cond = coerce_to_core_timetable(dag.timetable).asset_condition
+    return sorted(a.uri for _, a in cond.iter_assets())
+
+def asset_fires_on(dag):
+    # the scheduler's own evaluator: does an event on this one Asset alone start a run?
+    from airflow.assets.evaluation import AssetEvaluator
+    from airflow.serialization.definitions.assets import SerializedAssetUniqueKey
+
+    cond = coerce_to_core_timetable(dag.timetable).asset_condition
+    out = {}
+    for _, asset in cond.iter_assets():
+        statuses = {SerializedAssetUniqueKey.from_asset(asset): True}
+        out[asset.uri] = AssetEvaluator(session=None).run(cond, statuses)
+    return out
+
 for dag_id, dag in bag.dags.items():
     DagSerialization.serialize_dag(dag)
     tasks = {}
@@ -72,6 +88,8 @@ for dag_id, dag in bag.dags.items():
             "outlets": [getattr(o, "uri", str(o)) for o in (t.outlets or [])],
             "downstream": sorted(t.downstream_task_ids),
             "trigger_dag_id": getattr(t, "trigger_dag_id", None),
+            "on_failure": [getattr(c, "__name__", type(c).__name__)
+                           for c in (t.on_failure_callback or [])],
         }
     monday = pendulum.datetime(2025, 1, 6, 0, 0, tz="Asia/Kolkata")
     week = (monday, monday.add(days=7).subtract(seconds=1))
@@ -80,7 +98,12 @@ for dag_id, dag in bag.dags.items():
         "fileloc": Path(dag.fileloc).stem, "catchup": dag.catchup, "tags": sorted(dag.tags),
         "doc_md": bool(dag.doc_md and dag_id in dag.doc_md),
         "timetable": type(dag.timetable).__name__,
-        "asset_uris": [dag.timetable.asset_condition.uri] if is_asset else [],
+        "asset_uris": asset_uris(dag) if is_asset else [],
+        "asset_fires_on": asset_fires_on(dag) if is_asset else {},
+        "deadlines": [{"reference": type(d.reference).__name__,
+                       "minutes": d.interval.total_seconds() / 60,
+                       "callback": d.callback.path, "kwargs": sorted(d.callback.kwargs)}
+                      for d in (dag.deadline or [])],
         "fires": [] if is_asset else fire_times(dag, *week),
         "tasks": tasks,
     }
@@ -152,10 +175,15 @@ def test_ingest_short_circuits_then_publishes_the_features_asset(parsed: dict[st
     assert tasks["validate_features"]["outlets"] == ["x-aegis://market/features"]
 
 
-def test_inference_is_scheduled_on_the_features_asset(parsed: dict[str, Any]) -> None:
+def test_inference_is_scheduled_on_the_features_or_the_models_asset(
+    parsed: dict[str, Any]
+) -> None:
     dag = parsed["dags"]["aegis_inference"]
     assert dag["timetable"] == "AssetTriggeredTimetable"
-    assert dag["asset_uris"] == ["x-aegis://market/features"]
+    assert dag["asset_uris"] == ["x-aegis://market/features", "x-aegis://models/registry"]
+    # either Asset alone triggers a run (asset-or): a new champion refreshes the snapshot
+    assert dag["asset_fires_on"] == {"x-aegis://market/features": True,
+                                     "x-aegis://models/registry": True}
     publish = dag["tasks"]["publish_snapshot"]
     assert publish["outlets"] == ["x-aegis://output/aegismatrix.json"]
     assert publish["trigger_rule"] == "all_done"
@@ -180,3 +208,32 @@ def test_model_health_is_hourly_and_requests_the_retrain_on_failure(
     assert tasks["request_retrain"]["trigger_rule"] == "one_failed"
     assert tasks["request_retrain"]["trigger_dag_id"] == "aegis_nightly_retrain"
     assert tasks["champions_healthy"]["trigger_rule"] == "all_success"
+
+
+def test_every_task_fails_into_the_smtp_notifier(parsed: dict[str, Any]) -> None:
+    # notify_failure sends aegis_common.failure_notifier() (an SmtpNotifier); the SMTP sink
+    # test in tests/integration/test_alerts_smtp.py proves the mail arrives
+    for dag_id, dag in parsed["dags"].items():
+        for task_id, task in dag["tasks"].items():
+            if task_id == "request_retrain":
+                continue
+            assert task["on_failure"] == ["notify_failure"], f"{dag_id}.{task_id}"
+
+
+def test_the_ingest_to_snapshot_chain_has_deadline_alerts(parsed: dict[str, Any]) -> None:
+    ingest = parsed["dags"]["aegis_market_ingest"]["deadlines"]
+    inference = parsed["dags"]["aegis_inference"]["deadlines"]
+    assert [d["reference"] for d in ingest] == ["DagRunLogicalDateDeadline"]
+    assert [d["reference"] for d in inference] == ["DagRunQueuedAtDeadline"]
+    assert ingest[0]["minutes"] + inference[0]["minutes"] == 30
+    for d in ingest + inference:
+        assert d["callback"] == "airflow.providers.smtp.notifications.smtp.SmtpNotifier"
+        assert {"to", "smtp_conn_id", "subject", "html_content"} <= set(d["kwargs"])
+
+
+def test_model_health_checks_the_calendar_and_the_track_record(parsed: dict[str, Any]) -> None:
+    tasks = parsed["dags"]["aegis_model_health"]["tasks"]
+    for name in ("check_calendar", "check_track_record"):
+        assert tasks[name]["downstream"] == [], f"{name} is a leaf: its failure reddens the run"
+        assert tasks[name]["retries"] >= 2
+        assert tasks[name]["has_policy"]

@@ -1,4 +1,5 @@
-"""The suite files in ``expectations/``: GX 1.x JSON that loads fully, in sync with contracts."""
+"""The suite files in ``aegis/validation/expectations/``: GX 1.x JSON that loads fully, in sync
+with contracts."""
 
 from __future__ import annotations
 

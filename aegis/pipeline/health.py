@@ -1,0 +1,101 @@
+"""Model-health checks beyond the artifacts: the calendar's span and the live track record.
+
+``aegis_model_health`` runs these beside :func:`aegis.pipeline.inference.model_health` (the
+champions). Each raises a named error with every problem in its message, so the Airflow task
+turns red, the failure notifier sends it, and ``docs/operations.md`` says what to do:
+
+- :func:`calendar_health` -- :class:`~aegis.errors.CalendarCoverageError` when fewer than
+  ``CALENDAR_WARN_DAYS`` (30) days remain before the last day the NSE calendar knows.
+- :func:`track_record_health` -- settles the ledger's forecasts on the stored history (the
+  ledger is rewritten atomically), computes the live Brier / ECE / coverage over the last
+  ``TRACK_WINDOW_DAYS`` against climatology, and raises
+  :class:`~aegis.errors.ForecastDriftError` on calibration drift or a frozen number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from aegis.config import get_settings
+from aegis.errors import CalendarCoverageError, ForecastDriftError
+
+CALENDAR_WARN_DAYS: Final = 30
+"""Warn this many days before the calendar's known span ends."""
+TRACK_WINDOW_DAYS: Final = 90
+"""The rolling window (days of ``generated_at``) of the live track record that is judged."""
+FROZEN_RUNS: Final = 5
+"""Sessions in a row (the last snapshot of each) with an unchanged value while the inputs
+moved that count as frozen: a week of trading."""
+
+
+def calendar_health(today: str | None = None, warn_days: int = CALENDAR_WARN_DAYS
+                    ) -> dict[str, Any]:
+    """The calendar's coverage from ``today`` (IST date by default); raises ``warn_days`` ahead.
+
+    Raises
+    ------
+    CalendarCoverageError
+        When the calendar knows fewer than ``warn_days`` days ahead, naming the last known day
+        and the file to extend.
+    """
+    from aegis.market.calendar import calendar_coverage
+
+    day = today or datetime.now(ZoneInfo("Asia/Kolkata")).date().isoformat()
+    info = calendar_coverage(day, warn_days)
+    if not info["covered"]:
+        raise CalendarCoverageError(
+            f"the NSE calendar knows sessions only up to {info['known_until']} "
+            f"({info['days_left']} days from {info['today']}; at least {warn_days} expected): "
+            f"add the next year's NSE holidays and a year_complete row to "
+            f"{info['holiday_file']} (docs/operations.md, 'NSE holidays'); past that day "
+            "every expiry is an assumption and each snapshot is degraded")
+    return info
+
+
+def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
+    """Settle the ledger, score the live track record, raise on drift or frozen numbers.
+
+    Returns ``{"ledger", "rows", "settled", "newly_settled", "record"}`` when healthy.
+
+    Raises
+    ------
+    ForecastDriftError
+        Listing every drifted or frozen field (the settled ledger is written first).
+    """
+    from aegis.ledger import (
+        calibration_drift,
+        frozen_fields,
+        ledger_path,
+        live_track_record,
+        read_ledger,
+        score_ledger,
+        write_ledger,
+    )
+    from aegis.pipeline.data import load_daily
+
+    settings = get_settings()
+    path = ledger_path(settings.resolved_data_dir)
+    ledger = read_ledger(path)
+    if ledger.empty:
+        return {"ledger": str(path), "rows": 0, "settled": 0, "newly_settled": 0, "record": {}}
+    nifty, vix = load_daily(settings)
+    before = int(ledger["outcome"].notna().sum())
+    scored = score_ledger(ledger, nifty, vix)
+    settled = int(scored["outcome"].notna().sum())
+    if settled != before:
+        write_ledger(scored, path)
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    record = live_track_record(scored, since=now - pd.Timedelta(days=TRACK_WINDOW_DAYS))
+    problems = calibration_drift(record) + frozen_fields(scored, vix, runs=FROZEN_RUNS)
+    if problems:
+        raise ForecastDriftError(f"live track record ({path}): " + "; ".join(problems))
+    return {"ledger": str(path), "rows": len(scored), "settled": settled,
+            "newly_settled": settled - before, "record": record}
+
+
+__all__ = ["CALENDAR_WARN_DAYS", "FROZEN_RUNS", "TRACK_WINDOW_DAYS", "calendar_health",
+           "track_record_health"]
