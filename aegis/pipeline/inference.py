@@ -27,7 +27,6 @@ from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import gate_log_path, rates_path
 
 IST = ZoneInfo("Asia/Kolkata")
-BREACH_OFFSETS = (0.01, 0.02, 0.03, 0.04, 0.05)
 STRIKE_STEP = 50.0
 
 
@@ -314,6 +313,7 @@ class SnapshotBuilder:
 def build_snapshot(settings: Settings) -> Any:
     """The snapshot for the latest validated session (pure apart from reading the stores)."""
     from aegis.analytics import expected_move, max_pain, pcr, safe_range
+    from aegis.models.specs import BREACH_OFFSETS
     from aegis.market.calendar import expiry_determination
     from aegis.rates import fit_range_for_session, historical_hit_rate, session_windows
     from aegis.snapshot import (
@@ -360,7 +360,7 @@ def build_snapshot(settings: Settings) -> Any:
     chain, chain_reason = b.chain(expiry_day)
     if chain is None:
         strikes = sorted({round(spot * (1 + s * o) / STRIKE_STEP) * STRIKE_STEP
-                          for o in BREACH_OFFSETS for s in (-1, 1)})
+                          for o in BREACH_OFFSETS if o > 0 for s in (-1, 1)})
         mp = pc = None
         for field in ("max_pain", "pcr"):
             b.degrade(field, chain_reason)
