@@ -313,8 +313,8 @@ class SnapshotBuilder:
 def build_snapshot(settings: Settings) -> Any:
     """The snapshot for the latest validated session (pure apart from reading the stores)."""
     from aegis.analytics import expected_move, max_pain, pcr, safe_range
-    from aegis.models.specs import BREACH_OFFSETS
     from aegis.market.calendar import expiry_determination
+    from aegis.models.specs import BREACH_OFFSETS
     from aegis.rates import fit_range_for_session, historical_hit_rate, session_windows
     from aegis.snapshot import (
         DateWindow,
