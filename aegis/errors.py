@@ -145,3 +145,9 @@ class ValidationInputError(AegisError):
 
 class SimulatorInputError(AegisError):
     """Arguments to the market simulator out of range (seed, years, session counts)."""
+
+
+# --- dashboard ------------------------------------------------------------------------
+class DashboardInputError(AegisError):
+    """An input the AegisMatrix page reads (ledger, backtest report, gate log) exists but cannot
+    be used; the message names the file and what was expected."""
