@@ -192,8 +192,8 @@ BACKTEST_REPORT: dict[str, Any] = {
 def write_world(home: Path, snap: dict[str, Any], *, ledger: bool = True,
                 backtest: bool = True) -> None:
     """Snapshot, market store (daily + intraday), ledger and backtest under ``home``."""
-    from aegis.market.store import MarketStore
     from aegis.market.calendar import sessions
+    from aegis.market.store import MarketStore
 
     as_of = pd.Timestamp(snap["as_of"])
     write_sample(home / "output", snap)
