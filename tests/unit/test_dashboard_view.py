@@ -60,7 +60,7 @@ def _banner(html: str, css_id: str) -> str:
     return _text(found.group(1))
 
 
-# --- reading through the contract ------------------------------------------------------------
+# --- reading through the contract ---
 def test_a_valid_snapshot_reads_whole() -> None:
     pub = parse_published(sample_snapshot(), Path("aegismatrix.json"))
     assert pub.complete is not None
@@ -100,7 +100,7 @@ def test_a_file_that_is_not_a_json_object_is_unreadable(tmp_path: Path) -> None:
     assert read_published(path).unreadable == "expected a JSON object, found a JSON list"
 
 
-# --- words ------------------------------------------------------------
+# --- words ---
 def test_numbers_in_words() -> None:
     assert pct(0.583) == "58 %"
     assert pct(0.004) == "0.4 %"
@@ -114,7 +114,7 @@ def test_plain_reasons_drop_exception_names_paths_and_digests() -> None:
     assert plain_reason("") == "No reason given"
 
 
-# --- staleness ------------------------------------------------------------
+# --- staleness ---
 @pytest.mark.parametrize(("now", "close"), [
     ("2025-01-07T04:00:00Z", "2025-01-06T15:30:00+05:30"),  # Tue before the close
     ("2025-01-07T10:30:00Z", "2025-01-07T15:30:00+05:30"),  # Tue after the close
@@ -134,7 +134,7 @@ def test_staleness_banner_only_when_older_than_the_last_close() -> None:
     assert "as of Mon 06 Jan 2025 15:30 IST, 23 months old" in banner.headline
 
 
-# --- the degraded banner says what the reasons say ------------------------------------------------------------
+# --- the degraded banner says what the reasons say ---
 def test_degraded_banner_words_match_the_reasons() -> None:
     pub = parse_published(sample_snapshot(), Path("x"))
     banner = degraded_banner(pub)
@@ -151,7 +151,7 @@ def test_degraded_banner_words_match_the_reasons() -> None:
     assert degraded_banner(parse_published(sample_snapshot(degraded=False), Path("x"))) is None
 
 
-# --- the whole page ------------------------------------------------------------
+# --- the whole page ---
 def test_degraded_page_has_every_element(settings: Settings) -> None:
     write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
     html = render_page(settings, now=NOW, runs=[])
@@ -278,7 +278,7 @@ def test_the_api_names_malformed_fields_and_serves_only_allowed_files(settings: 
     assert 'id="snapshot-problems"' in page.text
 
 
-# --- ledger, track record, operator's corner ------------------------------------------------------------
+# --- ledger, track record, operator's corner ---
 def test_ledger_contract(tmp_path: Path) -> None:
     path = tmp_path / "forecasts.parquet"
     assert data.read_ledger(path) is None
