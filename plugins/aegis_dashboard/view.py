@@ -52,12 +52,14 @@ class Card:
     gauge: float | None = None
 
 
-def _unavailable(pub: Published, key: str, title: str, meaning: str) -> Card:
+def _unavailable(pub: Published, key: str, title: str, meaning: str,
+                 css_key: str | None = None) -> Card:
+    """The card of field ``key`` that is absent or malformed (``css_key``: the card's id)."""
     problem = pub.malformed(key)
     if problem is not None:
-        return Card(key, title, "—", meaning=meaning, state="malformed",
+        return Card(css_key or key, title, "—", meaning=meaning, state="malformed",
                     trust="Not shown: this field of the snapshot is malformed (see above).")
-    return Card(key, title, "—", meaning=meaning, state="missing",
+    return Card(css_key or key, title, "—", meaning=meaning, state="missing",
                 trust="Not published in this snapshot" + _reason_for(pub, key))
 
 
@@ -101,7 +103,7 @@ def probability_cards(pub: Published, hit_by_horizon: str = "") -> dict[str, Car
 def _gauge_card(pub: Published, field_name: str, key: str, title: str, meaning: str,
                 block: Any, attr: str) -> Card:
     if block is None:
-        return _unavailable(pub, field_name, title, meaning)
+        return _unavailable(pub, field_name, title, meaning, key)
     p = float(getattr(block, attr))
     label = getattr(block, "label", None) or getattr(block, "signal", "")
     kw: dict[str, Any] = {"label": label, "meaning": meaning, "gauge": p}
@@ -131,7 +133,8 @@ def _range_cards(pub: Published, hit_by_horizon: str) -> dict[str, Card]:
                      ("Multiplier k (fitted walk-forward)", f"{sr.k:.2f}")])
     meaning = "Share of past weekly safe ranges whose expiry close stayed inside."
     if hit is None:
-        cards["hit_rate"] = _unavailable(pub, "historical_hit_rate", "Historical hit rate", meaning)
+        cards["hit_rate"] = _unavailable(pub, "historical_hit_rate", "Historical hit rate", meaning,
+                                          "hit_rate")
     else:
         cards["hit_rate"] = _prov_card(
             "hit_rate", "Historical hit rate", pct(hit.value), hit.provenance, meaning=meaning,
@@ -140,7 +143,7 @@ def _range_cards(pub: Published, hit_by_horizon: str) -> dict[str, Card]:
     meaning = "Share of past BREAKOUT signals followed by a spike."
     if spike is None:
         cards["spike_rate"] = _unavailable(pub, "historical_spike_rate", "Historical spike rate",
-                                           meaning)
+                                           meaning, "spike_rate")
     else:
         cards["spike_rate"] = _prov_card(
             "spike_rate", "Historical spike rate", pct(spike.value), spike.provenance,
@@ -161,6 +164,8 @@ def market_cards(pub: Published) -> dict[str, Card]:
             cards[key] = _unavailable(pub, key, title, meaning)
             return
         source = getattr(prov, key, None) if prov is not None else None
+        trust = trust or ("Observed, not forecast: " + provenance_words(source)[0].lower()
+                          + provenance_words(source)[1:])
         cards[key] = _prov_card(key, title, text, source, meaning=meaning, trust=trust)
 
     card("spot", "Spot", spot, points(spot, 2) if spot else "", "NIFTY 50, index points.")
