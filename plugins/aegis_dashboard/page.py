@@ -84,7 +84,8 @@ def _champions(settings: Settings, notes: dict[str, str]) -> list[dict[str, Any]
     gate = _optional(lambda: data.read_gate_log(settings), "The gate log", notes, "gate") or {}
     rows = []
     for r in results:
-        decision = gate.get(r.name) if isinstance(gate.get(r.name), dict) else {}
+        found = gate.get(r.name)
+        decision: dict[str, Any] = found if isinstance(found, dict) else {}
         rows.append({
             "name": r.name, "version": r.version or "—", "ok": r.ok,
             "check": "verified: checksum, features and probe" if r.ok else plain_reason(r.reason),

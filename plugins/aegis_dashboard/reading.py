@@ -61,7 +61,8 @@ class Published:
 @cache
 def _adapter(name: str) -> TypeAdapter[Any]:
     info = Snapshot.model_fields[name]
-    return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[name-defined]
+    field_type: Any = Annotated[info.annotation, info]  # the field's type with its constraints
+    return TypeAdapter(field_type)
 
 
 _BREACH = TypeAdapter(Breach)

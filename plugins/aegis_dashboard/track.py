@@ -122,7 +122,7 @@ def _live_note(ledger: pd.DataFrame | None) -> str:
     if settled == 0:
         return (f"No live track record yet: {count(snaps)} published snapshots ({span}), none "
                 "settled (outcomes settle at each forecast's expiry).")
-    return f"{count(snaps)} published snapshots ({span}); {count(settled)} forecasts settled."
+    return f"Live: {count(snaps)} published snapshots ({span}); {count(settled)} forecasts settled."
 
 
 def horizons(ledger: pd.DataFrame | None, backtest: dict[str, Any] | None

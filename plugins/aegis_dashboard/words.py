@@ -85,8 +85,8 @@ def calibration_words(cal: Any) -> str:
         skill = 1 - cal.brier / clim
     scored = f"over {count(cal.n)} back-tested days"
     off = f"typical calibration error {pct(cal.ece)}"
-    if is_number(skill):
-        if skill > 0:
+    if skill is not None and is_number(skill):
+        if float(skill) > 0:
             return f"{pct(skill, 1)} more accurate than the plain base rate {scored}; {off}."
         return f"No more accurate than the plain base rate {scored}; {off}."
     better = "better" if cal.brier < cal.brier_baseline else "no better"
