@@ -57,18 +57,22 @@ def read_ledger(path: Path) -> pd.DataFrame | None:
     try:
         frame = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
-        raise DashboardInputError(f"the forecast ledger {path.name} is not a readable Parquet file "
+        raise DashboardInputError(f"{path.name} is not a readable Parquet file "
                            f"({exc})") from exc
     missing = [c for c in LEDGER_COLUMNS if c not in frame.columns]
     if missing:
-        raise DashboardInputError(f"the forecast ledger {path.name} lacks the columns {missing}")
+        raise DashboardInputError(f"{path.name} lacks the columns {missing}")
     frame = frame.loc[:, list(LEDGER_COLUMNS)].copy()
-    for col in ("generated_at", "as_of"):
-        frame[col] = pd.to_datetime(frame[col], utc=True)
-    for col in ("expiry", "settled_on"):
-        frame[col] = pd.to_datetime(frame[col])
-    for col in ("value", "lower", "upper", "outcome"):
-        frame[col] = pd.to_numeric(frame[col], errors="raise").astype("float64")
+    try:
+        for col in ("generated_at", "as_of"):
+            frame[col] = pd.to_datetime(frame[col], utc=True)
+        for col in ("expiry", "settled_on"):
+            frame[col] = pd.to_datetime(frame[col])
+        for col in ("value", "lower", "upper", "outcome"):
+            frame[col] = pd.to_numeric(frame[col], errors="raise").astype("float64")
+    except (TypeError, ValueError) as exc:
+        raise DashboardInputError(f"{path.name} has a column of the wrong "
+                                  f"type (expected the contract's dtypes): {exc}") from exc
     return frame.sort_values("generated_at", kind="stable").reset_index(drop=True)
 
 
@@ -137,6 +141,13 @@ def read_prices(settings: Settings, as_of: pd.Timestamp | None, sessions: int = 
     names = store.names()
     if "nifty_daily" not in names:
         return None
+    try:
+        return _prices(store, names, as_of, sessions)
+    except (OSError, ValueError, KeyError) as exc:  # a damaged partition or a missing column
+        raise DashboardInputError(f"the market store's NIFTY series cannot be read: {exc}") from exc
+
+
+def _prices(store: Any, names: list[str], as_of: pd.Timestamp | None, sessions: int) -> Prices:
     daily = store.read("nifty_daily")
     closes = daily["close"].astype(float)
     day = None

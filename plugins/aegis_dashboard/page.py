@@ -33,7 +33,8 @@ def _optional(read: Any, what: str, notes: dict[str, str], key: str) -> Any:
     try:
         return read()
     except AegisError as exc:
-        notes[key] = f"{what} cannot be used: {plain_reason(str(exc))}."
+        reason = plain_reason(str(exc))
+        notes[key] = f"{what} cannot be used: {reason[:1].lower()}{reason[1:]}."
         return None
 
 

@@ -27,6 +27,7 @@ from tests.e2e.sample_snapshot import (
     fresh_as_of,
     sample_ledger,
     sample_snapshot,
+    write_sample,
     write_world,
 )
 
@@ -323,3 +324,36 @@ def test_operator_corner_reads_the_latest_runs_from_the_airflow_api() -> None:
     assert dict(seen[0].url.params) == {"limit": "1", "order_by": "-run_after"}
     offline = asyncio.run(latest_runs("http://airflow", None))
     assert offline[0].problem == "no Airflow login token to ask the API with"
+
+
+@pytest.mark.parametrize("name", sorted(sample_snapshot()))
+def test_any_one_malformed_field_still_renders_the_page(settings: Settings, name: str) -> None:
+    raw = sample_snapshot(as_of=fresh_as_of(NOW))
+    write_world(settings.home, raw, backtest=False)
+    raw[name] = "garbage"
+    write_sample(settings.resolved_output_dir, raw)
+    html = render_page(settings, now=NOW)
+    assert 'id="snapshot-problems"' in html
+    assert re.search(rf'<li class="problem" data-field="{name}">', html), name
+
+
+def test_a_single_published_snapshot_draws_one_point_per_gauge(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    path = data.ledger_path(settings)
+    ledger = data.read_ledger(path)
+    last = ledger[ledger["generated_at"] == ledger["generated_at"].max()]
+    last.assign(outcome=np.nan, settled_on=pd.NaT).to_parquet(path)
+    html = render_page(settings, now=NOW)
+    assert html.count('class="open-point"') == 4
+    assert "none settled" in _text(html)
+
+
+def test_a_damaged_store_partition_or_ledger_is_named_not_a_500(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    part = next((settings.home / "data" / "series=nifty_daily").glob("year=*/part.parquet"))
+    part.write_bytes(b"not parquet")
+    data.ledger_path(settings).write_bytes(b"not parquet either")
+    text = _text(render_page(settings, now=NOW))
+    assert "The market store cannot be used" in text
+    assert "The forecast ledger cannot be used: forecasts.parquet is not a readable Parquet " \
+           "file" in text
