@@ -180,10 +180,15 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[red]the Airflow run failed (exit {code}); see the task log above")
             return code
     report()
+    from aegis.errors import InsufficientHistoryError
+
     backtest_started = time.perf_counter()
-    path = write_backtest()
-    console.print(f"backtest of the last year for the page: {path} "
-                  f"({time.perf_counter() - backtest_started:.1f} s)")
+    try:
+        path = write_backtest()
+        console.print(f"backtest of the last year for the page: {path} "
+                      f"({time.perf_counter() - backtest_started:.1f} s)")
+    except InsufficientHistoryError as exc:
+        console.print(f"[yellow]no backtest for the page ({exc}); it will say so")
     console.print(f"demo finished in {time.perf_counter() - start:.1f} s")
     console.print(f"AegisMatrix page: {page_url()}  (start it with `make up`, log in as admin)")
     return 0
