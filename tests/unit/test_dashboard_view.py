@@ -357,3 +357,19 @@ def test_a_damaged_store_partition_or_ledger_is_named_not_a_500(settings: Settin
     assert "The market store cannot be used" in text
     assert "The forecast ledger cannot be used: forecasts.parquet is not a readable Parquet " \
            "file" in text
+
+
+def test_calibration_words_use_climatology_when_the_snapshot_has_it() -> None:
+    from types import SimpleNamespace
+
+    from aegis_dashboard.words import calibration_details, calibration_words
+
+    cal = SimpleNamespace(brier=0.15, brier_baseline=0.2, ece=0.02, n=245,
+                          brier_climatology=0.16, bss_climatology=0.063)
+    assert calibration_words(cal) == ("6.3 % more accurate than the plain base rate over 245 "
+                                      "back-tested days; typical calibration error 2 %.")
+    assert ("Brier of climatology (base rate)", "0.160") in calibration_details(cal)
+    cal.bss_climatology = -0.01
+    assert calibration_words(cal).startswith("No more accurate than the plain base rate")
+    old = SimpleNamespace(brier=0.15, brier_baseline=0.2, ece=0.02, n=245)
+    assert calibration_words(old).startswith("Brier 0.150 vs 0.200 for the simple rule (better)")
