@@ -55,8 +55,8 @@ def price_chart(closes: pd.Series, *, spot: float | None, sessions_to_expiry: in
     if safe_range is not None:
         plot.band(now, now + ahead, safe_range.lower, safe_range.upper, "safe-band",
                   f"safe range {safe_range.lower:,.0f} - {safe_range.upper:,.0f}")
-        plot.text(now + 0.1, safe_range.lower, f"safe range {safe_range.confidence:.0%}",
-                  "band-label", dy=13)
+        plot.text(now - 0.2, safe_range.lower, f"safe range {safe_range.confidence:.0%}",
+                  "band-label", dy=4, anchor="end")
     for b in breaches:
         arrow = "above" if b.side == "above" else "below"
         plot.hline(b.strike, f"strike {arrow}", f"{b.strike:,.0f}  touch {b.touch:.0%}",

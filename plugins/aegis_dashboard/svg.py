@@ -95,10 +95,12 @@ class Plot:
                              f'<text x="{self.px(x) + 3:.1f}" y="{top + 10}">{escape(label)}'
                              f'</text></g>')
 
-    def text(self, x: float, y: float, label: str, cls: str = "note", dy: float = 0.0) -> None:
-        """``label`` at (x, y), shifted ``dy`` pixels down."""
+    def text(self, x: float, y: float, label: str, cls: str = "note", dy: float = 0.0,
+             anchor: str = "start") -> None:
+        """``label`` at (x, y), shifted ``dy`` pixels down (``anchor``: SVG text-anchor)."""
         self.elements.append(f'<text class="{cls}" x="{self.px(x):.1f}" '
-                             f'y="{self.py(y) + dy:.1f}">{escape(label)}</text>')
+                             f'y="{self.py(y) + dy:.1f}" text-anchor="{anchor}">'
+                             f'{escape(label)}</text>')
 
     def axes(self, x_ticks: Sequence[tuple[float, str]], y_ticks: Sequence[tuple[float, str]],
              x_label: str = "", y_label: str = "") -> None:
