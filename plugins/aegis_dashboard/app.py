@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from aegis.config import Settings
 from aegis.errors import AegisError
 from aegis_dashboard import data
-from aegis_dashboard.operator import DagRunRow, latest_runs
+from aegis_dashboard.dag_runs import DagRunRow, latest_runs
 from aegis_dashboard.page import page_context
 from aegis_dashboard.reading import read_published
 from aegis_dashboard.view import staleness_banner

@@ -14,7 +14,7 @@ from aegis.config import Settings
 from aegis.errors import AegisError
 from aegis_dashboard import data
 from aegis_dashboard.charts import intraday_chart, price_chart
-from aegis_dashboard.operator import DagRunRow
+from aegis_dashboard.dag_runs import DagRunRow
 from aegis_dashboard.reading import Published, read_published
 from aegis_dashboard.track import gauge_history, horizon_sentence, track_record
 from aegis_dashboard.view import (

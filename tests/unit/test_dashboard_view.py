@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
 from aegis_dashboard import data
 from aegis_dashboard.app import create_app, health, login_redirect_or_none, render_page
-from aegis_dashboard.operator import DAG_IDS, latest_runs
+from aegis_dashboard.dag_runs import DAG_IDS, latest_runs
 from aegis_dashboard.reading import WHOLE, parse_published, read_published
 from aegis_dashboard.track import track_record
 from aegis_dashboard.view import degraded_banner, last_expected_close, staleness_banner
