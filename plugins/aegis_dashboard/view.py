@@ -27,6 +27,8 @@ from aegis_dashboard.words import (
 
 IST = "Asia/Kolkata"
 CLOSE_IST = dt.time(15, 30)
+FIXED_CUTS = {"trap": (0.33, 0.66), "stress": (0.33, 0.60)}
+"""Label thresholds of schema 1.0.0 before ``label_cuts`` (chosen from history) was published."""
 FIELD_NAMES = {
     "spot": "Spot", "vix": "India VIX", "expiry": "Weekly expiry", "max_pain": "Max pain",
     "pcr": "Put/call ratio", "direction": "Direction tomorrow", "safe_range": "Safe range",
@@ -50,6 +52,7 @@ class Card:
     details: list[tuple[str, str]] = field(default_factory=list)
     state: str = ""  # "", "fallback", "missing", "malformed"
     gauge: float | None = None
+    cuts: tuple[float, float] | None = None  # label thresholds drawn as green/amber/red
 
 
 def _unavailable(pub: Published, key: str, title: str, meaning: str,
@@ -107,10 +110,30 @@ def _gauge_card(pub: Published, field_name: str, key: str, title: str, meaning: 
     p = float(getattr(block, attr))
     label = getattr(block, "label", None) or getattr(block, "signal", "")
     kw: dict[str, Any] = {"label": label, "meaning": meaning, "gauge": p}
+    if key in FIXED_CUTS:  # label_cuts when the contract publishes them (null: climatology)
+        kw["cuts"] = getattr(block, "label_cuts", FIXED_CUTS[key])
+    if _is_climatology(block.provenance):
+        kw["trust"] = ("No model beat the plain base rate, so the base rate itself is shown: "
+                       f"{plain_reason(str(block.provenance.reason or 'the gate found none'))}.")
+        return _prov_card(key, title, pct(p), block.provenance, **kw)
     if block.provenance.kind != "baseline":
         kw["trust"] = calibration_words(block.calibration)
         kw["details"] = calibration_details(block.calibration)
     return _prov_card(key, title, pct(p), block.provenance, **kw)
+
+
+def _is_climatology(prov: Any) -> bool:
+    return getattr(prov, "kind", "") == "empirical" and getattr(prov, "name", None) == "climatology"
+
+
+def _horizon_words(hit: Any) -> str:
+    """``1-session-to-expiry ranges held 79 %`` from the snapshot's own horizon hit rate."""
+    horizon = getattr(hit, "horizon", None)
+    if horizon is None:
+        return ""
+    h = int(horizon.sessions_to_expiry)
+    return (f"{h}-{'session' if h == 1 else 'sessions'}-to-expiry ranges held "
+            f"{pct(horizon.value)} ({count(horizon.n)})")
 
 
 def _range_cards(pub: Published, hit_by_horizon: str) -> dict[str, Card]:
@@ -125,7 +148,8 @@ def _range_cards(pub: Published, hit_by_horizon: str) -> dict[str, Card]:
         cards["safe_range"] = _unavailable(pub, "safe_range", "Safe range", meaning)
     else:
         held = f"{pct(hit.value)} of past ranges held" if hit else "no historical hit rate"
-        trust = held + (f"; {hit_by_horizon}" if hit_by_horizon else "") + "."
+        by_horizon = (_horizon_words(hit) if hit else "") or hit_by_horizon
+        trust = held + (f"; {by_horizon}" if by_horizon else "") + "."
         cards["safe_range"] = _prov_card(
             "safe_range", "Safe range", f"{points(sr.lower)} – {points(sr.upper)}",
             sr.provenance, meaning=meaning, trust=trust,

@@ -66,8 +66,10 @@ def provenance_words(prov: Any) -> str:
         source = "Market data" if prov.name == "market_data" else f"Formula {prov.name}"
         return f"{source}: {prov.expression}."
     if kind == "empirical":
-        return (f"Measured on history: {count(prov.n)} cases, {prov.window.from_.isoformat()} to "
-                f"{prov.window.to.isoformat()}.")
+        span = f"{prov.window.from_.isoformat()} to {prov.window.to.isoformat()}"
+        if getattr(prov, "name", None) == "climatology":
+            return f"Climatology: the event frequency of {count(prov.n)} settled cases, {span}."
+        return f"Measured on history: {count(prov.n)} cases, {span}."
     if kind == "baseline":
         return f"Fallback {prov.name} stood in for the model: {plain_reason(prov.reason)}."
     return "Provenance not given."

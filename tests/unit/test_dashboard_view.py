@@ -373,3 +373,29 @@ def test_calibration_words_use_climatology_when_the_snapshot_has_it() -> None:
     assert calibration_words(cal).startswith("No more accurate than the plain base rate")
     old = SimpleNamespace(brier=0.15, brier_baseline=0.2, ece=0.02, n=245)
     assert calibration_words(old).startswith("Brier 0.150 vs 0.200 for the simple rule (better)")
+
+
+def test_fields_of_the_next_schema_are_used_when_present() -> None:
+    """``label_cuts``, the hit rate of today's horizon and climatology provenance (main's
+    contract after issues #9 and #10) are read with getattr, so this branch's schema and the
+    next both render."""
+    import datetime as dt_
+    from types import SimpleNamespace
+
+    from aegis_dashboard.view import _horizon_words
+    from aegis_dashboard.words import provenance_words
+
+    hit = SimpleNamespace(horizon=SimpleNamespace(sessions_to_expiry=1, value=0.79, n=612))
+    assert _horizon_words(hit) == "1-session-to-expiry ranges held 79 % (612)"
+    assert _horizon_words(SimpleNamespace()) == ""
+    window = SimpleNamespace(from_=dt_.date(2015, 1, 1), to=dt_.date(2024, 12, 31))
+    clim = SimpleNamespace(kind="empirical", name="climatology", n=2460, window=window)
+    assert provenance_words(clim) == ("Climatology: the event frequency of 2,460 settled cases, "
+                                      "2015-01-01 to 2024-12-31.")
+
+
+def test_gauges_are_coloured_at_the_label_thresholds(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    html = render_page(settings, now=NOW)
+    assert "#d4a72c 33.0% 66.0%" in html  # trap: LOW < 0.33 <= MEDIUM < 0.66 <= HIGH
+    assert "#d4a72c 33.0% 60.0%" in html  # stress: CALM < 0.33 <= CAUTION < 0.60 <= STRESS
