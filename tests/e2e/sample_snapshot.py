@@ -106,6 +106,11 @@ def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dic
                                   "provenance": {"kind": "empirical", "n": 48,
                                                  "window": window}},
     }
+    from aegis.snapshot import Trap
+
+    if "label_cuts" in Trap.model_fields:  # the contract once labels use cuts from history
+        snap["trap"]["label_cuts"] = [0.2, 0.4]
+        snap["expiry_stress"]["label_cuts"] = [0.24, 0.31]
     if degraded:
         snap["status"] = "degraded"
         snap["degraded_reasons"] = [{"field": "trap", "reason": TRAP_REASON},

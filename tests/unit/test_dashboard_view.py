@@ -395,7 +395,10 @@ def test_fields_of_the_next_schema_are_used_when_present() -> None:
 
 
 def test_gauges_are_coloured_at_the_label_thresholds(settings: Settings) -> None:
-    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    snap = sample_snapshot(as_of=fresh_as_of(NOW))
+    write_world(settings.home, snap)
     html = render_page(settings, now=NOW)
-    assert "#d4a72c 33.0% 66.0%" in html  # trap: LOW < 0.33 <= MEDIUM < 0.66 <= HIGH
-    assert "#d4a72c 33.0% 60.0%" in html  # stress: CALM < 0.33 <= CAUTION < 0.60 <= STRESS
+    # label_cuts when the contract publishes them, else schema 1.0.0's fixed thresholds
+    for block, fixed in (("trap", (0.33, 0.66)), ("expiry_stress", (0.33, 0.60))):
+        lo, hi = snap[block].get("label_cuts") or fixed
+        assert f"#d4a72c {100 * lo:.1f}% {100 * hi:.1f}%" in html, block
