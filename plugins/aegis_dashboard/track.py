@@ -120,9 +120,14 @@ def _live_note(ledger: pd.DataFrame | None) -> str:
     first, last = ledger["generated_at"].min(), ledger["generated_at"].max()
     span = f"{first:%d %b %Y} to {last:%d %b %Y}"
     if settled == 0:
-        return (f"No live track record yet: {count(snaps)} published snapshots ({span}), none "
+        return (f"No live track record yet: {_plural(snaps, 'published snapshot')} ({span}), none "
                 "settled (outcomes settle at each forecast's expiry).")
-    return f"Live: {count(snaps)} published snapshots ({span}); {count(settled)} forecasts settled."
+    return (f"Live: {_plural(snaps, 'published snapshot')} ({span}); "
+            f"{_plural(settled, 'forecast')} settled.")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{count(n)} {noun}" + ("" if n == 1 else "s")
 
 
 def horizons(ledger: pd.DataFrame | None, backtest: dict[str, Any] | None
@@ -177,7 +182,7 @@ def gauge_history(ledger: pd.DataFrame | None) -> list[GaugeHistory]:
             continue
         title = PROBABILITIES[name][0]
         settled = rows[rows["outcome"].notna()]
-        summary = f"{count(len(rows))} published values"
+        summary = _plural(len(rows), "published value")
         if len(settled):
             summary += (f"; {count(len(settled))} settled: forecast {pct(settled['value'].mean())} "
                         f"on average, happened {pct(float(np.mean(settled['outcome'])))}")

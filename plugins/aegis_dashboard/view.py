@@ -113,8 +113,10 @@ def _gauge_card(pub: Published, field_name: str, key: str, title: str, meaning: 
     if key in FIXED_CUTS:  # label_cuts when the contract publishes them (null: climatology)
         kw["cuts"] = getattr(block, "label_cuts", FIXED_CUTS[key])
     if _is_climatology(block.provenance):
-        kw["trust"] = ("No model beat the plain base rate, so the base rate itself is shown: "
-                       f"{plain_reason(str(block.provenance.reason or 'the gate found none'))}.")
+        kw["trust"] = ("No model beat the plain base rate, so this is the base rate itself "
+                       f"({count(block.provenance.n)} settled cases).")
+        why = getattr(block.provenance, "reason", None)
+        kw["details"] = [("Why no model", plain_reason(str(why)))] if why else []
         return _prov_card(key, title, pct(p), block.provenance, **kw)
     if block.provenance.kind != "baseline":
         kw["trust"] = calibration_words(block.calibration)
