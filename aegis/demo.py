@@ -134,6 +134,44 @@ def report() -> None:
     console.print(f"snapshot: {settings.snapshot_path}")
 
 
+def write_backtest(days: int = 365) -> Path:
+    """The walk-forward backtest of the last ``days`` of the store, where the page reads it.
+
+    Same report and diagram as ``aegis backtest --nifty ... --vix ... --from ... --to ...
+    --json <output>/backtest/report.json`` (the page's documented place: ``report.json`` and
+    ``report.reliability.png`` under ``<output>/backtest/``).
+    """
+    import pandas as pd
+
+    from aegis.config import get_settings
+    from aegis.features.daily import build_daily_features
+    from aegis.market.store import MarketStore
+    from aegis.rates.backtest import plot_reliability, reliability_png_path, run_backtest
+
+    settings = get_settings()
+    store = MarketStore(settings.resolved_data_dir)
+    nifty, vix = store.read("nifty_daily"), store.read("vix_daily")
+    end = pd.Timestamp(nifty.index.max())
+    start = end - pd.Timedelta(days=days)
+    report, predictions = run_backtest(nifty, vix, build_daily_features(nifty, vix), start, end,
+                                       confidence=settings.safe_range_confidence,
+                                       seed=settings.seed)
+    out = settings.resolved_output_dir / "backtest" / "report.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    png = plot_reliability(predictions, reliability_png_path(out),
+                           f"AegisMatrix walk-forward {start.date()}..{end.date()}")
+    report["reliability_png"] = png.name
+    report["inputs"] = {"source": "the demo's market store", "store": "nifty_daily, vix_daily"}
+    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return out
+
+
+def page_url() -> str:
+    """Where ``make up`` serves the AegisMatrix page (inside the Airflow UI)."""
+    port = os.environ.get("AIRFLOW__API__PORT", "8080")
+    return f"http://localhost:{port}/plugin/aegismatrix"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="AegisMatrix demo on embedded defaults")
     parser.add_argument("--direct", action="store_true", help="run the stages without Airflow")
@@ -153,7 +191,17 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[red]the Airflow run failed (exit {code}); see the task log above")
             return code
     report()
+    from aegis.errors import InsufficientHistoryError
+
+    backtest_started = time.perf_counter()
+    try:
+        path = write_backtest()
+        console.print(f"backtest of the last year for the page: {path} "
+                      f"({time.perf_counter() - backtest_started:.1f} s)")
+    except InsufficientHistoryError as exc:
+        console.print(f"[yellow]no backtest for the page ({exc}); it will say so")
     console.print(f"demo finished in {time.perf_counter() - start:.1f} s")
+    console.print(f"AegisMatrix page: {page_url()}  (start it with `make up`, log in as admin)")
     return 0
 
 

@@ -158,3 +158,9 @@ class CalendarCoverageError(CalendarError):
 
 class ForecastDriftError(AegisError):
     """The live track record shows calibration drift or a published number frozen in place."""
+
+
+# --- dashboard ------------------------------------------------------------------------
+class DashboardInputError(AegisError):
+    """An input the AegisMatrix page reads (ledger, backtest report, gate log) exists but cannot
+    be used; the message names the file and what was expected."""

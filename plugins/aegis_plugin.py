@@ -1,7 +1,8 @@
 """Airflow plugin: the AegisMatrix page in the Airflow UI and its JSON API.
 
 Registers one FastAPI app under ``/aegismatrix`` (HTML page at ``/aegismatrix/``, JSON at
-``/aegismatrix/api/snapshot``, ``/api/models``, ``/api/health``) and an external view that puts
+``/aegismatrix/api/snapshot``, ``/api/models``, ``/api/health``, the backtest diagram at
+``/files/backtest/report.reliability.png``; see aegis_dashboard.app) and an external view that puts
 "AegisMatrix" in the UI's navigation (shown inside the Airflow UI at ``/plugin/aegismatrix``).
 Every route requires an Airflow login (the auth manager's JWT, header or ``_token`` cookie).
 The app lives in the ``aegis_dashboard`` package beside this file (ignored by the plugin scan

@@ -3,12 +3,13 @@
 Routes (all behind Airflow's authentication: the auth manager's JWT in an
 ``Authorization: Bearer`` header or the UI's ``_token`` cookie):
 
-- ``GET /``              the AegisMatrix page (server-rendered HTML; redirects to the Airflow
-                         login page when not logged in)
-- ``GET /api/snapshot``  the latest ``aegismatrix.json`` (404 before the first one)
-- ``GET /api/models``    the champions and their manifests
-- ``GET /api/health``    snapshot status, degraded reasons and champion problems
-- ``GET /diagrams/{name}`` a reliability diagram PNG from the output directory
+- ``GET /``              the AegisMatrix page (server-rendered HTML with inline SVG charts; no
+                         script, no CDN; redirects to the Airflow login page when not logged in)
+- ``GET /api/snapshot``  the latest ``aegismatrix.json`` (404 before the first one, 422 naming
+                         the malformed fields when the contract rejects it)
+- ``GET /api/models``    the champions, verified as ``aegis models verify`` does, with the gate log
+- ``GET /api/health``    snapshot status, staleness, degraded reasons and every problem found
+- ``GET /files/{name}``  one of the files the page itself shows (an allow-list; no symlinks)
 """
 
 from __future__ import annotations
@@ -17,26 +18,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from aegis.config import Settings
-from aegis.errors import SnapshotError
+from aegis.errors import AegisError
 from aegis_dashboard import data
-from aegis_dashboard.view import build_view
+from aegis_dashboard.dag_runs import DagRunRow, latest_runs
+from aegis_dashboard.page import page_context
+from aegis_dashboard.reading import read_published
+from aegis_dashboard.view import staleness_banner
 
 URL_PREFIX = "/aegismatrix"
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 def _templates() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True
-    )
-    env.filters["pct"] = lambda v: "—" if v is None else f"{100 * float(v):.1f}%"
-    env.filters["num"] = lambda v, d=2: "—" if v is None else f"{float(v):,.{d}f}"
-    return env
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                       trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)
 
 
 def _authenticated() -> Callable[..., Any]:
@@ -46,7 +47,7 @@ def _authenticated() -> Callable[..., Any]:
     return requires_authenticated()
 
 
-async def _login_redirect_or_none(request: Request) -> Response | None:
+async def login_redirect_or_none(request: Request) -> Response | None:
     """``None`` when the request carries a valid Airflow login, else a redirect to the login."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
@@ -62,90 +63,113 @@ async def _login_redirect_or_none(request: Request) -> Response | None:
     return None
 
 
-def _health(settings: Settings) -> dict[str, Any]:
-    champions, registry_problem = data.read_champions(settings)
-    try:
-        snapshot = data.read_snapshot(settings)
-        snapshot_problem = None if snapshot is not None else "no snapshot published yet"
-    except SnapshotError as exc:
-        snapshot, snapshot_problem = None, str(exc)
-    view = build_view(snapshot) if snapshot else None
-    problems = [p for p in [snapshot_problem, registry_problem] if p]
-    problems += [f"{c.name}: {c.problem}" for c in champions if c.problem]
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get("_token")
+
+
+def health(settings: Settings, now: pd.Timestamp | None = None) -> dict[str, Any]:
+    """Snapshot status and staleness, and every champion verified as ``aegis models verify``."""
+    now = now or pd.Timestamp.now(tz="UTC")
+    pub = read_published(settings.snapshot_path)
+    problems: list[str] = []
+    snap_status, as_of, reasons, stale = "missing", None, [], None
+    if pub is None:
+        problems.append("no snapshot published yet")
+    elif pub.unreadable:
+        snap_status = "unreadable"
+        problems.append(f"snapshot: {pub.unreadable}")
+    else:
+        snap_status = str(pub.get("status") or "malformed") if not pub.problems else "malformed"
+        problems += [f"snapshot: {p.message}" for p in pub.problems]
+        as_of_value = pub.get("as_of")
+        as_of = as_of_value.isoformat() if as_of_value else None
+        reasons = [{"field": r.field, "reason": r.reason}
+                   for r in (pub.get("degraded_reasons") or [])]
+        stale = staleness_banner(as_of_value, now) is not None
+        if stale:
+            problems.append(f"snapshot is stale: as of {as_of}")
+    results, verify_problem = data.verify_champions(settings)
+    if verify_problem:
+        problems.append(verify_problem)
+    problems += [f"{r.name}: {r.reason}" for r in results if not r.ok]
     return {
-        "status": view["status"] if view else "missing",
-        "as_of": view["as_of"] if view else None,
-        "degraded_reasons": view["degraded_reasons"] if view else [],
+        "status": snap_status, "as_of": as_of, "stale": stale, "degraded_reasons": reasons,
         "problems": problems,
-        "champions": {c.name: c.version for c in champions},
+        "champions": {r.name: {"version": r.version, "ok": r.ok, "reason": r.reason}
+                      for r in results},
     }
 
 
-def render_page(settings: Settings, templates: Environment | None = None) -> str:
-    """The AegisMatrix page (HTML) for the current snapshot, registry and diagrams."""
-    error = None
-    try:
-        snapshot = data.read_snapshot(settings)
-    except SnapshotError as exc:
-        snapshot, error = None, str(exc)
-    champions, registry_problem = data.read_champions(settings)
-    return (templates or _templates()).get_template("dashboard.html").render(
-        view=build_view(snapshot) if snapshot else None,
-        snapshot=snapshot,
-        error=error,
-        champions=champions,
-        registry_problem=registry_problem,
-        diagrams=data.list_diagrams(settings),
-        snapshot_path=str(settings.snapshot_path),
-    )
+def render_page(settings: Settings, *, now: pd.Timestamp | None = None,
+                runs: list[DagRunRow] | None = None, templates: Environment | None = None
+                ) -> str:
+    """The AegisMatrix page (HTML) for the current state of the output, model and data stores."""
+    context = page_context(settings, now=now or pd.Timestamp.now(tz="UTC"), runs=runs)
+    return (templates or _templates()).get_template("dashboard.html").render(**context)
 
 
 def create_app(settings_factory: Callable[[], Settings] = Settings) -> FastAPI:
-    """The dashboard app; settings are read per request from ``settings_factory``."""
+    """The dashboard app; settings are read per request from ``settings_factory``.
+
+    Tests replace the two authentication dependencies through ``app.dependency_overrides``
+    (``login_redirect_or_none`` for the page, ``app.state.authenticated`` for the API).
+    """
     app = FastAPI(title="AegisMatrix", docs_url=None, redoc_url=None, openapi_url=None)
     templates = _templates()
-    auth = [Depends(_authenticated())]
+    authenticated = _authenticated()
+    app.state.authenticated = authenticated
+    auth = [Depends(authenticated)]
 
     @app.get("/", response_class=HTMLResponse)
-    async def page(request: Request) -> Response:
-        redirect = await _login_redirect_or_none(request)
+    async def page(request: Request,
+                   redirect: Response | None = Depends(login_redirect_or_none)) -> Response:
         if redirect is not None:
             return redirect
-        return HTMLResponse(render_page(settings_factory(), templates))
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        runs = await latest_runs(base, _token(request))
+        return HTMLResponse(render_page(settings_factory(), runs=runs, templates=templates))
 
     @app.get("/api/snapshot", dependencies=auth)
     def snapshot_json() -> dict[str, Any]:
         settings = settings_factory()
-        try:
-            snapshot = data.read_snapshot(settings)
-        except SnapshotError as exc:
-            raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, str(exc)) from exc
-        if snapshot is None:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND, f"no snapshot published yet at {settings.snapshot_path}"
-            )
-        return snapshot
+        pub = read_published(settings.snapshot_path)
+        if pub is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot published yet")
+        if pub.unreadable or pub.problems:
+            problems = [pub.unreadable] if pub.unreadable else [p.message for p in pub.problems]
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                                {"error": "the published snapshot does not meet the contract",
+                                 "problems": problems})
+        return pub.raw or {}
 
     @app.get("/api/models", dependencies=auth)
     def models_json() -> dict[str, Any]:
-        champions, problem = data.read_champions(settings_factory())
+        settings = settings_factory()
+        results, problem = data.verify_champions(settings)
+        entries = data.read_registry_entries(settings)
+        try:
+            gate, gate_problem = data.read_gate_log(settings) or {}, None
+        except AegisError as exc:
+            gate, gate_problem = {}, str(exc)
         return {
-            "registry_problem": problem,
-            "champions": [
-                {"name": c.name, "version": c.version, "problem": c.problem, "manifest": c.manifest}
-                for c in champions
-            ],
+            "registry_problem": problem, "gate_problem": gate_problem,
+            "champions": [{"name": r.name, "version": r.version, "ok": r.ok, "reason": r.reason,
+                           "promoted_at": entries.get(r.name, {}).get("promoted_at"),
+                           "gate": gate.get(r.name)} for r in results],
         }
 
     @app.get("/api/health", dependencies=auth)
     def health_json() -> dict[str, Any]:
-        return _health(settings_factory())
+        return health(settings_factory())
 
-    @app.get("/diagrams/{name:path}", dependencies=auth)
-    def diagram(name: str) -> FileResponse:
-        path = data.diagram_path(settings_factory(), name)
-        if path is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no diagram named {name!r}")
-        return FileResponse(path, media_type="image/png")
+    @app.get("/files/{name:path}", dependencies=auth)
+    def served(name: str) -> FileResponse:
+        found = data.served_file(settings_factory(), name)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file on this page")
+        return FileResponse(found[0], media_type=found[1])
 
     return app

@@ -1,103 +1,215 @@
-"""Read what the dashboard shows: the latest snapshot, the model registry, the diagrams.
+"""Read what the page shows besides the snapshot: champions, gate log, ledger, backtest, prices.
 
-Everything is read from the paths in :class:`aegis.config.Settings` on every request (no cache),
-so a new snapshot published by ``aegis_inference`` shows on the next page load.
+Everything is read from the paths in :class:`aegis.config.Settings` on every request, so a new
+snapshot, champion or backtest shows on the next page load. Where each input lives (the page's
+contract with the pipeline; docs/operations.md repeats it):
+
+- snapshot: ``<output>/aegismatrix.json`` (:mod:`aegis_dashboard.reading`)
+- champions: ``<models>/registry.json`` + manifests, verified with
+  :func:`aegis.registry.artifacts.verify_all` (what ``aegis models verify`` runs)
+- gate decisions of the last retrain: ``<output>/gate.json``
+- forecast ledger: ``<data>/ledger/forecasts.parquet`` (:func:`read_ledger`)
+- backtest: ``<output>/backtest/report.json`` and its diagram ``report.reliability.png``, as
+  ``aegis backtest ... --json <output>/backtest/report.json`` writes them (``make demo`` does)
+- prices: the market store's ``nifty_daily`` and ``nifty_intraday`` series
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+import pandas as pd
 
 from aegis.config import Settings
-from aegis.errors import SnapshotError
+from aegis.errors import AegisError, DashboardInputError
 
-DIAGRAM_SUFFIX = ".png"
-MAX_DIAGRAMS = 50
+BACKTEST_REPORT: Final = "backtest/report.json"
+BACKTEST_DIAGRAM: Final = "backtest/report.reliability.png"
+SERVED_FILES: Final = {BACKTEST_DIAGRAM: "image/png"}
+"""The only files under the output folder the page serves (relative path -> media type)."""
 
-
-@dataclass(frozen=True)
-class Champion:
-    """One champion of the registry, with its manifest (empty when the manifest is missing)."""
-
-    name: str
-    version: str
-    manifest: dict[str, Any] = field(default_factory=dict)
-    problem: str | None = None
+LEDGER_COLUMNS: Final = ("generated_at", "as_of", "field", "key", "value", "lower", "upper",
+                         "model_version", "provenance", "expiry", "horizon_sessions", "outcome",
+                         "settled_on")
 
 
-def read_snapshot(settings: Settings) -> dict[str, Any] | None:
-    """The published snapshot, or ``None`` when none was published yet.
+def ledger_path(settings: Settings) -> Path:
+    return settings.resolved_data_dir / "ledger" / "forecasts.parquet"
+
+
+def read_ledger(path: Path) -> pd.DataFrame | None:
+    """The forecast ledger (columns :data:`LEDGER_COLUMNS`, issue #13's contract) or ``None``.
+
+    This is the one place the page reads the ledger; it mirrors ``aegis.ledger.read_ledger``
+    (same file, same columns) and returns ``None`` when no ledger was written yet.
 
     Raises
     ------
-    SnapshotError
-        The file exists but is not a JSON object (names the file and what arrived).
+    DashboardInputError
+        The file is not Parquet or lacks a contract column (names the file and the columns).
     """
-    path = settings.snapshot_path
     if not path.is_file():
         return None
-    text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(
-            f"{path}: expected a JSON object; found invalid JSON at line {exc.lineno}, "
-            f"column {exc.colno}: {exc.msg}"
-        ) from exc
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise DashboardInputError(f"{path.name} is not a readable Parquet file "
+                           f"({exc})") from exc
+    missing = [c for c in LEDGER_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DashboardInputError(f"{path.name} lacks the columns {missing}")
+    frame = frame.loc[:, list(LEDGER_COLUMNS)].copy()
+    try:
+        for col in ("generated_at", "as_of"):
+            frame[col] = pd.to_datetime(frame[col], utc=True)
+        for col in ("expiry", "settled_on"):
+            frame[col] = pd.to_datetime(frame[col])
+        for col in ("value", "lower", "upper", "outcome"):
+            frame[col] = pd.to_numeric(frame[col], errors="raise").astype("float64")
+    except (TypeError, ValueError) as exc:
+        raise DashboardInputError(f"{path.name} has a column of the wrong "
+                                  f"type (expected the contract's dtypes): {exc}") from exc
+    return frame.sort_values("generated_at", kind="stable").reset_index(drop=True)
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any] | None:
+    """A JSON object; ``None`` when the file does not exist; else :class:`DashboardInputError`."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DashboardInputError(f"{what} ({path.name}) cannot be read: {exc}") from exc
     if not isinstance(data, dict):
-        raise SnapshotError(f"{path}: expected a JSON object; found {type(data).__name__}")
+        raise DashboardInputError(f"{what} ({path.name}): expected a JSON object, "
+                           f"found {type(data).__name__}")
     return data
 
 
-def _read_json_object(path: Path) -> tuple[dict[str, Any], str | None]:
-    """A JSON object from ``path``, or ``({}, reason)`` when it is missing or unreadable."""
-    if not path.is_file():
-        return {}, f"{path.name} missing"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        return {}, f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg})"
-    if not isinstance(data, dict):
-        return {}, f"{path.name}: expected a JSON object, found {type(data).__name__}"
-    return data, None
+def read_backtest(settings: Settings) -> dict[str, Any] | None:
+    """The latest ``aegis backtest`` report placed at ``<output>/backtest/report.json``."""
+    return _read_json(settings.resolved_output_dir / BACKTEST_REPORT, "the backtest report")
 
 
-def read_champions(settings: Settings) -> tuple[list[Champion], str | None]:
-    """The champions named by ``models/registry.json`` with their manifests.
+def read_gate_log(settings: Settings) -> dict[str, Any] | None:
+    """The last retrain's gate decision per model (``<output>/gate.json``)."""
+    return _read_json(settings.resolved_output_dir / "gate.json", "the gate log")
 
-    Returns the champions and, when the registry itself cannot be read, the reason.
-    The registry maps names to versions either directly (``{"trap": "v3"}``), under a
-    ``champions`` key, or as ``{"trap": {"version": "v3", ...}}``; all three are accepted.
+
+def served_file(settings: Settings, name: str) -> tuple[Path, str] | None:
+    """Path and media type of ``name`` when it is on the allow-list, a regular file, no symlink.
+
+    Only :data:`SERVED_FILES` are ever served; every component of the path below the output
+    folder must be a real directory or file (a symlink anywhere refuses the request).
     """
-    models_dir = settings.resolved_models_dir
-    registry, problem = _read_json_object(models_dir / "registry.json")
-    if problem is not None:
-        return [], problem
-    entries = registry.get("champions", registry)
-    champions: list[Champion] = []
-    for name, entry in sorted(entries.items()):
-        if not isinstance(entry, dict | str | int):
-            continue
-        version = str(entry.get("version", "?")) if isinstance(entry, dict) else str(entry)
-        manifest, why = _read_json_object(models_dir / name / "manifest.json")
-        champions.append(Champion(name=name, version=version, manifest=manifest, problem=why))
-    return champions, None
-
-
-def list_diagrams(settings: Settings) -> list[str]:
-    """Paths (relative, POSIX) of the reliability diagrams (PNG) under the output directory."""
-    out = settings.resolved_output_dir
-    if not out.is_dir():
-        return []
-    found = (p.relative_to(out).as_posix() for p in out.rglob(f"*{DIAGRAM_SUFFIX}") if p.is_file())
-    return sorted(found)[:MAX_DIAGRAMS]
-
-
-def diagram_path(settings: Settings, name: str) -> Path | None:
-    """The path of diagram ``name`` when it is one of :func:`list_diagrams` (no traversal)."""
-    if name not in list_diagrams(settings):
+    media = SERVED_FILES.get(name)
+    if media is None:
         return None
-    return settings.resolved_output_dir / name
+    root = settings.resolved_output_dir
+    node = root
+    for part in Path(name).parts:
+        node = node / part
+        if node.is_symlink():
+            return None
+    if not node.is_file() or root.resolve() not in node.resolve().parents:
+        return None
+    return node, media
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Recent NIFTY closes and, when present, the intraday bars of the snapshot's day."""
+
+    closes: pd.Series  # index: session (tz-naive dates); values: close, index points
+    intraday: pd.DataFrame | None  # index: timestamp; columns high, low, close
+    note: str = ""
+
+
+def read_prices(settings: Settings, as_of: pd.Timestamp | None, sessions: int = 40
+                ) -> Prices | None:
+    """The last ``sessions`` daily closes up to ``as_of`` and that day's intraday bars.
+
+    ``None`` when the market store has no ``nifty_daily`` series (nothing ingested yet).
+    """
+    from aegis.market.store import MarketStore
+
+    store = MarketStore(settings.resolved_data_dir)
+    names = store.names()
+    if "nifty_daily" not in names:
+        return None
+    try:
+        return _prices(store, names, as_of, sessions)
+    except (OSError, ValueError, KeyError) as exc:  # a damaged partition or a missing column
+        raise DashboardInputError(f"the market store's NIFTY series cannot be read: {exc}") from exc
+
+
+def _prices(store: Any, names: list[str], as_of: pd.Timestamp | None, sessions: int) -> Prices:
+    daily = store.read("nifty_daily")
+    closes = daily["close"].astype(float)
+    day = None
+    if as_of is not None:
+        day = as_of.tz_convert("Asia/Kolkata").tz_localize(None).normalize()
+        closes = closes[closes.index <= day]
+    closes = closes.tail(sessions)
+    intraday = None
+    note = ""
+    if "nifty_intraday" in names and day is not None:
+        bars = store.read("nifty_intraday")
+        stamps = pd.DatetimeIndex(bars.index)
+        local = stamps.tz_convert("Asia/Kolkata") if stamps.tz is not None else stamps
+        today = bars[local.normalize().tz_localize(None) == day]
+        if len(today):
+            intraday = today[["high", "low", "close"]].astype(float)
+            intraday.index = local[local.normalize().tz_localize(None) == day]
+        else:
+            note = f"no intraday bars for {day.date().isoformat()}"
+    return Prices(closes=closes, intraday=intraday, note=note)
+
+
+@lru_cache(maxsize=4)
+def _verify_cached(models_dir: str, stamp: tuple[tuple[str, int, int], ...]) -> tuple[Any, ...]:
+    from aegis.registry.artifacts import verify_all
+
+    return tuple(verify_all(models_dir))
+
+
+def verify_champions(settings: Settings) -> tuple[list[Any], str | None]:
+    """:func:`aegis.registry.artifacts.verify_all` (what ``aegis models verify`` runs).
+
+    Cached per state of the store (names, sizes and modification times of its files), so a
+    page load re-verifies only after a promotion or a change. Returns the results and, when the
+    verification itself could not run (an unreadable registry), the reason.
+    """
+    root = settings.resolved_models_dir
+    if not (root / "registry.json").is_file():
+        return [], "no model registry yet (registry.json is missing): no champion is published"
+    files = [p for p in root.rglob("*") if p.is_file() and "versions" not in p.parts]
+    stamp = tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    try:
+        return list(_verify_cached(str(root), stamp)), None
+    except (AegisError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        # A registry of the wrong shape (issue #12 hardens the readers); say so, never 500.
+        return [], f"the model registry could not be verified: {exc}"
+
+
+def read_registry_entries(settings: Settings) -> dict[str, dict[str, Any]]:
+    """``registry.json``'s champions (name -> entry); empty when missing or malformed."""
+    path = settings.resolved_models_dir / "registry.json"
+    try:
+        data = _read_json(path, "the model registry")
+    except DashboardInputError:
+        return {}
+    champions = (data or {}).get("champions", {})
+    if not isinstance(champions, dict):
+        return {}
+    return {str(k): v for k, v in champions.items() if isinstance(v, dict)}
+
+
+__all__ = ["BACKTEST_DIAGRAM", "BACKTEST_REPORT", "LEDGER_COLUMNS", "SERVED_FILES",
+           "Prices", "ledger_path", "read_backtest", "read_gate_log",
+           "read_ledger", "read_prices", "read_registry_entries", "served_file",
+           "verify_champions"]

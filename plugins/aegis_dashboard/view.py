@@ -1,224 +1,316 @@
-"""Turn a snapshot (``aegismatrix.json``) into the dashboard's widgets.
+"""Turn the published snapshot into the page's cards and banners, in plain words.
 
-The snapshot schema grows (``schema_version``); the page must never break on a field it does not
-know. So each widget looks its number up under the documented path first and a few tolerated
-aliases, reads numbers whether they are bare or wrapped (``{"value": ..., "provenance": ...}``),
-and everything else is still shown by the generic tree at the bottom of the page.
+Every card says what its number means and how far to trust it in one line each; provenance,
+versions and calibration numbers go behind a details toggle. Values come only from the typed
+:class:`~aegis.snapshot.Snapshot` fields (:mod:`aegis_dashboard.reading`): a field that is absent
+says so, a field the contract rejects is named in the error panel and its card says malformed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBABILITY_KEYS = (
-    "value", "score", "probability_up", "spike_probability", "probability", "p", "p_up",
+import pandas as pd
+
+from aegis_dashboard.reading import Published
+from aegis_dashboard.words import (
+    calibration_details,
+    calibration_words,
+    count,
+    pct,
+    plain_reason,
+    points,
+    provenance_words,
 )
 
-
-def lookup(snapshot: dict[str, Any], *paths: str) -> Any:
-    """The value at the first dotted path present in ``snapshot`` (``None`` if none is)."""
-    for path in paths:
-        node: Any = snapshot
-        for part in path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                node = None
-                break
-            node = node[part]
-        if node is not None:
-            return node
-    return None
-
-
-def number(node: Any, keys: tuple[str, ...] = PROBABILITY_KEYS) -> float | None:
-    """A float from a bare number or the first of ``keys`` in a mapping; ``None`` otherwise."""
-    if isinstance(node, bool):
-        return None
-    if isinstance(node, int | float):
-        return float(node)
-    if isinstance(node, dict):
-        for key in keys:
-            if key in node:
-                found = number(node[key], keys)
-                if found is not None:
-                    return found
-    return None
+IST = "Asia/Kolkata"
+CLOSE_IST = dt.time(15, 30)
+FIXED_CUTS = {"trap": (0.33, 0.66), "stress": (0.33, 0.60)}
+"""Label thresholds of schema 1.0.0 before ``label_cuts`` (chosen from history) was published."""
+FIELD_NAMES = {
+    "spot": "Spot", "vix": "India VIX", "expiry": "Weekly expiry", "max_pain": "Max pain",
+    "pcr": "Put/call ratio", "direction": "Direction tomorrow", "safe_range": "Safe range",
+    "trap": "Volatility trap", "expiry_stress": "Expiry stress",
+    "breach_probabilities": "Breach probabilities", "buyer_signal": "Buyer signal",
+    "historical_hit_rate": "Historical hit rate", "historical_spike_rate": "Historical spike rate",
+    "snapshot": "The snapshot as a whole",
+}
 
 
-def provenance_text(node: Any) -> str:
-    """One line saying where a number comes from: model, formula, empirical or baseline."""
-    prov = node.get("provenance") if isinstance(node, dict) else None
-    if prov is None:
+@dataclass(frozen=True)
+class Card:
+    """One number on the page."""
+
+    key: str
+    title: str
+    value: str
+    label: str = ""
+    meaning: str = ""
+    trust: str = ""
+    details: list[tuple[str, str]] = field(default_factory=list)
+    state: str = ""  # "", "fallback", "missing", "malformed"
+    gauge: float | None = None
+    cuts: tuple[float, float] | None = None  # label thresholds drawn as green/amber/red
+
+
+def _unavailable(pub: Published, key: str, title: str, meaning: str,
+                 css_key: str | None = None) -> Card:
+    """The card of field ``key`` that is absent or malformed (``css_key``: the card's id)."""
+    problem = pub.malformed(key)
+    if problem is not None:
+        return Card(css_key or key, title, "—", meaning=meaning, state="malformed",
+                    trust="Not shown: this field of the snapshot is malformed (see above).")
+    return Card(css_key or key, title, "—", meaning=meaning, state="missing",
+                trust="Not published in this snapshot" + _reason_for(pub, key))
+
+
+def _reason_for(pub: Published, key: str) -> str:
+    reasons = [r.reason for r in (pub.get("degraded_reasons") or []) if r.field == key]
+    return ": " + plain_reason(reasons[0]) + "." if reasons else "."
+
+
+def _prov_card(key: str, title: str, value: str, prov: Any, **kw: Any) -> Card:
+    state = "fallback" if getattr(prov, "kind", "") == "baseline" else ""
+    details = [("Source", provenance_words(prov)), *kw.pop("details", [])]
+    if state and "trust" not in kw:
+        kw["trust"] = (f"Fallback, not the model: {plain_reason(prov.reason)}. "
+                       "Treat as a rough guide.")
+    return Card(key, title, value, details=details, state=state, **kw)
+
+
+def probability_cards(pub: Published, hit_by_horizon: str = "") -> dict[str, Card]:
+    """The cards of the gauges, the signals, the safe range and the historical rates."""
+    cards: dict[str, Card] = {}
+    trap = pub.get("trap")
+    meaning = "Chance that the volatility realised until expiry exceeds what premiums pay for."
+    cards["trap"] = _gauge_card(pub, "trap", "trap", "Volatility trap", meaning, trap, "score")
+    stress = pub.get("expiry_stress")
+    meaning = "Chance that NIFTY ends the week more than one VIX-implied move away from here."
+    cards["stress"] = _gauge_card(pub, "expiry_stress", "stress", "Expiry stress", meaning,
+                                  stress, "score")
+    direction = pub.get("direction")
+    meaning = "Chance that tomorrow's close is above today's."
+    cards["direction"] = _gauge_card(pub, "direction", "direction", "Direction tomorrow", meaning,
+                                     direction, "probability_up")
+    buyer = pub.get("buyer_signal")
+    meaning = ("Chance of a next-session move big enough to pay an option buyer; BREAKOUT from "
+               f"{pct(buyer.threshold)} on.") if buyer else "Chance of a next-session move."
+    cards["buyer"] = _gauge_card(pub, "buyer_signal", "buyer", "Buyer signal", meaning, buyer,
+                                 "spike_probability")
+    cards.update(_range_cards(pub, hit_by_horizon))
+    return cards
+
+
+def _gauge_card(pub: Published, field_name: str, key: str, title: str, meaning: str,
+                block: Any, attr: str) -> Card:
+    if block is None:
+        return _unavailable(pub, field_name, title, meaning, key)
+    p = float(getattr(block, attr))
+    label = getattr(block, "label", None) or getattr(block, "signal", "")
+    kw: dict[str, Any] = {"label": label, "meaning": meaning, "gauge": p}
+    if key in FIXED_CUTS:  # label_cuts when the contract publishes them (null: climatology)
+        kw["cuts"] = getattr(block, "label_cuts", FIXED_CUTS[key])
+    if _is_climatology(block.provenance):
+        kw["trust"] = ("No model beat the plain base rate, so this is the base rate itself "
+                       f"({count(block.provenance.n)} settled cases).")
+        why = getattr(block.provenance, "reason", None)
+        kw["details"] = [("Why no model", plain_reason(str(why)))] if why else []
+        return _prov_card(key, title, pct(p), block.provenance, **kw)
+    if block.provenance.kind != "baseline":
+        kw["trust"] = calibration_words(block.calibration)
+        kw["details"] = calibration_details(block.calibration)
+    return _prov_card(key, title, pct(p), block.provenance, **kw)
+
+
+def _is_climatology(prov: Any) -> bool:
+    return getattr(prov, "kind", "") == "empirical" and getattr(prov, "name", None) == "climatology"
+
+
+def _horizon_words(hit: Any) -> str:
+    """``1-session-to-expiry ranges held 79 %`` from the snapshot's own horizon hit rate."""
+    horizon = getattr(hit, "horizon", None)
+    if horizon is None:
         return ""
-    if isinstance(prov, str):
-        return prov
-    if not isinstance(prov, dict):
-        return str(prov)
-    kind = str(prov.get("kind") or prov.get("type") or prov.get("source") or "")
-    details = [
-        f"{k}={' to '.join(map(str, v.values())) if isinstance(v, dict) else v}"
-        for k, v in prov.items()
-        if k not in {"kind", "type", "source"}
-    ]
-    return " ".join([kind, *details]).strip()
+    h = int(horizon.sessions_to_expiry)
+    return (f"{h}-{'session' if h == 1 else 'sessions'}-to-expiry ranges held "
+            f"{pct(horizon.value)} ({count(horizon.n)})")
 
 
-def is_baseline(node: Any) -> bool:
-    """True when the number's provenance says it is a baseline substitute."""
-    return provenance_text(node).startswith("baseline")
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One published number with its label and provenance."""
-
-    label: str
-    value: float | None
-    text: str = ""
-    provenance: str = ""
-    baseline: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def metric(snapshot: dict[str, Any], label: str, *paths: str) -> Metric:
-    """The :class:`Metric` at the first present path; label and score from the node.
-
-    A plain top-level number (``spot``, ``vix``, ``max_pain``, ``pcr``) takes its provenance
-    from the snapshot's top-level ``provenance`` map, as schema 1.0.0 publishes it.
-    """
-    path = next((p for p in paths if lookup(snapshot, p) is not None), None)
-    node = lookup(snapshot, path) if path else None
-    text = ""
-    extra: dict[str, Any] = {}
-    if isinstance(node, dict):
-        text = str(node.get("label") or node.get("signal") or "")
-        for key in ("n", "ci95", "window", "base_rate", "confidence", "threshold",
-                    "calibration", "as_of"):
-            if key in node:
-                extra[key] = node[key]
-        if isinstance(extra.get("window"), dict):
-            extra["window"] = " to ".join(str(v) for v in extra["window"].values())
-        prov_node: Any = node
+def _range_cards(pub: Published, hit_by_horizon: str) -> dict[str, Card]:
+    cards: dict[str, Card] = {}
+    sr, hit, spike = (pub.get(k) for k in ("safe_range", "historical_hit_rate",
+                                           "historical_spike_rate"))
+    expiry = pub.get("expiry")
+    when = expiry.date.strftime("%a %d %b") if expiry else "expiry"
+    meaning = (f"NIFTY should close inside this range at expiry ({when}) "
+               f"{pct(sr.confidence) if sr else ''} of the time.")
+    if sr is None:
+        cards["safe_range"] = _unavailable(pub, "safe_range", "Safe range", meaning)
     else:
-        prov_node = {"provenance": lookup(snapshot, f"provenance.{path}")} if path else None
-    return Metric(label, number(node), text, provenance_text(prov_node), is_baseline(prov_node),
-                  extra)
+        held = f"{pct(hit.value)} of past ranges held" if hit else "no historical hit rate"
+        by_horizon = (_horizon_words(hit) if hit else "") or hit_by_horizon
+        trust = held + (f"; {by_horizon}" if by_horizon else "") + "."
+        cards["safe_range"] = _prov_card(
+            "safe_range", "Safe range", f"{points(sr.lower)} – {points(sr.upper)}",
+            sr.provenance, meaning=meaning, trust=trust,
+            details=[("Expected move to expiry", f"± {points(sr.expected_move)} points"),
+                     ("Multiplier k (fitted walk-forward)", f"{sr.k:.2f}")])
+    meaning = "Share of past weekly safe ranges whose expiry close stayed inside."
+    if hit is None:
+        cards["hit_rate"] = _unavailable(pub, "historical_hit_rate", "Historical hit rate", meaning,
+                                          "hit_rate")
+    else:
+        cards["hit_rate"] = _prov_card(
+            "hit_rate", "Historical hit rate", pct(hit.value), hit.provenance, meaning=meaning,
+            trust=f"Out of {count(hit.n)} past ranges; 95 % interval {pct(hit.ci95[0])} to "
+                  f"{pct(hit.ci95[1])}.")
+    meaning = "Share of past BREAKOUT signals followed by a spike."
+    if spike is None:
+        cards["spike_rate"] = _unavailable(pub, "historical_spike_rate", "Historical spike rate",
+                                           meaning, "spike_rate")
+    else:
+        cards["spike_rate"] = _prov_card(
+            "spike_rate", "Historical spike rate", pct(spike.value), spike.provenance,
+            meaning=meaning,
+            trust=f"After {count(spike.n)} past signals (95 % interval {pct(spike.ci95[0])} to "
+                  f"{pct(spike.ci95[1])}); spikes on any day: {pct(spike.base_rate)}.")
+    return cards
+
+
+def market_cards(pub: Published) -> dict[str, Card]:
+    """Spot, VIX, expiry, max pain and PCR; their provenance is the snapshot's ``provenance``."""
+    prov = pub.get("provenance")
+    spot, vix, expiry = pub.get("spot"), pub.get("vix"), pub.get("expiry")
+    cards: dict[str, Card] = {}
+
+    def card(key: str, title: str, value: Any, text: str, meaning: str, trust: str = "") -> None:
+        if value is None:
+            cards[key] = _unavailable(pub, key, title, meaning)
+            return
+        source = getattr(prov, key, None) if prov is not None else None
+        trust = trust or ("Observed, not forecast: " + provenance_words(source)[0].lower()
+                          + provenance_words(source)[1:])
+        cards[key] = _prov_card(key, title, text, source, meaning=meaning, trust=trust)
+
+    card("spot", "Spot", spot, points(spot, 2) if spot else "", "NIFTY 50, index points.")
+    em = ""
+    if spot and vix and expiry:
+        em = f"About ± {points(spot * vix / 100 * (expiry.days / 365) ** 0.5)} points to expiry."
+    card("vix", "India VIX", vix, f"{vix:.2f}" if vix else "",
+         "The market's expected volatility, annualised percent.", em)
+    card("expiry", "Weekly expiry", expiry, expiry.date.strftime("%a %d %b %Y") if expiry else "",
+         "The expiry every number on this page refers to.",
+         f"{count(expiry.sessions)} sessions, {expiry.days:.1f} calendar days away."
+         if expiry else "")
+    max_pain = pub.get("max_pain")
+    card("max_pain", "Max pain", max_pain, points(max_pain) if max_pain else "",
+         "The strike at which option holders would collect the least at expiry.")
+    pcr = pub.get("pcr")
+    card("pcr", "Put/call ratio", pcr, f"{pcr:.2f}" if pcr is not None else "",
+         "Open interest in puts over calls, this expiry.")
+    return cards
 
 
 @dataclass(frozen=True)
-class BreachRow:
-    """Breach probabilities of one strike: touch before expiry and close beyond at expiry."""
+class Banner:
+    """The status line under the header: ok, degraded (by kind), stale."""
 
-    strike: float
-    touch: float | None
-    close: float | None
-    side: str = ""
-    provenance: str = ""
-
-
-def breach_rows(snapshot: dict[str, Any]) -> list[BreachRow]:
-    """Rows of the breach table, sorted by strike; accepts a list of rows or ``{strike: p}``."""
-    node = lookup(snapshot, "breach_probabilities", "breach.strikes", "breach")
-    rows: list[BreachRow] = []
-    if isinstance(node, dict) and isinstance(node.get("strikes"), list):
-        node = node["strikes"]
-    if isinstance(node, list):
-        for item in node:
-            if not isinstance(item, dict) or number(item.get("strike")) is None:
-                continue
-            rows.append(
-                BreachRow(
-                    strike=float(item["strike"]),
-                    touch=number(_first(item, "touch", "p_touch", "touch_probability")),
-                    close=number(_first(item, "close", "p_close", "close_beyond")),
-                    side=str(item.get("side", "")),
-                    provenance=provenance_text(item),
-                )
-            )
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            strike = number(_to_float(key))
-            if strike is not None:
-                rows.append(BreachRow(strike, number(value), None, "", provenance_text(value)))
-    return sorted(rows, key=lambda r: r.strike)
+    kind: str
+    headline: str
+    items: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
 
 
-def _first(node: dict[str, Any], *keys: str) -> Any:
-    return next((node[k] for k in keys if node.get(k) is not None), None)
-
-
-def _to_float(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
+def degraded_banner(pub: Published) -> Banner | None:
+    """Words that match the reasons: a fallback standing in, a number missing, something else."""
+    reasons = pub.get("degraded_reasons") or []
+    if not reasons and pub.get("status") != "degraded":
         return None
+    fallback, missing, other, items = [], [], [], []
+    for r in reasons:
+        name = FIELD_NAMES.get(r.field, r.field)
+        value = pub.get(r.field)
+        prov_kind = getattr(getattr(value, "provenance", None), "kind", None)
+        if r.field == "breach_probabilities" and value:
+            prov_kind = "baseline" if any(b.provenance.kind == "baseline" for b in value) else None
+        if value is None or value == []:
+            missing.append(name)
+            items.append(f"{name}: not published. {plain_reason(r.reason)}.")
+        elif prov_kind == "baseline":
+            fallback.append(name)
+            items.append(f"{name}: a fallback stands in for the model. {plain_reason(r.reason)}.")
+        else:
+            other.append(name)
+            items.append(f"{name}: {plain_reason(r.reason)}.")
+    parts = []
+    if fallback:
+        parts.append(f"{_n(len(fallback))} from a fallback instead of the model")
+    if missing:
+        parts.append(f"{_n(len(missing))} not published")
+    if other:
+        parts.append(f"{_n(len(other))} with a caveat")
+    headline = "Degraded: " + ("; ".join(parts) if parts else "no reason given") + "."
+    return Banner("degraded", headline, items, [f"{r.field}: {r.reason}" for r in reasons])
 
 
-def safe_range(snapshot: dict[str, Any]) -> dict[str, Any] | None:
-    """``{lower, upper, confidence, spot, provenance}`` of the safe range, or ``None``."""
-    node = lookup(snapshot, "safe_range")
-    if not isinstance(node, dict):
+def _n(k: int) -> str:
+    return f"{k} number" if k == 1 else f"{k} numbers"
+
+
+def last_expected_close(now: pd.Timestamp) -> pd.Timestamp:
+    """The latest NSE session close (15:30 IST) at or before ``now`` (aegis.market.calendar)."""
+    from aegis.market.calendar import is_session, previous_session
+
+    local = now.tz_convert(IST)
+    today = local.tz_localize(None).normalize()
+    if is_session(today) and local.time() >= CLOSE_IST:
+        day = today
+    else:
+        day = previous_session(today, inclusive=False)
+    return (day + pd.Timedelta(hours=15, minutes=30)).tz_localize(IST)
+
+
+def staleness_banner(as_of: dt.datetime | None, now: pd.Timestamp) -> Banner | None:
+    """A banner when the snapshot's market data is older than the last expected session close."""
+    if as_of is None:
+        return Banner("stale", "The snapshot's time (as_of) is unreadable: its age is unknown.")
+    close = last_expected_close(now)
+    stamp = pd.Timestamp(as_of).tz_convert(IST)
+    if stamp >= close:
         return None
-    bounds = node.get("range") if isinstance(node.get("range"), list) else None
-    lower = number(node.get("lower", node.get("low", node.get("lo")))) or (
-        number(bounds[0]) if bounds else None
-    )
-    upper = number(node.get("upper", node.get("high", node.get("hi")))) or (
-        number(bounds[1]) if bounds else None
-    )
-    if lower is None or upper is None:
-        return None
+    behind = _age(now - stamp)
+    return Banner("stale", f"Stale: these numbers are as of {_ist(stamp)}, {behind} old. The "
+                           f"last session closed {_ist(close)}; nothing newer was published.",
+                  ["Check the aegis_market_ingest and aegis_inference runs in the operator's "
+                   "corner below."])
+
+
+def _ist(ts: pd.Timestamp) -> str:
+    return ts.tz_convert(IST).strftime("%a %d %b %Y %H:%M IST")
+
+
+def _age(delta: pd.Timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    if hours < 48:
+        return f"{hours:.0f} hours"
+    days = hours / 24
+    return f"{days:.0f} days" if days < 60 else f"{days / 30.44:.0f} months"
+
+
+def header(pub: Published, now: pd.Timestamp) -> dict[str, str]:
+    """As-of time (IST), its age and the schema version for the page header."""
+    as_of = pub.get("as_of")
+    generated = pub.get("generated_at")
     return {
-        "lower": lower,
-        "upper": upper,
-        "confidence": number(node.get("confidence")),
-        "spot": number(lookup(snapshot, "spot", "market.spot")),
-        "provenance": provenance_text(node),
+        "as_of": _ist(pd.Timestamp(as_of)) if as_of else "unknown",
+        "age": _age(now - pd.Timestamp(as_of)) + " ago" if as_of else "",
+        "generated": _ist(pd.Timestamp(generated)) if generated else "unknown",
+        "schema": str(pub.get("schema_version") or "unknown"),
+        "status": str(pub.get("status") or "unknown"),
     }
 
 
-def degraded_reasons(snapshot: dict[str, Any]) -> list[str]:
-    """The reasons the snapshot is degraded, as plain sentences (empty when it is not)."""
-    raw = lookup(snapshot, "degraded_reasons", "degraded.reasons", "degraded")
-    reasons: list[str] = []
-    if isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, dict):
-                reasons.append(": ".join(str(v) for v in item.values()))
-            else:
-                reasons.append(str(item))
-    elif isinstance(raw, str):
-        reasons.append(raw)
-    if not reasons and str(snapshot.get("status", "")).lower() == "degraded":
-        reasons.append("snapshot status is degraded (no reason given)")
-    return reasons
-
-
-def build_view(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """Everything the page template needs from one snapshot."""
-    expiry = lookup(snapshot, "expiry")
-    return {
-        "status": str(snapshot.get("status", "unknown")),
-        "as_of": lookup(snapshot, "as_of", "generated_at", "timestamp") or "",
-        "schema_version": snapshot.get("schema_version", ""),
-        "degraded_reasons": degraded_reasons(snapshot),
-        "spot": metric(snapshot, "Spot", "spot", "market.spot"),
-        "vix": metric(snapshot, "India VIX", "vix", "market.vix"),
-        "safe_range": safe_range(snapshot),
-        "trap": metric(snapshot, "Volatility trap", "trap"),
-        "stress": metric(snapshot, "Expiry stress", "expiry_stress"),
-        "direction": metric(snapshot, "Direction tomorrow", "direction"),
-        "max_pain": metric(snapshot, "Max pain", "max_pain"),
-        "pcr": metric(snapshot, "PCR", "pcr"),
-        "expiry": expiry if isinstance(expiry, dict) else {},
-        "buyer": metric(snapshot, "Buyer signal", "buyer_signal", "buyer"),
-        "hit_rate": metric(
-            snapshot, "Historical hit rate", "historical_hit_rate", "rates.hit_rate",
-            "historical_rates.hit_rate", "hit_rate",
-        ),
-        "spike_rate": metric(
-            snapshot, "Historical spike rate", "historical_spike_rate", "rates.spike_rate",
-            "historical_rates.spike_rate", "spike_rate",
-        ),
-        "breach": breach_rows(snapshot),
-    }
+__all__ = ["Banner", "Card", "degraded_banner", "header", "last_expected_close", "market_cards",
+           "probability_cards", "staleness_banner"]

@@ -1,32 +1,58 @@
-"""A degraded schema-1.0.0 snapshot with known numbers, for the dashboard tests.
+"""Schema-1.0.0 snapshots with known numbers, and the stores around them, for the page's tests.
 
-Built as a dict and checked against :class:`aegis.snapshot.contract.Snapshot`, so the page is
-tested on exactly what the writer may publish. The trap is a baseline substitute (its model
-failed its checksum), so ``status`` is ``"degraded"`` with one reason naming ``trap``.
+Built as dicts and checked against :class:`aegis.snapshot.contract.Snapshot`, so the page is
+tested on exactly what the writer may publish. Three flavours:
+
+- ``sample_snapshot()``: degraded; the trap is a baseline substitute (its model failed its
+  checksum) and max pain is missing (no option chain), each with a reason naming its field.
+- ``sample_snapshot(degraded=False)``: ok.
+- any of them with an old ``as_of`` is stale.
+
+:func:`write_world` also writes the market store (daily closes, the day's intraday bars), a
+forecast ledger with exactly the columns of the ledger contract (issue #13) and a backtest
+report, so every element of the page has data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 SPOT = 23431.5
 VIX = 14.2
 DAYS = 6.25
 K = 0.93
-TRAP_REASON = "model trap v3 failed verification: sha256 mismatch; baseline used"
+AS_OF = dt.datetime(2025, 1, 6, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
+TRAP_REASON = ("champion 'trap' unavailable (ChecksumMismatchError: "
+               "/srv/aegis/models/trap/model.onnx: sha256 3f2a9c0d1e2b4a5f... differs from the "
+               "manifest's 9b8a7c6d5e4f3a2b...)")
+TRAP_PLAIN = "Champion 'trap' unavailable (model.onnx: checksum differs from the manifest's)"
+MAX_PAIN_REASON = "no option chain in the store"
+LEDGER_COLUMNS = ("generated_at", "as_of", "field", "key", "value", "lower", "upper",
+                  "model_version", "provenance", "expiry", "horizon_sessions", "outcome",
+                  "settled_on")
 
 
 def _cal(n: int = 400) -> dict[str, Any]:
     return {"brier": 0.2012, "brier_baseline": 0.2244, "ece": 0.031, "n": n}
 
 
-def sample_snapshot() -> dict[str, Any]:
+def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dict[str, Any]:
     """The snapshot as a JSON-able dict (validated against the contract)."""
+    from aegis.market.calendar import next_weekly_expiry
+
     em = SPOT * VIX / 100 * math.sqrt(DAYS / 365)
-    window = {"from": "2015-01-01", "to": "2025-01-03"}
+    day = as_of.date()
+    expiry = pd.Timestamp(next_weekly_expiry(day)).date()
+    if expiry <= day:
+        expiry = pd.Timestamp(next_weekly_expiry(day + dt.timedelta(days=1))).date()
+    window = {"from": "2015-01-01", "to": (day - dt.timedelta(days=3)).isoformat()}
     breach = []
     for pct in (-3, -2, -1, 1, 2, 3):
         strike = round(SPOT * (1 + pct / 100) / 50) * 50
@@ -37,19 +63,20 @@ def sample_snapshot() -> dict[str, Any]:
             "provenance": {"kind": "model", "name": "breach", "version": "4"},
             "calibration": {"touch": _cal(), "close_beyond": _cal()},
         })
-    snap = {
+    model = {"kind": "model", "name": "trap", "version": "3"}
+    snap: dict[str, Any] = {
         "schema_version": "1.0.0",
-        "status": "degraded",
-        "degraded_reasons": [{"field": "trap", "reason": TRAP_REASON}],
-        "generated_at": "2025-01-06T10:16:02+00:00",
-        "as_of": "2025-01-06T15:30:00+05:30",
+        "status": "ok",
+        "degraded_reasons": [],
+        "generated_at": (as_of + dt.timedelta(minutes=16)).isoformat(),
+        "as_of": as_of.isoformat(),
         "spot": SPOT,
         "vix": VIX,
-        "expiry": {"date": "2025-01-09", "days": DAYS, "sessions": 3},
+        "expiry": {"date": expiry.isoformat(), "days": DAYS, "sessions": 3},
         "max_pain": 23500.0,
         "pcr": 0.87,
         "provenance": {
-            "spot": {"kind": "formula", "name": "spot", "expression": "last NIFTY 50 close"},
+            "spot": {"kind": "formula", "name": "market_data", "expression": "NIFTY daily close"},
             "vix": {"kind": "formula", "name": "vix", "expression": "last India VIX close"},
             "max_pain": {"kind": "formula", "name": "max_pain", "expression": "argmin payout"},
             "pcr": {"kind": "formula", "name": "pcr", "expression": "put OI / call OI"},
@@ -62,11 +89,8 @@ def sample_snapshot() -> dict[str, Any]:
                        "expected_move": em,
                        "provenance": {"kind": "formula", "name": "safe_range",
                                       "expression": "S +- k*EM, k fitted walk-forward"}},
-        "trap": {"score": 0.71, "label": "HIGH", "label_cuts": [0.2, 0.4],
-                 "provenance": {"kind": "baseline", "name": "trap_baseline",
-                                "reason": TRAP_REASON},
-                 "calibration": {"reason": "baseline substitute: model unavailable"}},
-        "expiry_stress": {"score": 0.21, "label": "CALM", "label_cuts": [0.24, 0.31],
+        "trap": {"score": 0.71, "label": "HIGH", "provenance": model, "calibration": _cal()},
+        "expiry_stress": {"score": 0.21, "label": "CALM",
                           "provenance": {"kind": "model", "name": "expiry_stress",
                                          "version": "3"},
                           "calibration": _cal()},
@@ -75,22 +99,145 @@ def sample_snapshot() -> dict[str, Any]:
                          "provenance": {"kind": "model", "name": "buyer", "version": "1"},
                          "calibration": _cal()},
         "historical_hit_rate": {"value": 0.8137, "n": 510, "ci95": [0.7776, 0.8451],
-                                "window": window, "as_of": "2025-01-06", "confidence": 0.8,
+                                "window": window, "as_of": day.isoformat(), "confidence": 0.8,
                                 "provenance": {"kind": "empirical", "n": 510, "window": window}},
         "historical_spike_rate": {"value": 0.4167, "n": 48, "ci95": [0.2878, 0.5579],
-                                  "window": window, "as_of": "2025-01-06", "base_rate": 0.1813,
+                                  "window": window, "as_of": day.isoformat(), "base_rate": 0.1813,
                                   "provenance": {"kind": "empirical", "n": 48,
                                                  "window": window}},
     }
+    from aegis.snapshot import Trap
+
+    if "label_cuts" in Trap.model_fields:  # the contract once labels use cuts from history
+        snap["trap"]["label_cuts"] = [0.2, 0.4]
+        snap["expiry_stress"]["label_cuts"] = [0.24, 0.31]
+    if degraded:
+        snap["status"] = "degraded"
+        snap["degraded_reasons"] = [{"field": "trap", "reason": TRAP_REASON},
+                                    {"field": "max_pain", "reason": MAX_PAIN_REASON}]
+        snap["trap"]["provenance"] = {"kind": "baseline", "name": "trap_baseline",
+                                      "reason": TRAP_REASON}
+        snap["trap"]["calibration"] = {"reason": "baseline substitute: model unavailable"}
+        snap["max_pain"] = None
+        snap["provenance"]["max_pain"] = None
     from aegis.snapshot.contract import Snapshot
 
     Snapshot.model_validate(snap)
     return snap
 
 
-def write_sample(output_dir: Path) -> Path:
-    """Write the sample snapshot as ``aegismatrix.json`` under ``output_dir``; return the path."""
+def fresh_as_of(now: pd.Timestamp | None = None) -> dt.datetime:
+    """The last session close (15:30 IST) at or before ``now``: a snapshot that is not stale."""
+    from aegis.market.calendar import is_session, previous_session
+
+    local = (now or pd.Timestamp.now(tz="UTC")).tz_convert("Asia/Kolkata")
+    today = local.tz_localize(None).normalize()
+    day = today if is_session(today) and local.time() >= dt.time(15, 30) else \
+        previous_session(today, inclusive=False)
+    stamp = (day + pd.Timedelta(hours=15, minutes=30)).tz_localize("Asia/Kolkata")
+    return stamp.to_pydatetime()
+
+
+def write_sample(output_dir: Path, snap: dict[str, Any] | None = None) -> Path:
+    """Write a snapshot (default :func:`sample_snapshot`) as ``aegismatrix.json``."""
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / "aegismatrix.json"
-    path.write_text(json.dumps(sample_snapshot(), indent=2), encoding="utf-8")
+    path.write_text(json.dumps(snap or sample_snapshot(), indent=2), encoding="utf-8")
     return path
+
+
+def sample_ledger(as_of: dt.datetime, weeks: int = 6, seed: int = 3) -> pd.DataFrame:
+    """A forecast ledger of one snapshot per session for ``weeks`` weeks before ``as_of``."""
+    from aegis.market.calendar import sessions
+
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp(as_of).tz_convert("Asia/Kolkata").tz_localize(None).normalize()
+    days = sessions(end - pd.Timedelta(weeks=weeks), end)
+    rows = []
+    for i, day in enumerate(days):
+        stamp = (day + pd.Timedelta(hours=15, minutes=30)).tz_localize("Asia/Kolkata")
+        generated = stamp.tz_convert("UTC") + pd.Timedelta(minutes=16)
+        left = len(days) - 1 - i
+        settled = left >= 3
+        for field, p in (("trap", 0.3 + 0.2 * math.sin(i / 4)), ("expiry_stress", 0.25),
+                         ("direction", 0.5 + 0.05 * math.cos(i)), ("buyer", 0.2 + 0.1 * (i % 3)),
+                         ("breach_touch", 0.3), ("breach_close", 0.12), ("safe_range", 0.8)):
+            outcome = float(rng.random() < p) if settled else np.nan
+            rows.append({
+                "generated_at": generated, "as_of": stamp.tz_convert("UTC"), "field": field,
+                "key": "23700" if field.startswith("breach") else "", "value": p,
+                "lower": 23000.0 if field == "safe_range" else np.nan,
+                "upper": 23900.0 if field == "safe_range" else np.nan,
+                "model_version": "3", "provenance": "model",
+                "expiry": day + pd.Timedelta(days=3), "horizon_sessions": 1 + i % 4,
+                "outcome": outcome, "settled_on": day + pd.Timedelta(days=3) if settled else pd.NaT,
+            })
+    frame = pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+    frame["horizon_sessions"] = frame["horizon_sessions"].astype("int64")
+    frame["settled_on"] = pd.to_datetime(frame["settled_on"])
+    return frame
+
+
+BACKTEST_REPORT: dict[str, Any] = {
+    "period": {"from": "2024-01-01", "to": "2024-12-31", "sessions": 246},
+    "safe_range": {"confidence": 0.8, "windows": 246, "coverage": 0.8, "ci95": [0.75, 0.85],
+                   "every_session": {"coverage": 0.8, "n": 246},
+                   "by_sessions_to_expiry": {"1": {"coverage": 0.79, "n": 50},
+                                             "3": {"coverage": 0.82, "n": 49}}},
+    "trap": {"n": 246, "brier": 0.158, "brier_baseline": 0.267, "ece": 0.02,
+             "brier_climatology": 0.166, "bss_climatology": 0.048},
+    "expiry_stress": {"n": 246, "brier": 0.19, "brier_baseline": 0.27, "ece": 0.03},
+    "direction": {"n": 246, "accuracy": 0.52, "brier": 0.249, "brier_baseline": 0.2488,
+                  "ece": 0.04},
+    "breach": {"n": 2460, "brier": 0.05, "brier_baseline": 0.052, "ece": 0.01},
+    "buyer": {"signals": 40, "spike_rate": 0.4, "ci95": [0.26, 0.56], "base_rate": 0.29},
+}
+
+
+def write_world(home: Path, snap: dict[str, Any], *, ledger: bool = True,
+                backtest: bool = True) -> None:
+    """Snapshot, market store (daily + intraday), ledger and backtest under ``home``."""
+    from aegis.market.calendar import sessions
+    from aegis.market.store import MarketStore
+
+    as_of = pd.Timestamp(snap["as_of"])
+    write_sample(home / "output", snap)
+    end = as_of.tz_convert("Asia/Kolkata").tz_localize(None).normalize()
+    days = sessions(end - pd.Timedelta(days=90), end)
+    closes = SPOT * np.exp(np.cumsum(np.r_[0, np.random.default_rng(1).normal(0, 0.008,
+                                                                                len(days) - 1)]))
+    closes *= SPOT / closes[-1]
+    store = MarketStore(home / "data")
+    daily = pd.DataFrame({"session": days, "open": closes, "high": closes * 1.004,
+                          "low": closes * 0.996, "close": closes})
+    store.upsert("nifty_daily", daily)
+    stamps = pd.date_range(end + pd.Timedelta(hours=9, minutes=15),
+                           end + pd.Timedelta(hours=15, minutes=29), freq="5min",
+                           tz="Asia/Kolkata")
+    path = SPOT + np.cumsum(np.random.default_rng(2).normal(0, 6, len(stamps)))
+    path += SPOT - path[-1]
+    store.upsert("nifty_intraday", pd.DataFrame({
+        "timestamp": stamps, "open": path, "high": path + 5, "low": path - 5, "close": path}))
+    if ledger:
+        folder = home / "data" / "ledger"
+        folder.mkdir(parents=True, exist_ok=True)
+        sample_ledger(as_of.to_pydatetime()).to_parquet(folder / "forecasts.parquet")
+    if backtest:
+        folder = home / "output" / "backtest"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "report.json").write_text(json.dumps(BACKTEST_REPORT), encoding="utf-8")
+        (folder / "report.reliability.png").write_bytes(_tiny_png())
+
+
+def _tiny_png() -> bytes:
+    """A valid 8x8 grey PNG (stands in for the backtest's matplotlib diagram)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    raw = b"".join(b"\x00" + b"\x80" * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))

@@ -118,20 +118,28 @@ def test_page_shows_the_real_snapshot_and_its_degraded_state(
     find = browser.find_element
     banner = find(By.ID, "degraded-banner").text
     assert snap["status"] == "degraded"
+    assert banner.startswith("Degraded: ")
+    names = {"trap": "Volatility trap", "expiry_stress": "Expiry stress", "max_pain": "Max pain",
+             "pcr": "Put/call ratio", "direction": "Direction tomorrow",
+             "buyer_signal": "Buyer signal", "breach_probabilities": "Breach probabilities"}
     for reason in snap["degraded_reasons"]:
-        assert f"{reason['field']}: {reason['reason']}" in banner
-    assert find(By.ID, "spot-value").text.startswith(f"{snap['spot']:,.2f}")
-    assert find(By.ID, "vix-value").text.startswith(f"{snap['vix']:,.2f}")
+        assert f"{names.get(reason['field'], reason['field'])}: " in banner
+    assert "Error" not in banner
+    assert "sha256" not in banner
+    assert find(By.ID, "spot-value").text == f"{snap['spot']:,.2f}"
+    assert find(By.ID, "vix-value").text == f"{snap['vix']:.2f}"
     if snap.get("trap"):
-        assert find(By.ID, "trap-score").text == f"{snap['trap']['score']:,.2f}"
+        shown = find(By.ID, "trap-value").text
+        assert shown.endswith(" %")
+        assert abs(float(shown[:-2]) - 100 * snap["trap"]["score"]) <= 0.5
         assert find(By.ID, "trap-label").text == snap["trap"]["label"]
     if snap.get("safe_range"):
-        assert find(By.ID, "safe-range-lower").text == f"{snap['safe_range']['lower']:,.0f}"
-        assert find(By.ID, "safe-range-upper").text == f"{snap['safe_range']['upper']:,.0f}"
-    rows = browser.find_elements(By.CSS_SELECTOR, "tr.breach-row")
-    assert len(rows) == len(snap["breach_probabilities"])
+        assert find(By.ID, "safe_range-value").text == (
+            f"{snap['safe_range']['lower']:,.0f} – {snap['safe_range']['upper']:,.0f}")
+    assert find(By.CSS_SELECTOR, "svg#price-chart").is_displayed()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "tr.dag-run")) == 4
     baseline_fields = {r["field"] for r in snap["degraded_reasons"]}
-    marked = browser.find_elements(By.CSS_SELECTOR, ".prov.baseline")
+    marked = browser.find_elements(By.CSS_SELECTOR, ".card.fallback")
     assert len(marked) >= len(baseline_fields & {"trap", "expiry_stress", "direction"})
     RESULTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(RESULTS / "aegismatrix_page.png"))

@@ -1,128 +1,404 @@
-"""The AegisMatrix page's widgets and HTML, rendered from a known snapshot (no Airflow)."""
+"""The AegisMatrix page's reading, words, banners, charts and HTML, from known inputs (no Airflow
+server, no browser): the contract-typed reading field by field, staleness against the NSE
+calendar, degraded words that match their reasons, the allow-list of served files, health
+running the same verification as ``aegis models verify``, and the track record's arithmetic."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import re
 import sys
 from pathlib import Path
 
+import httpx
+import numpy as np
+import pandas as pd
 import pytest
 
 from aegis.config import Settings
-from tests.e2e.sample_snapshot import SPOT, TRAP_REASON, sample_snapshot, write_sample
+from aegis.errors import DashboardInputError
+from tests.e2e.sample_snapshot import (
+    LEDGER_COLUMNS,
+    SPOT,
+    TRAP_PLAIN,
+    TRAP_REASON,
+    fresh_as_of,
+    sample_ledger,
+    sample_snapshot,
+    write_sample,
+    write_world,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
 from aegis_dashboard import data
-from aegis_dashboard.app import render_page
-from aegis_dashboard.view import breach_rows, build_view, metric, number
+from aegis_dashboard.app import create_app, health, login_redirect_or_none, render_page
+from aegis_dashboard.dag_runs import DAG_IDS, latest_runs
+from aegis_dashboard.reading import WHOLE, parse_published, read_published
+from aegis_dashboard.track import track_record
+from aegis_dashboard.view import degraded_banner, last_expected_close, staleness_banner
+from aegis_dashboard.words import count, pct, plain_reason
+
+NOW = pd.Timestamp("2025-01-07T04:00:00Z")  # Tue 09:30 IST: Monday's close is the last one
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path, models_dir=tmp_path / "models", output_dir=tmp_path / "out")
+    return Settings(home=tmp_path, models_dir=tmp_path / "models")
 
 
-def test_numbers_are_read_bare_or_wrapped() -> None:
-    assert number(0.25) == 0.25
-    assert number({"score": 0.7, "label": "HIGH"}) == 0.7
-    assert number({"probability_up": 0.58, "confidence": 0.58}) == 0.58
-    assert number(True) is None
-    assert number({"label": "UP"}) is None
+def _text(html: str) -> str:
+    """The visible text of ``html`` (tags, styles and SVG descriptions dropped)."""
+    html = re.sub(r"<style.*?</style>|<desc>.*?</desc>|<title>.*?</title>", "", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_view_of_the_sample_snapshot() -> None:
-    view = build_view(sample_snapshot())
-    assert view["status"] == "degraded"
-    assert view["degraded_reasons"] == [f"trap: {TRAP_REASON}"]
-    assert view["spot"].value == SPOT
-    assert view["spot"].provenance == "formula name=spot expression=last NIFTY 50 close"
-    assert view["trap"].value == 0.71
-    assert view["trap"].text == "HIGH"
-    assert view["trap"].baseline is True
-    assert view["stress"].baseline is False
-    assert view["direction"].value == 0.58
-    assert view["direction"].text == "UP"
-    assert view["hit_rate"].extra["ci95"] == [0.7776, 0.8451]
-    assert view["hit_rate"].extra["window"] == "2015-01-01 to 2025-01-03"
-    assert view["spike_rate"].extra["base_rate"] == 0.1813
-    rows = view["breach"]
-    assert [r.strike for r in rows] == sorted(r.strike for r in rows)
-    assert len(rows) == 6
-    assert all(r.close is not None and r.close <= r.touch for r in rows)
+def _banner(html: str, css_id: str) -> str:
+    found = re.search(rf'<div class="banner [a-z]+" id="{css_id}">(.*?)</div>\n', html, re.S)
+    assert found, css_id
+    return _text(found.group(1))
 
 
-def test_breach_rows_accept_the_old_strike_map() -> None:
-    rows = breach_rows({"breach_probabilities": {"24000": 0.2, "23000": 0.3}})
-    assert [(r.strike, r.touch, r.close) for r in rows] == [(23000.0, 0.3, None),
-                                                           (24000.0, 0.2, None)]
+# --- reading through the contract ---
+def test_a_valid_snapshot_reads_whole() -> None:
+    pub = parse_published(sample_snapshot(), Path("aegismatrix.json"))
+    assert pub.complete is not None
+    assert pub.problems == []
+    assert pub.get("trap").score == 0.71
 
 
-def test_missing_fields_render_as_absent_not_as_errors() -> None:
-    m = metric({"spot": 100.0}, "Trap", "trap")
-    assert m.value is None
-    assert m.provenance == ""
-    view = build_view({"status": "ok"})
-    assert view["degraded_reasons"] == []
-    assert view["safe_range"] is None
+def test_one_malformed_field_leaves_the_others_readable() -> None:
+    raw = sample_snapshot()
+    raw["trap"]["score"] = 1.7
+    raw["breach_probabilities"][2]["touch"] = "high"
+    pub = parse_published(raw, Path("aegismatrix.json"))
+    assert pub.complete is None
+    assert {p.field for p in pub.problems} == {"trap", "breach_probabilities"}
+    assert "trap.score: Input should be less than or equal to 1 (found 1.7)" in \
+        pub.malformed("trap").message
+    assert pub.get("trap") is None
+    assert pub.get("spot") == SPOT
+    assert pub.get("direction").probability_up == 0.58
+    assert len(pub.get("breach_probabilities")) == 5
 
 
-def test_page_shows_values_provenance_and_the_degraded_banner(settings: Settings) -> None:
-    write_sample(settings.resolved_output_dir)
-    html = render_page(settings)
-    assert 'id="degraded-banner"' in html
-    assert TRAP_REASON in html
-    assert re.search(r'id="spot-value">23,431.50', html)
-    assert '<span id="trap-score">0.71</span> <span id="trap-label">HIGH</span>' in html
-    assert 'class="prov baseline" data-provenance="Volatility trap"' in html
-    assert "81.4%" in html  # hit rate 0.8137
-    assert "95% CI [77.8%, 84.5%]" in html
-    assert html.count('class="breach-row"') == 6
-    assert "walk-forward: Brier 0.201 vs baseline 0.224 · ECE 0.031 · n = 400" in html
-    assert "calibration not measured" in html  # the trap baseline
-    assert 'id="snapshot-tree"' in html
+def test_a_cross_field_rule_is_reported_for_the_snapshot_as_a_whole() -> None:
+    raw = sample_snapshot(degraded=False)
+    raw["status"] = "degraded"  # no reason given: the degradation law fails
+    pub = parse_published(raw, Path("aegismatrix.json"))
+    assert [p.field for p in pub.problems] == [WHOLE]
+    assert "expected 'ok'" in pub.problems[0].message
 
 
-def test_page_without_a_snapshot_says_so(settings: Settings) -> None:
-    html = render_page(settings)
-    assert 'id="no-snapshot"' in html
-    assert "registry.json missing" in html
+def test_a_file_that_is_not_a_json_object_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "aegismatrix.json"
+    assert read_published(path) is None
+    path.write_text("{not json", encoding="utf-8")
+    assert read_published(path).unreadable.startswith("not valid JSON (line 1, column 2")
+    path.write_text("[1, 2]", encoding="utf-8")
+    assert read_published(path).unreadable == "expected a JSON object, found a JSON list"
 
 
-def test_a_corrupt_snapshot_is_reported_with_its_path(settings: Settings) -> None:
-    settings.resolved_output_dir.mkdir(parents=True)
-    settings.snapshot_path.write_text("{not json", encoding="utf-8")
-    html = render_page(settings)
-    assert 'id="snapshot-error"' in html
-    assert "aegismatrix.json: expected a JSON object" in html
+# --- words ---
+def test_numbers_in_words() -> None:
+    assert pct(0.583) == "58 %"
+    assert pct(0.004) == "0.4 %"
+    assert pct(None) == "—"
+    assert count(4960) == "4,960"
+    assert count(None) == "—"
 
 
-def test_champions_come_from_the_registry_and_manifests(settings: Settings) -> None:
+def test_plain_reasons_drop_exception_names_paths_and_digests() -> None:
+    assert plain_reason(TRAP_REASON) == TRAP_PLAIN
+    assert plain_reason("") == "No reason given"
+
+
+# --- staleness ---
+@pytest.mark.parametrize(("now", "close"), [
+    ("2025-01-07T04:00:00Z", "2025-01-06T15:30:00+05:30"),  # Tue before the close
+    ("2025-01-07T10:30:00Z", "2025-01-07T15:30:00+05:30"),  # Tue after the close
+    ("2025-01-12T06:00:00Z", "2025-01-10T15:30:00+05:30"),  # Sunday -> Friday
+    ("2025-01-27T06:00:00Z", "2025-01-24T15:30:00+05:30"),  # Republic Day Monday (holiday)
+])
+def test_last_expected_close_follows_the_nse_calendar(now: str, close: str) -> None:
+    assert last_expected_close(pd.Timestamp(now)) == pd.Timestamp(close)
+
+
+def test_staleness_banner_only_when_older_than_the_last_close() -> None:
+    monday_close = dt.datetime.fromisoformat("2025-01-06T15:30:00+05:30")
+    assert staleness_banner(monday_close, NOW) is None
+    banner = staleness_banner(monday_close, pd.Timestamp("2026-12-01T06:00:00Z"))
+    assert banner is not None
+    assert banner.kind == "stale"
+    assert "as of Mon 06 Jan 2025 15:30 IST, 23 months old" in banner.headline
+
+
+# --- the degraded banner says what the reasons say ---
+def test_degraded_banner_words_match_the_reasons() -> None:
+    pub = parse_published(sample_snapshot(), Path("x"))
+    banner = degraded_banner(pub)
+    assert banner is not None
+    assert banner.headline == ("Degraded: 1 number from a fallback instead of the model; "
+                               "1 number not published.")
+    assert banner.items == [f"Volatility trap: a fallback stands in for the model. {TRAP_PLAIN}.",
+                            "Max pain: not published. No option chain in the store."]
+    shown = banner.headline + " ".join(banner.items)
+    assert "baseline substitute" not in shown
+    for developer_text in ("Error", "/srv/", "3f2a9c0d", "sha256"):
+        assert developer_text not in shown
+    assert f"trap: {TRAP_REASON}" in banner.details  # the full text behind the toggle
+    assert degraded_banner(parse_published(sample_snapshot(degraded=False), Path("x"))) is None
+
+
+# --- the whole page ---
+def test_degraded_page_has_every_element(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    html = render_page(settings, now=NOW, runs=[])
+    for css_id in ("degraded-banner", "price-chart", "intraday-chart", "breach-table",
+                   "gauge-history", "history-trap", "history-buyer", "track-table",
+                   "horizon-table", "backtest-reliability", "reliability-trap", "dag-runs",
+                   "operator-corner"):
+        assert f'id="{css_id}"' in html, css_id
+    assert 'id="stale-banner"' not in html
+    assert 'id="status-banner"' not in html
+    assert html.count("data-strike=") == 6
+    assert 'id="trap-card" data-state="fallback"' in html.replace('class="card fallback" ', "")
+    assert 'id="max_pain-card" data-state="missing"' in html.replace('class="card missing" ', "")
+    text = _text(html.split('id="operator-corner"')[0])
+    assert "81 % of past ranges held; 3-sessions-to-expiry ranges held 82 % (backtest, 49)" in text
+    assert "Out of 510 past ranges; 95 % interval 78 % to 85 %" in text
+    assert "4.8 %" in text  # backtest skill of the trap against climatology
+    for developer_text in ("None", "/srv/", "3f2a9c0d", "Error:", "aegismatrix.json",
+                           str(settings.home), "510.000"):
+        assert developer_text not in _banner(html, "degraded-banner"), developer_text
+        assert developer_text not in text, developer_text
+    assert f"trap: {TRAP_REASON}".replace("'", "&#39;") in html  # behind the technical toggle
+
+
+def test_ok_and_stale_pages(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(degraded=False, as_of=fresh_as_of(NOW)))
+    html = render_page(settings, now=NOW)
+    assert 'id="status-banner"' in html
+    assert 'id="stale-banner"' not in html
+    html = render_page(settings, now=pd.Timestamp("2026-12-01T06:00:00Z"))
+    assert "Stale: these numbers are as of Mon 06 Jan 2025 15:30 IST" in _banner(html,
+                                                                                 "stale-banner")
+    assert 'id="status-banner"' not in html
+
+
+def test_a_malformed_field_gives_an_error_panel_not_a_broken_page(settings: Settings) -> None:
+    raw = sample_snapshot(degraded=False, as_of=fresh_as_of(NOW))
+    raw["trap"] = {"score": "very high"}
+    write_world(settings.home, raw)
+    html = render_page(settings, now=NOW)
+    panel = _banner(html, "snapshot-problems")
+    assert "Volatility trap: trap.score: Input should be a valid number" in panel
+    assert 'id="trap-card" data-state="malformed"' in html.replace('class="card malformed" ', "")
+    assert 'id="spot-value">23,431.50<' in html
+    assert 'id="price-chart"' in html
+
+
+def test_without_ledger_or_backtest_the_page_says_so(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)), ledger=False,
+                backtest=False)
+    text = _text(render_page(settings, now=NOW))
+    assert "No live track record yet: no forecast ledger has been written." in text
+    assert "no backtest report yet" in text
+    assert "No backtest reliability diagram yet." in text
+
+
+def test_without_a_snapshot_or_registry_the_page_says_so(settings: Settings) -> None:
+    text = _text(render_page(settings, now=NOW))
+    assert "No snapshot published yet." in text
+    assert "no model registry yet (registry.json is missing)" in text.lower()
+
+
+# --- files, health, API ------------------------------------------------------------
+def test_only_the_allow_listed_files_are_served(settings: Settings, tmp_path: Path) -> None:
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    out = settings.resolved_output_dir
+    (out / "data_docs" / "static").mkdir(parents=True)
+    (out / "data_docs" / "static" / "logo.png").write_bytes(b"\x89PNG")
+    assert data.served_file(settings, data.BACKTEST_DIAGRAM) == (
+        out / data.BACKTEST_DIAGRAM, "image/png")
+    for name in ("data_docs/static/logo.png", "../secret.png", "aegismatrix.json"):
+        assert data.served_file(settings, name) is None, name
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password", encoding="utf-8")
+    (out / data.BACKTEST_DIAGRAM).unlink()
+    (out / data.BACKTEST_DIAGRAM).symlink_to(secret)
+    assert data.served_file(settings, data.BACKTEST_DIAGRAM) is None
+    (out / data.BACKTEST_DIAGRAM).unlink()
+    (out / "backtest" / "report.json").unlink()
+    (out / "backtest").rmdir()
+    (out / "backtest").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "report.reliability.png").write_bytes(b"\x89PNG")
+    assert data.served_file(settings, data.BACKTEST_DIAGRAM) is None
+
+
+def test_health_runs_the_same_verification_as_models_verify(settings: Settings) -> None:
+    from aegis.registry.artifacts import verify_all
+
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
     models = settings.resolved_models_dir
     (models / "trap").mkdir(parents=True)
-    (models / "registry.json").write_text(
-        json.dumps({"champions": {"trap": {"version": "3"}, "buyer": "1"}}), encoding="utf-8"
-    )
-    (models / "trap" / "manifest.json").write_text(
-        json.dumps({"name": "trap", "version": "3", "metrics": {"brier": 0.2012}}),
-        encoding="utf-8",
-    )
-    champions, problem = data.read_champions(settings)
-    assert problem is None
-    assert [(c.name, c.version, c.problem) for c in champions] == [
-        ("buyer", "1", "manifest.json missing"), ("trap", "3", None)]
-    html = render_page(settings)
-    assert html.count('class="champion"') == 2
-    assert "brier: 0.201" in html
+    (models / "registry.json").write_text(json.dumps({"champions": {"trap": {"version": "3"}}}))
+    (models / "trap" / "manifest.json").write_text(json.dumps({"name": "trap", "version": "3"}))
+    (models / "trap" / "model.onnx").write_bytes(b"corrupt")
+    report = health(settings, now=NOW)
+    expected = verify_all(models)
+    assert [r.ok for r in expected] == [False]
+    assert report["problems"] == [f"trap: {expected[0].reason}"]
+    assert report["champions"]["trap"]["ok"] is False
+    assert report["status"] == "degraded"
+    assert report["stale"] is False
 
 
-def test_diagrams_are_listed_and_served_only_from_the_output_dir(settings: Settings) -> None:
-    out = settings.resolved_output_dir
-    (out / "backtest").mkdir(parents=True)
-    (out / "backtest" / "reliability.png").write_bytes(b"\x89PNG\r\n")
-    assert data.list_diagrams(settings) == ["backtest/reliability.png"]
-    assert data.diagram_path(settings, "backtest/reliability.png") == (
-        out / "backtest" / "reliability.png")
-    assert data.diagram_path(settings, "../secret.png") is None
-    assert 'src="diagrams/backtest/reliability.png"' in render_page(settings)
+def test_the_api_names_malformed_fields_and_serves_only_allowed_files(settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    raw = sample_snapshot(as_of=fresh_as_of(NOW))
+    write_world(settings.home, raw)
+    app = create_app(lambda: settings)
+    app.dependency_overrides[app.state.authenticated] = lambda: None
+    app.dependency_overrides[login_redirect_or_none] = lambda: None
+    client = TestClient(app)
+    assert client.get("/api/snapshot").json()["spot"] == SPOT
+    assert client.get("/files/" + data.BACKTEST_DIAGRAM).status_code == 200
+    assert client.get("/files/aegismatrix.json").status_code == 404
+    raw["vix"] = -3
+    write_world(settings.home, raw)
+    response = client.get("/api/snapshot")
+    assert response.status_code == 422
+    assert response.json()["detail"]["problems"] == ["vix: Input should be greater than 0 "
+                                                     "(found -3)"]
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'id="snapshot-problems"' in page.text
+
+
+# --- ledger, track record, operator's corner ---
+def test_ledger_contract(tmp_path: Path) -> None:
+    path = tmp_path / "forecasts.parquet"
+    assert data.read_ledger(path) is None
+    ledger = sample_ledger(fresh_as_of(NOW))
+    assert tuple(ledger.columns) == LEDGER_COLUMNS
+    ledger.drop(columns=["outcome"]).to_parquet(path)
+    with pytest.raises(DashboardInputError, match=r"lacks the columns \['outcome'\]"):
+        data.read_ledger(path)
+
+
+def test_live_track_record_against_climatology() -> None:
+    ledger = sample_ledger(fresh_as_of(NOW)).iloc[:0]
+    rows = [{**{c: np.nan for c in LEDGER_COLUMNS}, "field": "trap", "value": 0.5,
+             "outcome": y, "generated_at": pd.Timestamp("2025-01-01", tz="UTC"),
+             "horizon_sessions": 1} for y in (1.0, 0.0, 1.0, 1.0)]
+    ledger = pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+    trap = next(r for r in track_record(ledger, None).rows if r.field == "trap")
+    # Brier 0.25; frequency 0.75 -> climatology 0.1875; skill 1 - 0.25/0.1875 = -33.3 %
+    assert trap.live == {"n": "4", "brier": "0.250", "climatology": "0.188", "skill": "-33.3 %",
+                         "ece": "0.250"}
+
+
+def test_operator_corner_reads_the_latest_runs_from_the_airflow_api() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        dag_id = request.url.path.split("/")[4]
+        if dag_id == "aegis_model_health":
+            return httpx.Response(404, json={"detail": "not found"})
+        runs = [] if dag_id == "aegis_nightly_retrain" else [
+            {"dag_run_id": "manual__1", "state": "failed" if dag_id == "aegis_inference"
+             else "success", "run_after": "2025-01-06T10:00:00Z", "end_date": None}]
+        return httpx.Response(200, json={"dag_runs": runs, "total_entries": len(runs)})
+
+    rows = asyncio.run(latest_runs("http://airflow", "tok", httpx.MockTransport(answer)))
+    assert [r.dag_id for r in rows] == list(DAG_IDS)
+    assert [r.state or r.problem for r in rows] == [
+        "success", "failed", "never run", "this DAG is not known to Airflow (not parsed yet?)"]
+    assert rows[1].run_href == "/dags/aegis_inference/runs/manual__1"
+    assert seen[0].headers["authorization"] == "Bearer tok"
+    assert dict(seen[0].url.params) == {"limit": "1", "order_by": "-run_after"}
+    offline = asyncio.run(latest_runs("http://airflow", None))
+    assert offline[0].problem == "no Airflow login token to ask the API with"
+
+
+@pytest.mark.parametrize("name", sorted(sample_snapshot()))
+def test_any_one_malformed_field_still_renders_the_page(settings: Settings, name: str) -> None:
+    raw = sample_snapshot(as_of=fresh_as_of(NOW))
+    write_world(settings.home, raw, backtest=False)
+    raw[name] = "garbage"
+    write_sample(settings.resolved_output_dir, raw)
+    html = render_page(settings, now=NOW)
+    assert 'id="snapshot-problems"' in html
+    assert re.search(rf'<li class="problem" data-field="{name}">', html), name
+
+
+def test_a_single_published_snapshot_draws_one_point_per_gauge(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    path = data.ledger_path(settings)
+    ledger = data.read_ledger(path)
+    last = ledger[ledger["generated_at"] == ledger["generated_at"].max()]
+    last.assign(outcome=np.nan, settled_on=pd.NaT).to_parquet(path)
+    html = render_page(settings, now=NOW)
+    assert html.count('class="open-point"') == 4
+    assert "none settled" in _text(html)
+
+
+def test_a_damaged_store_partition_or_ledger_is_named_not_a_500(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    part = next((settings.home / "data" / "series=nifty_daily").glob("year=*/part.parquet"))
+    part.write_bytes(b"not parquet")
+    data.ledger_path(settings).write_bytes(b"not parquet either")
+    text = _text(render_page(settings, now=NOW))
+    assert "The market store cannot be used" in text
+    assert "The forecast ledger cannot be used: forecasts.parquet is not a readable Parquet " \
+           "file" in text
+
+
+def test_calibration_words_use_climatology_when_the_snapshot_has_it() -> None:
+    from types import SimpleNamespace
+
+    from aegis_dashboard.words import calibration_details, calibration_words
+
+    cal = SimpleNamespace(brier=0.15, brier_baseline=0.2, ece=0.02, n=245,
+                          brier_climatology=0.16, bss_climatology=0.063)
+    assert calibration_words(cal) == ("6.3 % more accurate than the plain base rate over 245 "
+                                      "back-tested days; typical calibration error 2 %.")
+    assert ("Brier of climatology (base rate)", "0.160") in calibration_details(cal)
+    cal.bss_climatology = -0.01
+    assert calibration_words(cal).startswith("No more accurate than the plain base rate")
+    old = SimpleNamespace(brier=0.15, brier_baseline=0.2, ece=0.02, n=245)
+    assert calibration_words(old).startswith("Brier 0.150 vs 0.200 for the simple rule (better)")
+
+
+def test_fields_of_the_next_schema_are_used_when_present() -> None:
+    """``label_cuts``, the hit rate of today's horizon and climatology provenance (main's
+    contract after issues #9 and #10) are read with getattr, so this branch's schema and the
+    next both render."""
+    import datetime as dt_
+    from types import SimpleNamespace
+
+    from aegis_dashboard.view import _horizon_words
+    from aegis_dashboard.words import provenance_words
+
+    hit = SimpleNamespace(horizon=SimpleNamespace(sessions_to_expiry=1, value=0.79, n=612))
+    assert _horizon_words(hit) == "1-session-to-expiry ranges held 79 % (612)"
+    assert _horizon_words(SimpleNamespace()) == ""
+    window = SimpleNamespace(from_=dt_.date(2015, 1, 1), to=dt_.date(2024, 12, 31))
+    clim = SimpleNamespace(kind="empirical", name="climatology", n=2460, window=window)
+    assert provenance_words(clim) == ("Climatology: the event frequency of 2,460 settled cases, "
+                                      "2015-01-01 to 2024-12-31.")
+
+
+def test_gauges_are_coloured_at_the_label_thresholds(settings: Settings) -> None:
+    snap = sample_snapshot(as_of=fresh_as_of(NOW))
+    write_world(settings.home, snap)
+    html = render_page(settings, now=NOW)
+    # label_cuts when the contract publishes them, else schema 1.0.0's fixed thresholds
+    for block, fixed in (("trap", (0.33, 0.66)), ("expiry_stress", (0.33, 0.60))):
+        lo, hi = snap[block].get("label_cuts") or fixed
+        assert f"#d4a72c {100 * lo:.1f}% {100 * hi:.1f}%" in html, block
