@@ -32,47 +32,30 @@ BACKTEST_DIAGRAM: Final = "backtest/report.reliability.png"
 SERVED_FILES: Final = {BACKTEST_DIAGRAM: "image/png"}
 """The only files under the output folder the page serves (relative path -> media type)."""
 
-LEDGER_COLUMNS: Final = ("generated_at", "as_of", "field", "key", "value", "lower", "upper",
-                         "model_version", "provenance", "expiry", "horizon_sessions", "outcome",
-                         "settled_on")
-
-
 def ledger_path(settings: Settings) -> Path:
-    return settings.resolved_data_dir / "ledger" / "forecasts.parquet"
+    from aegis.ledger import ledger_path as path_in
+
+    return path_in(settings.resolved_data_dir)
 
 
 def read_ledger(path: Path) -> pd.DataFrame | None:
-    """The forecast ledger (columns :data:`LEDGER_COLUMNS`, issue #13's contract) or ``None``.
-
-    This is the one place the page reads the ledger; it mirrors ``aegis.ledger.read_ledger``
-    (same file, same columns) and returns ``None`` when no ledger was written yet.
+    """The forecast ledger (:func:`aegis.ledger.read_ledger`, sorted by ``generated_at``), or
+    ``None`` when no ledger was written yet.
 
     Raises
     ------
     DashboardInputError
         The file is not Parquet or lacks a contract column (names the file and the columns).
     """
+    from aegis.ledger import read_ledger as read
+
     if not path.is_file():
         return None
     try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise DashboardInputError(f"{path.name} is not a readable Parquet file "
-                           f"({exc})") from exc
-    missing = [c for c in LEDGER_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DashboardInputError(f"{path.name} lacks the columns {missing}")
-    frame = frame.loc[:, list(LEDGER_COLUMNS)].copy()
-    try:
-        for col in ("generated_at", "as_of"):
-            frame[col] = pd.to_datetime(frame[col], utc=True)
-        for col in ("expiry", "settled_on"):
-            frame[col] = pd.to_datetime(frame[col])
-        for col in ("value", "lower", "upper", "outcome"):
-            frame[col] = pd.to_numeric(frame[col], errors="raise").astype("float64")
-    except (TypeError, ValueError) as exc:
-        raise DashboardInputError(f"{path.name} has a column of the wrong "
-                                  f"type (expected the contract's dtypes): {exc}") from exc
+        frame = read(path)
+    except (AegisError, OSError, ValueError) as exc:
+        raise DashboardInputError(f"{path.name} is not a readable Parquet file with the "
+                                  f"ledger's columns ({exc})") from exc
     return frame.sort_values("generated_at", kind="stable").reset_index(drop=True)
 
 
@@ -209,7 +192,7 @@ def read_registry_entries(settings: Settings) -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in champions.items() if isinstance(v, dict)}
 
 
-__all__ = ["BACKTEST_DIAGRAM", "BACKTEST_REPORT", "LEDGER_COLUMNS", "SERVED_FILES",
+__all__ = ["BACKTEST_DIAGRAM", "BACKTEST_REPORT", "SERVED_FILES",
            "Prices", "ledger_path", "read_backtest", "read_gate_log",
            "read_ledger", "read_prices", "read_registry_entries", "served_file",
            "verify_champions"]

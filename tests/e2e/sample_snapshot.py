@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aegis.ledger import LEDGER_COLUMNS
+
 SPOT = 23431.5
 VIX = 14.2
 DAYS = 6.25
@@ -34,9 +36,6 @@ TRAP_REASON = ("champion 'trap' unavailable (ChecksumMismatchError: "
                "manifest's 9b8a7c6d5e4f3a2b...)")
 TRAP_PLAIN = "Champion 'trap' unavailable (model.onnx: checksum differs from the manifest's)"
 MAX_PAIN_REASON = "no option chain in the store"
-LEDGER_COLUMNS = ("generated_at", "as_of", "field", "key", "value", "lower", "upper",
-                  "model_version", "provenance", "expiry", "horizon_sessions", "outcome",
-                  "settled_on")
 
 
 def _cal(n: int = 400) -> dict[str, Any]:

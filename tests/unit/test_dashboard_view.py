@@ -286,7 +286,7 @@ def test_ledger_contract(tmp_path: Path) -> None:
     ledger = sample_ledger(fresh_as_of(NOW))
     assert tuple(ledger.columns) == LEDGER_COLUMNS
     ledger.drop(columns=["outcome"]).to_parquet(path)
-    with pytest.raises(DashboardInputError, match=r"lacks the columns \['outcome'\]"):
+    with pytest.raises(DashboardInputError, match=r"missing \[.outcome.\]"):
         data.read_ledger(path)
 
 
