@@ -44,7 +44,8 @@ def test_ingest_is_idempotent_for_a_logical_date(trained_deployment: Deployment)
     first, again = trained_deployment.stages["ingest"], trained_deployment.stages["ingest_again"]
     for name in SERIES:
         assert again["series"][name] == {
-            "inserted": 0, "updated": 0, "unchanged": first["series"][name]["inserted"]}, name
+            "inserted": 0, "updated": 0, "held": 0,
+            "unchanged": first["series"][name]["inserted"]}, name
 
 
 def test_ingest_of_a_later_date_inserts_only_the_new_sessions(
