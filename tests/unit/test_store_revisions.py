@@ -133,7 +133,8 @@ def test_file_name_and_symbol_option_before_level_bands(aegis_home: Path,
     unnamed = nifty_csv(tmp_path / "series.csv", 1000.0 + np.arange(30))
     out = runner.invoke(app, ["ingest", str(unnamed), "--json"])
     assert out.exit_code == 1
-    assert "nothing stored from" in out.stderr and "--symbol" in out.stderr
+    assert "nothing stored from" in out.stderr
+    assert "--symbol" in out.stderr
     out = runner.invoke(app, ["ingest", str(unnamed), "--symbol", "NIFTY50", "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["upserts"]["nifty_daily"]["inserted"] == 30
