@@ -261,6 +261,10 @@ def _load_bars(table: RawTable) -> LoadResult:
                       frame, checked.repairs, rejected, notes, symbol_from)
 
 
+#: No NSE index series starts before this (NIFTY's base date is 1995-11-03, India VIX 2008).
+EARLIEST = pd.Timestamp("1990-01-01")
+
+
 def now_ist() -> pd.Timestamp:
     """The current time in IST (a function so tests can move the clock)."""
     return pd.Timestamp.now(tz=IST)
@@ -268,7 +272,8 @@ def now_ist() -> pd.Timestamp:
 
 def _reject_future(frame: pd.DataFrame, daily: bool, date_col: str,
                    rejected: list[RowNote]) -> pd.DataFrame:
-    """Reject bars dated after now (daily: after today's IST date): they have not happened."""
+    """Reject bars dated after now (daily: after today's IST date): they have not happened;
+    and bars before :data:`EARLIEST` (a mis-parsed year such as 1900)."""
     if frame.empty:
         return frame
     now = now_ist()
@@ -278,14 +283,19 @@ def _reject_future(frame: pd.DataFrame, daily: bool, date_col: str,
     else:
         limit = now if idx.tz is not None else now.tz_localize(None)
     future = np.asarray(idx > limit)
-    if not future.any():
+    naive = idx.tz_convert(IST).tz_localize(None) if idx.tz is not None else idx
+    ancient = np.asarray(naive < EARLIEST)
+    if not (future.any() or ancient.any()):
         return frame
     when = limit.date().isoformat() if daily else limit.isoformat(timespec="minutes")
-    for ts, row in zip(idx[future], frame["_row"].to_numpy()[future], strict=True):
-        at = ts.date().isoformat() if daily else ts.isoformat()
-        rejected.append(RowNote(int(row), at, date_col,
-                                f"dated after now ({when} IST): a session that has not happened"))
-    return frame[~future]
+    rows = frame["_row"].to_numpy()
+    for mask, why in ((future, f"dated after now ({when} IST): a session that has not happened"),
+                      (ancient, f"dated before {EARLIEST.date()}: no NSE index series is that "
+                                "old (a mis-read year?)")):
+        for ts, row in zip(idx[mask], rows[mask], strict=True):
+            at = ts.date().isoformat() if daily else ts.isoformat()
+            rejected.append(RowNote(int(row), at, date_col, why))
+    return frame[~(future | ancient)]
 
 
 def _one_bar_per_day(times: pd.Series) -> bool:
