@@ -95,7 +95,7 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="one JSON docu
     try:
         registry = typed_registry(models_dir)
     except ModelError as exc:
-        typer.echo(f"aegis: error: {exc}", err=True)
+        typer.echo(f"aegis: error: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from exc
     rows = []
     for name in sorted(registry.champions):
