@@ -274,7 +274,8 @@ class MarketStore:
             old_idx = (old.set_index(keys) if old is not None
                        else pd.DataFrame(columns=[*keys, *values]).set_index(keys))
             p_idx = p.set_index(keys)
-            there = p_idx.index.isin(old_idx.index)
+            there = (p_idx.index.isin(old_idx.index) if len(old_idx)
+                     else np.zeros(len(p_idx), dtype=bool))
             if there.any():
                 before = old_idx.loc[p_idx.index[there], values]
                 changed = ~_same(p_idx.loc[there, values], before)
@@ -289,7 +290,7 @@ class MarketStore:
                                              ins[values], "insert", ins[rev.FILE]))
                 counts["inserted"] += len(ins)
             r_idx = pd.MultiIndex.from_frame(r) if len(keys) > 1 else pd.Index(r[keys[0]])
-            gone = old_idx.index.isin(r_idx)
+            gone = old_idx.index.isin(r_idx) if len(r) else np.zeros(len(old_idx), dtype=bool)
             if gone.any():
                 dropped = old_idx[gone]
                 revs.append(rev.side_by_side(dropped.index.to_frame(index=False),
@@ -297,7 +298,7 @@ class MarketStore:
                 counts["deleted"] += int(gone.sum())
             if not (len(ins) or gone.any() or (there.any() and changed.any())):
                 continue
-            kept = old_idx[~gone & ~old_idx.index.isin(p_idx.index)]
+            kept = old_idx[~gone & ~old_idx.index.isin(p_idx.index)] if len(old_idx) else old_idx
             pieces = [x for x in (kept, p_idx[values] if len(p_idx) else kept.iloc[0:0])
                       if len(x)]
             plan.append((path, pd.concat(pieces).sort_index(kind="stable").reset_index()
