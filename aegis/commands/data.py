@@ -179,7 +179,7 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
     from aegis.market.store import MarketStore
 
     store = MarketStore(get_settings().resolved_data_dir)
-    summary = store.summary()
+    summary = _run(store.summary)
     if as_json:
         _print_json({"root": str(store.root), "series": summary})
         return
