@@ -103,7 +103,9 @@ def _high_below_low(store: MarketStore) -> str:
 def _vix_500(store: MarketStore) -> str:
     row = store.read("vix_daily").iloc[[-30]].copy()
     row[["open", "high", "low", "close"]] = 500.0
-    assert store.upsert("vix_daily", row).updated == 1
+    assert store.upsert("vix_daily", row).held == 1  # the store holds an implausible close
+    (held,) = store.conflicts()
+    assert store.accept(held["batch"])["updated"] == 1  # accepted, it must meet the GX gate
     return "vix_daily"
 
 
