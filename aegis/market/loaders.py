@@ -239,6 +239,8 @@ def _load_bars(table: RawTable) -> LoadResult:
             frame["volume"], allow_name=not contract_like)
         traded = symbol is None and identify.is_traded_contract(frame, symbol=symbol)
         kind = "option_bars" if traded else "intraday_ohlc"
+        if traded:
+            symbol_from = ""  # a contract's bars: no index symbol to tell
 
     if kind in ("intraday_ohlc", "option_bars"):
         frame = _session_window(frame, rejected, notes)
