@@ -171,9 +171,9 @@ def ingest_paths(paths: Iterable[Path | str], store: MarketStore,
     given = {str(Path(r.path).resolve()) for r in report.loaded}
     report.held = [c for c in store.conflicts() if c["file"] in given]
     stored_any = any(u.inserted + u.updated + u.unchanged for u in report.upserts.values())
-    for path, why in report.skipped.items():
-        if path in explicit or not stored_any:
-            report.not_stored[path] = why
+    for skipped, why in report.skipped.items():
+        if skipped in explicit or not stored_any:
+            report.not_stored[skipped] = why
     return report
 
 
