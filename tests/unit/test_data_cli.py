@@ -54,12 +54,14 @@ def test_ingest_twice_then_show(aegis_home: Path) -> None:
     assert "nothing stored from" in first.stderr
     assert "option_bars_nocontract.csv" in first.stderr
     report = json.loads(first.stdout)
-    assert report["upserts"]["vix_daily"] == {"inserted": 7, "updated": 0, "unchanged": 0, "held": 0}
+    assert report["upserts"]["vix_daily"] == {"inserted": 7, "updated": 0, "unchanged": 0,
+                                              "held": 0}
     assert report["upserts"]["nifty_daily"]["inserted"] == 6
     assert [s["reason"] for s in report["skipped"]] == [
         "option bars without strike/type/expiry in the file: cannot be keyed"]
     second = json.loads(runner.invoke(app, args).stdout)
-    assert second["upserts"]["vix_daily"] == {"inserted": 0, "updated": 0, "unchanged": 7, "held": 0}
+    assert second["upserts"]["vix_daily"] == {"inserted": 0, "updated": 0, "unchanged": 7,
+                                              "held": 0}
     shown = json.loads(runner.invoke(app, ["show", "--json"]).stdout)
     assert {s["series"]: s["rows"] for s in shown["series"]} == {"nifty_daily": 6,
                                                                  "vix_daily": 7}
