@@ -370,12 +370,12 @@ def model_health() -> dict[str, Any]:
     """Load every champion as inference would; raise naming each one that is not sound."""
     from aegis.errors import ArtifactMissingError
     from aegis.models.specs import MODEL_SPECS
-    from aegis.registry.artifacts import REGISTRY_FILE, verify_all
+    from aegis.registry.artifacts import read_registry, verify_all
 
     models_dir = get_settings().resolved_models_dir
     results = verify_all(models_dir)
-    named = {r.name for r in results}
-    missing = [] if REGISTRY_FILE in named else sorted(set(MODEL_SPECS) - named)
+    champions = set(read_registry(models_dir)["champions"])
+    missing = sorted(set(MODEL_SPECS) - champions)
     bad = [f"{r.name} ({r.version}): {r.reason}" for r in results if not r.ok]
     bad += [f"{name}: no champion in {models_dir / 'registry.json'}" for name in missing]
     if bad:
