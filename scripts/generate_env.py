@@ -40,6 +40,9 @@ def render(values: dict[str, str], uid: int) -> str:
              "# never commit (git-ignored) and never mount into containers.",
              f"AIRFLOW_UID={uid}"]
     lines += [f"{k}={values[k]}" for k in SECRET_NAMES]
+    lines += ["# optional: failure and deadline alerts (connection aegis_smtp, docs/operations.md)",
+              "# SMTP_HOST=", "# SMTP_PORT=587", "# SMTP_USER=", "# SMTP_PASSWORD=",
+              "# SMTP_FROM=", "# ALERT_EMAIL="]
     return "\n".join(lines) + "\n"
 
 
