@@ -88,6 +88,10 @@ class ManifestMismatchError(ModelError):
     """The manifest's features, dtypes or versions do not match today's feature builder."""
 
 
+class RegistryFormatError(ModelError):
+    """``registry.json`` (or one entry of it) is not JSON or is wrongly shaped."""
+
+
 class ProbeMismatchError(ModelError):
     """onnxruntime's predictions on the stored probe batch differ from training time."""
 

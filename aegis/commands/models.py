@@ -87,29 +87,46 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="one JSON docu
              ) -> None:
     """The champions with version, training span and fold metrics beside the baseline's."""
     from aegis.config import get_settings
-    from aegis.registry.artifacts import MANIFEST_FILE, read_registry
+    from aegis.errors import ModelError
+    from aegis.registry.artifacts import MANIFEST_FILE, typed_registry
+    from aegis.registry.manifest import parse_manifest
 
     models_dir = get_settings().resolved_models_dir
+    try:
+        registry = typed_registry(models_dir)
+    except ModelError as exc:
+        typer.echo(f"aegis: error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from exc
     rows = []
-    for name, entry in sorted(read_registry(models_dir)["champions"].items()):
-        path = models_dir / name / MANIFEST_FILE
-        manifest = json.loads(path.read_text()) if path.exists() else {}
-        metrics = manifest.get("metrics", {})
-        rows.append({
-            "name": name,
-            "version": entry["version"],
-            "promoted_at": entry.get("promoted_at"),
-            "previous": entry.get("history", []),
-            "span": manifest.get("training_data", {}).get("span"),
-            "brier": metrics.get("model", {}).get("brier"),
-            "brier_baseline": metrics.get("baseline", {}).get("brier"),
-            "ece": metrics.get("model", {}).get("ece"),
-            "threshold": manifest.get("threshold"),
-        })
+    for name in sorted(registry.champions):
+        row: dict[str, Any] = {"name": name, "problem": None}
+        try:
+            entry = registry.entry(name, models_dir / "registry.json")
+            row.update(version=entry.version, promoted_at=entry.promoted_at,
+                       previous=entry.history)
+            path = models_dir / name / MANIFEST_FILE
+            if not path.exists():
+                raise FileNotFoundError(f"{path}: manifest missing")
+            manifest, _ = parse_manifest(path)
+        except (ModelError, FileNotFoundError) as exc:
+            row["problem"] = f"{type(exc).__name__}: {exc}"
+            rows.append(row)
+            continue
+        metrics = manifest.metrics
+        row.update(span=manifest.training_data.span or None,
+                   brier=metrics.model.brier if metrics.model else None,
+                   brier_baseline=metrics.baseline.brier if metrics.baseline else None,
+                   ece=metrics.model.ece if metrics.model else None,
+                   threshold=manifest.threshold)
+        rows.append(row)
     if as_json:
         typer.echo(json.dumps({"models_dir": str(models_dir), "champions": rows}, indent=2))
         return
     for r in rows:
+        if r["problem"]:
+            typer.echo(f"{r['name']:<14} {r.get('version') or '-'}  UNREADABLE  {r['problem']}",
+                       err=True)
+            continue
         typer.echo(f"{r['name']:<14} {r['version']}  brier {_fmt(r['brier'])} "
                    f"(baseline {_fmt(r['brier_baseline'])})")
 

@@ -1,13 +1,17 @@
-"""Telling series apart by content: NIFTY or India VIX, index or traded contract, which source.
+"""Telling series apart: NIFTY or India VIX, index or traded contract, which source.
 
-No decision here looks at a file name. The evidence is the header (yfinance ticker row, NSE
-export columns such as ``Prev. Close``, Upstox instrument keys), the price level against
-NIFTY's known yearly range or India VIX's band, volume, and the numbers' own digits (Yahoo's
-float32 noise such as ``4494.64990234375``).
+The evidence, strongest first: what the file states (yfinance ticker row, a symbol column,
+Upstox instrument keys), then its file name (``nifty_*.csv``, ``*indiavix*``; never when the name
+also names a contract such as ``21600PE``), then the price level against NIFTY's known yearly
+range or India VIX's band, volume, and the numbers' own digits (Yahoo's float32 noise such as
+``4494.64990234375``). A name that the levels contradict decides nothing (say it with
+``--symbol``). Level bands past the range table's last year are used only with a note saying so.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -26,6 +30,8 @@ NIFTY_YEARLY_RANGE: Final[dict[int, tuple[float, float]]] = {
     2020: (7610, 13981), 2021: (13634, 18477), 2022: (15293, 18812), 2023: (16945, 21778),
     2024: (21238, 26216), 2025: (21743, 26330),
 }
+#: The last year :data:`NIFTY_YEARLY_RANGE` covers; later years are extrapolated, and said so.
+NIFTY_RANGE_LAST_YEAR: Final = max(NIFTY_YEARLY_RANGE)
 #: India VIX has closed between about 8 and 86 since 2008 (annualised percent).
 VIX_BAND: Final = (5.0, 100.0)
 NSE_EXPORT_COLUMNS: Final = {"shares_traded", "turnover", "turnover_rs_cr", "prev_close",
@@ -47,6 +53,67 @@ def nifty_range(year: int) -> tuple[float, float]:
         lo, hi = NIFTY_YEARLY_RANGE[last]
         return lo * 0.6, hi * 1.4
     return 0.0, 0.0
+
+
+NAME_SYMBOLS: Final = {"nifty": NIFTY, "nifty50": NIFTY, "nsei": NIFTY, "niftyindex": NIFTY,
+                       "vix": INDIAVIX, "indiavix": INDIAVIX}
+CONTRACT_TOKEN = re.compile(r"^(\d+(ce|pe)|ce|pe|oi|option|options|chain|contracts|fut|futures)$")
+
+
+def symbol_from_name(path: Path | str) -> str | None:
+    """The symbol a file's name states (``nifty_2024.csv``), or None.
+
+    Tokens are the name's alphanumeric runs; ``banknifty`` is not ``nifty``. A name that also
+    names a contract or a chain (``NIFTY_..._21600PE_5min_oi.csv``) states no index symbol; a
+    name with both ``vix`` and ``nifty`` is India VIX.
+    """
+    tokens = [t for t in re.split(r"[^a-z0-9]+", Path(path).stem.lower()) if t]
+    if any(CONTRACT_TOKEN.match(t) for t in tokens):
+        return None
+    found = {NAME_SYMBOLS[t] for t in tokens if t in NAME_SYMBOLS}
+    return INDIAVIX if INDIAVIX in found else (NIFTY if found else None)
+
+
+def level_contradicts(symbol: str, close: pd.Series, volume: pd.Series) -> bool:
+    """True when the closes cannot be ``symbol``: VIX-like levels for NIFTY or the reverse."""
+    if close.empty:
+        return False
+    if symbol == NIFTY:
+        return looks_like_vix(close, volume)
+    return bool(close.median() > VIX_BAND[1])
+
+
+def extrapolated_note(times: pd.DatetimeIndex) -> str:
+    """The caveat when NIFTY's level band was extrapolated past the range table ('' if not)."""
+    late = times.year > NIFTY_RANGE_LAST_YEAR
+    if not late.any():
+        return ""
+    return (f"; {int(late.sum())} closes after {NIFTY_RANGE_LAST_YEAR} checked against "
+            f"{NIFTY_RANGE_LAST_YEAR}'s range +-40% (the range table ends in "
+            f"{NIFTY_RANGE_LAST_YEAR}: name the symbol with --symbol or the file name to be sure)")
+
+
+def identify_symbol(path: Path | str, header_symbol: str | None, by_level: str | None,
+                    times: pd.DatetimeIndex, close: pd.Series, volume: pd.Series,
+                    *, allow_name: bool = True) -> tuple[str | None, str]:
+    """(symbol, how it was told): header, then file name, then levels.
+
+    ``allow_name`` is False when the content says traded contract (then the name is no help).
+    """
+    if header_symbol is not None:
+        return header_symbol, "the file's header"
+    by_name = symbol_from_name(path) if allow_name else None
+    if by_name is not None:
+        if level_contradicts(by_name, close, volume):
+            return None, (f"the file name says {by_name} but the closes (median "
+                          f"{float(close.median()):.2f}) do not fit it; say which with --symbol")
+        return by_name, "the file name"
+    if by_level == INDIAVIX:
+        return by_level, f"levels: closes inside India VIX's band {VIX_BAND}, no volume"
+    if by_level == NIFTY:
+        return by_level, "levels: closes inside NIFTY's yearly ranges" + extrapolated_note(times)
+    return None, ("no symbol in the header or file name, and the closes fit neither NIFTY's "
+                  "yearly ranges nor India VIX's band; say which with --symbol NIFTY50|INDIAVIX")
 
 
 def looks_like_nifty(times: pd.DatetimeIndex, close: pd.Series) -> bool:

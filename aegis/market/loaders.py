@@ -1,7 +1,9 @@
 """Load any supported market-data file into a canonical frame, with its repairs and rejections.
 
 ``load_file(path)`` reads CSV or Parquet (:mod:`aegis.market.formats`), decides the kind from the
-header and content (never the file name), checks every row (:mod:`aegis.market.repairs`,
+header and content, the symbol from the header, file name or levels (:mod:`aegis.market.identify`,
+said in ``symbol_from``), rejects rows dated after now (sessions that have not happened), checks
+every row (:mod:`aegis.market.repairs`,
 :mod:`aegis.market.options`) and returns a :class:`LoadResult`.
 
 Kinds and frames
@@ -65,6 +67,7 @@ class LoadResult:
     repairs: list[RowNote] = field(default_factory=list)
     rejected: list[RowNote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    symbol_from: str = ""
 
     @property
     def rows(self) -> int:
@@ -101,6 +104,7 @@ class LoadResult:
             "last": last,
             "repairs": [n.to_json() for n in self.repairs],
             "rejected": [n.to_json() for n in self.rejected],
+            "symbol_from": self.symbol_from,
         }
 
 
@@ -214,17 +218,29 @@ def _load_bars(table: RawTable) -> LoadResult:
     has_oi = "_oi" in frame.columns and bool((parse_numbers(frame["_oi"]).fillna(0) > 0).any())
     header_symbol = identify.symbol_from_header(f, table.hints)
 
+    frame = _reject_future(frame, daily, date_col, rejected)
+    symbol_from = "the file's header" if header_symbol else ""
     if contract or has_oi:
         kind: Kind = "option_bars"
         symbol = header_symbol
     elif daily:
         kind = "daily_ohlc"
-        symbol = header_symbol or identify.daily_symbol(
-            cols, pd.DatetimeIndex(frame.index), frame["close"], frame["volume"])
+        times_ = pd.DatetimeIndex(frame.index)
+        symbol, symbol_from = identify.identify_symbol(
+            table.path, header_symbol,
+            identify.daily_symbol(cols, times_, frame["close"], frame["volume"]),
+            times_, frame["close"], frame["volume"])
     else:
-        symbol = header_symbol or _intraday_symbol(frame)
+        contract_like = identify.is_traded_contract(frame, symbol=None)
+        days = pd.DatetimeIndex(frame.index.tz_localize(None)) if len(frame) else \
+            pd.DatetimeIndex([])
+        symbol, symbol_from = identify.identify_symbol(
+            table.path, header_symbol, _intraday_symbol(frame), days, frame["close"],
+            frame["volume"], allow_name=not contract_like)
         traded = symbol is None and identify.is_traded_contract(frame, symbol=symbol)
         kind = "option_bars" if traded else "intraday_ohlc"
+        if traded:
+            symbol_from = ""  # a contract's bars: no index symbol to tell
 
     if kind in ("intraday_ohlc", "option_bars"):
         frame = _session_window(frame, rejected, notes)
@@ -244,7 +260,44 @@ def _load_bars(table: RawTable) -> LoadResult:
     if flat:
         notes.append(f"{flat} flat bars (O=H=L=C) kept: halts, illiquid or tick-floor bars")
     return LoadResult(table.path, kind, symbol, source,  # type: ignore[arg-type]
-                      frame, checked.repairs, rejected, notes)
+                      frame, checked.repairs, rejected, notes, symbol_from)
+
+
+#: No NSE index series starts before this (NIFTY's base date is 1995-11-03, India VIX 2008).
+EARLIEST = pd.Timestamp("1990-01-01")
+
+
+def now_ist() -> pd.Timestamp:
+    """The current time in IST (a function so tests can move the clock)."""
+    return pd.Timestamp.now(tz=IST)
+
+
+def _reject_future(frame: pd.DataFrame, daily: bool, date_col: str,
+                   rejected: list[RowNote]) -> pd.DataFrame:
+    """Reject bars dated after now (daily: after today's IST date): they have not happened;
+    and bars before :data:`EARLIEST` (a mis-parsed year such as 1900)."""
+    if frame.empty:
+        return frame
+    now = now_ist()
+    idx = pd.DatetimeIndex(frame.index)
+    if daily:
+        limit = now.tz_localize(None).normalize()
+    else:
+        limit = now if idx.tz is not None else now.tz_localize(None)
+    future = np.asarray(idx > limit)
+    naive = idx.tz_convert(IST).tz_localize(None) if idx.tz is not None else idx
+    ancient = np.asarray(naive < EARLIEST)
+    if not (future.any() or ancient.any()):
+        return frame
+    when = limit.date().isoformat() if daily else limit.isoformat(timespec="minutes")
+    rows = frame["_row"].to_numpy()
+    for mask, why in ((future, f"dated after now ({when} IST): a session that has not happened"),
+                      (ancient, f"dated before {EARLIEST.date()}: no NSE index series is that "
+                                "old (a mis-read year?)")):
+        for ts, row in zip(idx[mask], rows[mask], strict=True):
+            at = ts.date().isoformat() if daily else ts.isoformat()
+            rejected.append(RowNote(int(row), at, date_col, why))
+    return frame[~(future | ancient)]
 
 
 def _one_bar_per_day(times: pd.Series) -> bool:

@@ -1,15 +1,24 @@
-"""The market-data store: partitioned Parquet under the data directory, idempotent upserts.
+"""The market-data store: partitioned Parquet under the data directory, safe upserts.
 
 Layout: ``<root>/series=<name>/year=<yyyy>/part.parquet``. A row's key is its series and time
 (``session`` for daily series, ``timestamp`` for intraday and chains) plus, for option series,
 ``expiry, strike, option_type``. Upserting the same rows again changes nothing on disk: a
 partition is rewritten only when one of its rows is new or different.
+
+Safety (issue 12): every write holds an exclusive ``fcntl`` lock per series, so concurrent
+ingests serialise; every file is written under a unique temp name, fsynced and renamed, so a
+kill leaves the old or the new partition; what a write replaces is kept first as a revision
+(:mod:`aegis.market.revisions`), so it can be reverted; implausible revisions are held as
+conflicts instead of applied.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,19 +27,23 @@ import numpy as np
 import pandas as pd
 
 from aegis.errors import StoreError
+from aegis.market import revisions as rev
 
 SERIES_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TIME_COLUMNS = ("session", "timestamp", "expiry")
 CONTRACT_KEYS = ("expiry", "strike", "option_type")
+PART = "part.parquet"
+LOCKS_DIR = "_locks"
 
 
 @dataclass(frozen=True)
 class UpsertResult:
-    """Row counts of one upsert."""
+    """Row counts of one upsert; ``held`` revisions were not applied (see :meth:`conflicts`)."""
 
     inserted: int
     updated: int
     unchanged: int
+    held: int = 0
 
 
 def _key_columns(frame: pd.DataFrame) -> list[str]:
@@ -48,6 +61,24 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _read_part(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{path}: expected a readable Parquet partition; {exc}") from exc
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Row-wise equality of two aligned frames (NaN equals NaN)."""
+    same = np.ones(len(a), dtype=bool)
+    for c in a.columns:
+        x, y = a[c].to_numpy(), b[c].to_numpy()
+        eq = pd.Series(x == y).fillna(False).to_numpy(dtype=bool, copy=True)
+        eq |= pd.isna(x) & pd.isna(y)
+        same &= eq
+    return same
+
+
 class MarketStore:
     """Partitioned Parquet store rooted at ``root`` (usually ``Settings().resolved_data_dir``)."""
 
@@ -59,36 +90,242 @@ class MarketStore:
             raise StoreError(f"series name must match {SERIES_NAME.pattern}; got {series!r}")
         return self.root / f"series={series}"
 
-    def upsert(self, series: str, frame: pd.DataFrame) -> UpsertResult:
-        """Insert new rows and replace changed rows of ``series``; identical rows are untouched."""
+    def _part(self, series: str, year: int) -> Path:
+        return self._series_dir(series) / f"year={year}" / PART
+
+    @contextmanager
+    def lock(self, series: str) -> Iterator[None]:
+        """Exclusive lock on ``series`` (blocks until free); stray temp files removed inside."""
+        folder = self._series_dir(series)
+        (self.root / LOCKS_DIR).mkdir(parents=True, exist_ok=True)
+        with (self.root / LOCKS_DIR / f"{series}.lock").open("a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                rev.remove_stray_temps(folder)
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    # --- writing ------------------------------------------------------------------------
+    def upsert(self, series: str, frame: pd.DataFrame, *,
+               files: pd.Series | str | None = None) -> UpsertResult:
+        """Insert new rows and replace changed rows of ``series``; identical rows are untouched.
+
+        Parameters
+        ----------
+        files : the file each row came from (a Series aligned with ``frame``'s rows, or one
+            path for all); recorded with the revision.
+
+        A changed close that moves more than :data:`~aegis.market.revisions.PLAUSIBLE_MOVE`
+        against both its stored neighbours is held as a conflict, not applied.
+        """
         rows = _flat(frame)
         if rows.empty:
             return UpsertResult(0, 0, 0)
         keys = _key_columns(rows)
         if rows.duplicated(keys).any():
             raise StoreError(f"{series}: the rows to upsert repeat keys {keys}")
-        years = pd.DatetimeIndex(rows[keys[0]]).year
-        inserted = updated = unchanged = 0
-        for year, new in rows.groupby(years):
-            path = self._series_dir(series) / f"year={year}" / "part.parquet"
-            old = pd.read_parquet(path) if path.exists() else new.iloc[0:0]
-            ins, upd, same, combined = _combine(old, new, keys)
-            inserted, updated, unchanged = inserted + ins, updated + upd, unchanged + same
-            if ins or upd:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                combined.to_parquet(tmp, index=False)
-                os.replace(tmp, path)
-        return UpsertResult(inserted, updated, unchanged)
+        rows[rev.FILE] = (files.to_numpy() if isinstance(files, pd.Series)
+                          else files if files is not None else pd.NA)
+        rows[rev.FILE] = rows[rev.FILE].astype("string")
+        with self.lock(series):
+            inserts, changed_new, changed_old, unchanged = self._diff(series, rows, keys)
+            hold = self._implausible(series, keys, changed_old, changed_new)
+            batch = rev.new_batch_id()
+            if hold.any():
+                held_new, held_old = changed_new[hold], changed_old[hold]
+                table = rev.side_by_side(held_new[keys], held_old, held_new.drop(
+                    columns=[*keys, rev.FILE]), "held", held_new[rev.FILE])
+                table[rev.REASON] = (f"close moves more than {rev.PLAUSIBLE_MOVE:.0%} against "
+                                     "both stored neighbours")
+                rev.write_parquet_durable(rev.conflict_path(self.root, series, batch), table)
+            put = pd.concat([inserts, changed_new[~hold]], ignore_index=True)
+            counts = self._write_batch(series, keys, put, None, action="upsert", batch=batch,
+                                       extra={"held": int(hold.sum())})
+        return UpsertResult(counts["inserted"], counts["updated"], unchanged, int(hold.sum()))
 
+    def delete(self, series: str, start: str, end: str) -> dict[str, Any]:
+        """Remove the rows of ``series`` dated ``start`` .. ``end`` (inclusive, IST dates).
+
+        The removed rows are kept as a revision; ``revert`` brings them back.
+        """
+        lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+        if hi < lo:
+            raise StoreError(f"delete {series}: --from {start} is after --to {end}")
+        with self.lock(series):
+            frame = _flat(self.read(series))
+            keys = _key_columns(frame)
+            t = frame[keys[0]]
+            days = (t.dt.tz_convert("Asia/Kolkata").dt.tz_localize(None)
+                    if isinstance(t.dtype, pd.DatetimeTZDtype) else t).dt.normalize()
+            gone = frame.loc[(days >= lo) & (days <= hi), keys]
+            batch = rev.new_batch_id()
+            counts = self._write_batch(series, keys, None, gone, action="delete", batch=batch,
+                                       extra={"from": lo.date().isoformat(),
+                                              "to": hi.date().isoformat()})
+        return {"series": series, "batch": batch, **counts}
+
+    def revert(self, batch: str) -> dict[str, Any]:
+        """Undo one batch (upsert, delete, accept or revert): rows back to their old values."""
+        series, path = rev.find_batch(self.root, rev.REVISIONS_DIR, batch)
+        table = pd.read_parquet(path)
+        with self.lock(series):
+            keys = [c for c in table.columns if not c.startswith(("old.", "new.", "_"))]
+            values = [c[4:] for c in table.columns if c.startswith("old.")]
+            restore = table[table[rev.ACTION] != "insert"]
+            put = restore[keys].copy()
+            for c in values:
+                put[c] = restore["old." + c].to_numpy()
+            put[rev.FILE] = pd.Series(f"revert of {batch}", index=put.index, dtype="string")
+            remove = table.loc[table[rev.ACTION] == "insert", keys]
+            new = rev.new_batch_id()
+            counts = self._write_batch(series, keys, put, remove, action="revert", batch=new,
+                                       extra={"reverts": batch})
+        return {"series": series, "batch": new, "reverts": batch, **counts}
+
+    def accept(self, batch: str) -> dict[str, Any]:
+        """Apply the held conflicts of ``batch`` after review (the old values become a revision)."""
+        series, path = rev.find_batch(self.root, rev.CONFLICTS_DIR, batch)
+        table = pd.read_parquet(path)
+        with self.lock(series):
+            keys = [c for c in table.columns if not c.startswith(("old.", "new.", "_"))]
+            put = table[keys].copy()
+            for c in (c for c in table.columns if c.startswith("new.")):
+                put[c[4:]] = table[c].to_numpy()
+            put[rev.FILE] = table[rev.FILE].astype("string").to_numpy()
+            new = rev.new_batch_id()
+            counts = self._write_batch(series, keys, put, None, action="accept", batch=new,
+                                       extra={"accepts": batch})
+            self._resolve(path)
+        return {"series": series, "batch": new, "accepts": batch, **counts}
+
+    def dismiss(self, batch: str) -> dict[str, Any]:
+        """Drop the held conflicts of ``batch`` (the stored values stay; the file is kept)."""
+        series, path = rev.find_batch(self.root, rev.CONFLICTS_DIR, batch)
+        with self.lock(series):
+            self._resolve(path)
+            line = rev.append_audit(self.root, {"action": "dismiss", "series": series,
+                                                "batch": batch})
+        return line
+
+    @staticmethod
+    def _resolve(path: Path) -> None:
+        done = path.parent / rev.RESOLVED_DIR / path.name
+        done.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, done)
+
+    def _diff(self, series: str, rows: pd.DataFrame, keys: list[str]
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+        """(rows to insert, changed rows' new values, their old values, unchanged count)."""
+        inserts, new_parts, old_parts, unchanged = [], [], [], 0
+        years = pd.DatetimeIndex(rows[keys[0]]).year
+        for year, new in rows.groupby(years):
+            path = self._part(series, int(year))
+            old = _read_part(path) if path.exists() else new.iloc[0:0].drop(columns=rev.FILE)
+            values = [c for c in new.columns if c not in keys and c != rev.FILE]
+            if not old.empty and set(values) ^ (set(old.columns) - set(keys)):
+                raise StoreError(f"{path}: columns differ from the stored ones: "
+                                 f"{sorted(set(values) ^ (set(old.columns) - set(keys)))}")
+            old_idx, new_idx = old.set_index(keys), new.set_index(keys)
+            common = new_idx.index.isin(old_idx.index)
+            inserts.append(new_idx[~common].reset_index())
+            a = new_idx[common]
+            b = old_idx.loc[a.index, values]
+            same = _same(a[values], b)
+            unchanged += int(same.sum())
+            new_parts.append(a[~same].reset_index())
+            old_parts.append(b[~same].reset_index(drop=True))
+        return (pd.concat(inserts, ignore_index=True), pd.concat(new_parts, ignore_index=True),
+                pd.concat(old_parts, ignore_index=True), unchanged)
+
+    def _implausible(self, series: str, keys: list[str], old: pd.DataFrame,
+                     new: pd.DataFrame) -> np.ndarray:
+        """Which changed rows to hold: price series keyed by time alone, with a close."""
+        if new.empty or len(keys) != 1 or "close" not in new.columns:
+            return np.zeros(len(new), dtype=bool)
+        stored = _flat(self.read(series))
+        t, c = stored[keys[0]].to_numpy(), stored["close"].to_numpy(dtype=float)
+        at = new[keys[0]].to_numpy()
+        pos = np.searchsorted(t, at)
+        prev = np.where(pos > 0, c[np.clip(pos - 1, 0, len(c) - 1)], np.nan)
+        nxt = np.where(pos + 1 < len(c), c[np.clip(pos + 1, 0, len(c) - 1)], np.nan)
+        return rev.implausible(old["close"].to_numpy(dtype=float),
+                               new["close"].to_numpy(dtype=float), prev, nxt)
+
+    def _write_batch(self, series: str, keys: list[str], put: pd.DataFrame | None,
+                     remove: pd.DataFrame | None, *, action: str, batch: str,
+                     extra: dict[str, Any]) -> dict[str, int]:
+        """Apply ``put`` (insert/replace) and ``remove`` (keys) under the held lock: the
+        revision first, then each partition, then the audit line."""
+        put = put if put is not None else pd.DataFrame(columns=[*keys, rev.FILE])
+        remove = remove if remove is not None else pd.DataFrame(columns=keys)
+        plan: list[tuple[Path, pd.DataFrame | None]] = []
+        revs: list[pd.DataFrame] = []
+        counts = {"inserted": 0, "updated": 0, "deleted": 0}
+        all_years = set(pd.DatetimeIndex(put[keys[0]]).year) | set(
+            pd.DatetimeIndex(remove[keys[0]]).year)
+        for year in sorted(all_years):
+            path = self._part(series, int(year))
+            p = put[pd.DatetimeIndex(put[keys[0]]).year == year]
+            r = remove[pd.DatetimeIndex(remove[keys[0]]).year == year]
+            old = _read_part(path) if path.exists() else None
+            values = [c for c in p.columns if c not in keys and c != rev.FILE] or (
+                [c for c in old.columns if c not in keys] if old is not None else [])
+            old_idx = (old.set_index(keys) if old is not None
+                       else pd.DataFrame(columns=[*keys, *values]).set_index(keys))
+            p_idx = p.set_index(keys)
+            there = (p_idx.index.isin(old_idx.index) if len(old_idx)
+                     else np.zeros(len(p_idx), dtype=bool))
+            if there.any():
+                before = old_idx.loc[p_idx.index[there], values]
+                changed = ~_same(p_idx.loc[there, values], before)
+                upd = p_idx[there][changed]
+                revs.append(rev.side_by_side(upd.index.to_frame(index=False),
+                                             before[changed], upd[values], "update",
+                                             upd[rev.FILE]))
+                counts["updated"] += int(changed.sum())
+            ins = p_idx[~there]
+            if len(ins):
+                revs.append(rev.side_by_side(ins.index.to_frame(index=False), None,
+                                             ins[values], "insert", ins[rev.FILE]))
+                counts["inserted"] += len(ins)
+            r_idx = pd.MultiIndex.from_frame(r) if len(keys) > 1 else pd.Index(r[keys[0]])
+            gone = old_idx.index.isin(r_idx) if len(r) else np.zeros(len(old_idx), dtype=bool)
+            if gone.any():
+                dropped = old_idx[gone]
+                revs.append(rev.side_by_side(dropped.index.to_frame(index=False),
+                                             dropped[values], None, "delete", None))
+                counts["deleted"] += int(gone.sum())
+            if not (len(ins) or gone.any() or (there.any() and changed.any())):
+                continue
+            kept = old_idx[~gone & ~old_idx.index.isin(p_idx.index)] if len(old_idx) else old_idx
+            pieces = [x for x in (kept, p_idx[values] if len(p_idx) else kept.iloc[0:0])
+                      if len(x)]
+            plan.append((path, pd.concat(pieces).sort_index(kind="stable").reset_index()
+                         if pieces else None))
+        if not plan:
+            return counts
+        rev.write_parquet_durable(rev.revision_path(self.root, series, batch),
+                                  pd.concat(revs, ignore_index=True))
+        for path, combined in plan:
+            if combined is None:
+                path.unlink(missing_ok=True)
+            else:
+                rev.write_parquet_durable(path, combined)
+        files = sorted({str(f) for f in put[rev.FILE].dropna().unique()})
+        rev.append_audit(self.root, {"action": action, "series": series, "batch": batch,
+                                     **counts, **extra, "files": files})
+        return counts
+
+    # --- reading ------------------------------------------------------------------------
     def read(self, series: str) -> pd.DataFrame:
         """All rows of ``series``, sorted by key, indexed by ``session``/``timestamp`` if any."""
         folder = self._series_dir(series)
-        parts = sorted(folder.glob("year=*/part.parquet"))
+        parts = sorted(folder.glob(f"year=*/{PART}"))
         if not parts:
             raise StoreError(f"series {series!r} is not in the store at {self.root}; "
                              f"present: {self.names()}")
-        frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        frame = pd.concat([_read_part(p) for p in parts], ignore_index=True)
         keys = _key_columns(frame)
         frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
         if keys[0] in ("session", "timestamp") and len(keys) == 1:
@@ -96,10 +333,30 @@ class MarketStore:
         return frame
 
     def names(self) -> list[str]:
-        """Series present in the store."""
+        """Series present in the store (with at least one partition)."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name.split("=", 1)[1] for p in self.root.glob("series=*") if p.is_dir())
+        return sorted(p.name.split("=", 1)[1] for p in self.root.glob("series=*")
+                      if p.is_dir() and any(p.glob(f"year=*/{PART}")))
+
+    def history(self) -> list[dict[str, Any]]:
+        """The audit trail, oldest first: one line per batch (who, when, what, files)."""
+        return rev.read_audit(self.root)
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Held revisions awaiting review: one entry per row, with its batch and reason."""
+        out = []
+        for folder in sorted((self.root / rev.CONFLICTS_DIR).glob("series=*")):
+            for batch, table in rev.read_batches(folder).items():
+                keys = [c for c in table.columns if not c.startswith(("old.", "new.", "_"))]
+                for row in table.to_dict("records"):
+                    at = pd.Timestamp(row[keys[0]])
+                    out.append({"batch": batch, "series": folder.name.split("=", 1)[1],
+                                "at": at.date().isoformat() if keys[0] == "session"
+                                else at.isoformat(), "old_close": row.get("old.close"),
+                                "new_close": row.get("new.close"), "file": row[rev.FILE],
+                                "reason": row[rev.REASON]})
+        return out
 
     def summary(self) -> list[dict[str, Any]]:
         """Per series: name, rows, first, last (ISO), partitions, bytes on disk."""
@@ -107,7 +364,7 @@ class MarketStore:
         for name in self.names():
             frame = _flat(self.read(name))
             col = frame[_key_columns(frame)[0]]
-            parts = list(self._series_dir(name).glob("year=*/part.parquet"))
+            parts = list(self._series_dir(name).glob(f"year=*/{PART}"))
             iso = (lambda t: t.date().isoformat()) if col.name == "session" else \
                 (lambda t: t.isoformat())
             out.append({
@@ -117,34 +374,3 @@ class MarketStore:
                 "partitions": len(parts), "bytes": sum(p.stat().st_size for p in parts),
             })
         return out
-
-
-def _combine(old: pd.DataFrame, new: pd.DataFrame, keys: list[str]
-             ) -> tuple[int, int, int, pd.DataFrame]:
-    """Counts of inserted / updated / unchanged rows and the combined partition."""
-    if list(old.columns) != list(new.columns) and not old.empty:
-        missing = set(new.columns) ^ set(old.columns)
-        if missing:
-            raise StoreError(f"columns differ from the stored ones: {sorted(missing)}")
-        new = new[list(old.columns)]
-    old_idx = old.set_index(keys)
-    new_idx = new.set_index(keys)
-    common = new_idx.index.isin(old_idx.index)
-    inserted = int((~common).sum())
-    updated = 0
-    if common.any():
-        a = new_idx[common]
-        b = old_idx.loc[a.index, a.columns]
-        same = np.ones(len(a), dtype=bool)
-        for c in a.columns:
-            x, y = a[c].to_numpy(), b[c].to_numpy()
-            eq = pd.Series(x == y).fillna(False).to_numpy(dtype=bool, copy=True)
-            eq |= pd.isna(x) & pd.isna(y)
-            same &= eq
-        updated = int((~same).sum())
-    unchanged = int(common.sum()) - updated
-    if inserted == 0 and updated == 0:
-        return 0, 0, unchanged, old
-    combined = pd.concat([old_idx[~old_idx.index.isin(new_idx.index)], new_idx])
-    combined = combined.sort_index(kind="stable").reset_index()
-    return inserted, updated, unchanged, combined

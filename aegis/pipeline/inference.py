@@ -89,7 +89,11 @@ class _Champions:
         path = self.gate_log
         if path is None or not path.exists():
             return None
-        if name in read_registry(self.models_dir)["champions"]:
+        try:
+            champions = read_registry(self.models_dir)["champions"]
+        except ModelError:
+            return None  # a malformed registry: load_champion's own error says so
+        if name in champions:
             return None  # a champion exists and broke: that is a failure, not a verdict
         decision = json.loads(path.read_text(encoding="utf-8")).get(name)
         if not decision or decision.get("promote"):

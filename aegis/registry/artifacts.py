@@ -6,17 +6,19 @@ Layout of the model store::
     models/<name>/model.onnx, manifest.json    the current champion (copy of its version)
     models/<name>/versions/<version>/...       every promoted version (for rollback)
 
-A load verifies, in order: both files exist (:class:`ArtifactMissingError`), the model file's
+A load verifies, in order: both files exist (:class:`ArtifactMissingError`), the manifest's
+shape (:mod:`aegis.registry.manifest`, :class:`ManifestMismatchError`), the model file's
 sha256 (:class:`ChecksumMismatchError`), the manifest's name, version, inputs and dtypes against
-today's feature contract and model specs (:class:`ManifestMismatchError`), and onnxruntime's
-predictions on the stored probe batch against the training-time predictions, atol 1e-5
-(:class:`ProbeMismatchError`).
+today's feature contract and model specs (:class:`ManifestMismatchError`), the graph's input and
+output names and width against the manifest, and onnxruntime's predictions on the stored probe
+batch against the training-time predictions, atol 1e-5 (:class:`ProbeMismatchError`). The
+registry and each of its entries are validated too (:class:`RegistryFormatError`); every failure
+is a :class:`ModelError` naming the file, so callers degrade one model, never the command.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,9 @@ from aegis.errors import (
     ModelError,
     ModelInputError,
     ProbeMismatchError,
+    RegistryFormatError,
 )
+from aegis.registry.manifest import Manifest, Registry, parse_manifest, parse_registry
 
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
@@ -51,16 +55,14 @@ def sha256_file(path: Path) -> str:
 
 
 def read_registry(models_dir: Path | str) -> dict[str, Any]:
-    """``registry.json`` as a dict (``{"champions": {}}`` when the store is empty)."""
-    path = Path(models_dir) / REGISTRY_FILE
-    if not path.exists():
-        return {"format": 1, "champions": {}}
-    try:
-        data: dict[str, Any] = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ManifestMismatchError(f"{path}: expected JSON; {exc}") from exc
-    data.setdefault("champions", {})
-    return data
+    """``registry.json`` as a dict (``{"champions": {}}`` when the store is empty), its top
+    level validated (:class:`RegistryFormatError` otherwise; entries: :func:`registry_entry`)."""
+    return typed_registry(models_dir).model_dump()
+
+
+def typed_registry(models_dir: Path | str) -> Registry:
+    """``registry.json`` typed; :class:`RegistryFormatError` when wrongly shaped."""
+    return parse_registry(Path(models_dir) / REGISTRY_FILE)
 
 
 class OnnxModel:
@@ -72,18 +74,20 @@ class OnnxModel:
     threshold : buyer's BREAKOUT threshold (None for the others).
     """
 
-    def __init__(self, session: Any, manifest: dict[str, Any], path: Path) -> None:
+    def __init__(self, session: Any, manifest: dict[str, Any] | Manifest, path: Path) -> None:
+        typed = manifest if isinstance(manifest, Manifest) else Manifest.model_validate(manifest)
         self._session = session
-        self.manifest = manifest
+        self.typed = typed
+        self.manifest: dict[str, Any] = (manifest if isinstance(manifest, dict)
+                                         else typed.model_dump())
         self.path = path
-        self.name: str = manifest["name"]
-        self.version: str = manifest["version"]
-        self.threshold: float | None = manifest.get("threshold")
-        onnx_info = manifest["onnx"]
-        self._input = onnx_info["input"]
-        self._output = onnx_info["output"]
-        self._column = onnx_info["output_column"]
-        self._shape = manifest["input_shape"]
+        self.name: str = typed.name
+        self.version: str = typed.version
+        self.threshold: float | None = typed.threshold
+        self._input = typed.onnx.input
+        self._output = typed.onnx.output
+        self._column = typed.onnx.output_column
+        self._shape = typed.input_shape
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """P(y=1) for each row (or window) of ``X``; float32/float64 input, shape as manifest."""
@@ -96,20 +100,21 @@ class OnnxModel:
             )
         if not np.all(np.isfinite(arr)):
             raise ModelInputError(f"{self.name} {self.version}: input holds NaN or infinity")
-        (out,) = self._session.run([self._output], {self._input: arr})
-        p = out[:, self._column] if self._column is not None else out
-        return np.asarray(p, dtype=np.float64).reshape(len(arr))
+        try:
+            (out,) = self._session.run([self._output], {self._input: arr})
+            p = out[:, self._column] if self._column is not None else out
+            return np.asarray(p, dtype=np.float64).reshape(len(arr))
+        except Exception as exc:  # onnxruntime raises its own untyped errors on bad feeds
+            raise ModelInputError(
+                f"{self.path}: onnxruntime could not run {self.name} {self.version} on input "
+                f"{arr.shape}: {' '.join(str(exc).split())[:300]}") from exc
 
 
-def _load_manifest(folder: Path) -> dict[str, Any]:
+def _load_manifest(folder: Path) -> tuple[Manifest, dict[str, Any]]:
     path = folder / MANIFEST_FILE
     if not path.exists():
         raise ArtifactMissingError(f"{path}: manifest missing")
-    try:
-        manifest: dict[str, Any] = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ManifestMismatchError(f"{path}: expected a JSON manifest; {exc}") from exc
-    return manifest
+    return parse_manifest(path)
 
 
 def expected_inputs(name: str) -> list[dict[str, str]]:
@@ -131,29 +136,59 @@ def expected_inputs(name: str) -> list[dict[str, str]]:
     return out
 
 
-def check_manifest(manifest: dict[str, Any], folder: Path, name: str | None = None) -> None:
-    """Raise :class:`ManifestMismatchError` unless the manifest fits today's feature contract."""
+def check_manifest(manifest: dict[str, Any] | Manifest, folder: Path,
+                   name: str | None = None) -> Manifest:
+    """The typed manifest; :class:`ManifestMismatchError` unless it is well shaped and fits
+    today's feature contract."""
     where = folder / MANIFEST_FILE
-    for key in ("name", "version", "features", "input_shape", "onnx", "probe", "sha256"):
-        if key not in manifest:
-            raise ManifestMismatchError(f"{where}: expected key {key!r}; not present")
-    if name is not None and manifest["name"] != name:
-        raise ManifestMismatchError(f"{where}: expected model {name!r}; found {manifest['name']!r}")
-    want = expected_inputs(manifest["name"])
-    got = manifest["features"]
+    if not isinstance(manifest, Manifest):
+        from pydantic import ValidationError
+
+        from aegis.registry.manifest import validation_reason
+
+        try:
+            manifest = Manifest.model_validate(manifest)
+        except ValidationError as exc:
+            raise ManifestMismatchError(
+                f"{where}: manifest wrongly shaped: {validation_reason(exc)}") from exc
+    if name is not None and manifest.name != name:
+        raise ManifestMismatchError(f"{where}: expected model {name!r}; found {manifest.name!r}")
+    want = expected_inputs(manifest.name)
+    got = [{"name": f.name, "dtype": f.dtype, "source": f.source} for f in manifest.features]
     if got != want:
-        got_names = [f.get("name") for f in got]
+        got_names = [f["name"] for f in got]
         want_names = [f["name"] for f in want]
         detail = (f"features {got_names}, expected {want_names}" if got_names != want_names
                   else "feature dtypes/sources differ: "
-                  f"{[(f.get('name'), f.get('dtype')) for f in got if f not in want]}")
+                  f"{[(f['name'], f['dtype']) for f in got if f not in want]}")
         raise ManifestMismatchError(f"{where}: {detail} (today's feature contract)")
-    shape = manifest["input_shape"]
-    if shape[-1] != len(want) or manifest["onnx"].get("input_dtype") != INPUT_DTYPE:
+    shape = manifest.input_shape
+    if shape[-1] != len(want) or manifest.onnx.input_dtype != INPUT_DTYPE:
         raise ManifestMismatchError(
             f"{where}: expected input (n, ..., {len(want)}) {INPUT_DTYPE}; found {shape} "
-            f"{manifest['onnx'].get('input_dtype')}"
+            f"{manifest.onnx.input_dtype}"
         )
+    return manifest
+
+
+def _check_graph(session: Any, manifest: Manifest, model_path: Path) -> None:
+    """The graph's input/output names and input width agree with the manifest (a model file
+    re-stamped into another model's folder fails here, before any prediction)."""
+    inputs = {i.name: list(i.shape) for i in session.get_inputs()}
+    outputs = [o.name for o in session.get_outputs()]
+    problems = []
+    if manifest.onnx.input not in inputs:
+        problems.append(f"input {manifest.onnx.input!r} (graph has {sorted(inputs)})")
+    else:
+        width = inputs[manifest.onnx.input][-1] if inputs[manifest.onnx.input] else None
+        if isinstance(width, int) and width != manifest.input_shape[-1]:
+            problems.append(f"input width {manifest.input_shape[-1]} (graph takes {width})")
+    if manifest.onnx.output not in outputs:
+        problems.append(f"output {manifest.onnx.output!r} (graph has {outputs})")
+    if problems:
+        raise ManifestMismatchError(
+            f"{model_path}: the graph does not match its manifest {manifest.name} "
+            f"{manifest.version}: manifest names {'; '.join(problems)}")
 
 
 def _session(model_path: Path) -> Any:
@@ -177,18 +212,25 @@ def load_artifact(folder: Path | str, name: str | None = None) -> OnnxModel:
     model_path = folder / MODEL_FILE
     if not model_path.exists():
         raise ArtifactMissingError(f"{model_path}: model file missing")
-    manifest = _load_manifest(folder)
-    check_manifest(manifest, folder, name)
+    typed, raw = _load_manifest(folder)
+    typed = check_manifest(typed, folder, name)
     digest = sha256_file(model_path)
-    if digest != manifest["sha256"]:
+    if digest != typed.sha256:
         raise ChecksumMismatchError(
             f"{model_path}: sha256 {digest[:16]}... differs from the manifest's "
-            f"{str(manifest['sha256'])[:16]}..."
+            f"{typed.sha256[:16]}..."
         )
-    model = OnnxModel(_session(model_path), manifest, model_path)
-    probe = manifest["probe"]
-    got = model.predict_proba(np.asarray(probe["inputs"], dtype=np.float32))
-    want = np.asarray(probe["expected"], dtype=np.float64)
+    session = _session(model_path)
+    _check_graph(session, typed, model_path)
+    model = OnnxModel(session, typed, model_path)
+    model.manifest = raw
+    try:
+        inputs = np.asarray(typed.probe.inputs, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ManifestMismatchError(
+            f"{folder / MANIFEST_FILE}: probe.inputs is not a numeric array: {exc}") from exc
+    got = model.predict_proba(inputs)
+    want = np.asarray(typed.probe.expected, dtype=np.float64)
     gap = float(np.max(np.abs(got - want))) if len(want) else 0.0
     if got.shape != want.shape or not gap <= PROBE_ATOL:
         raise ProbeMismatchError(
@@ -201,14 +243,15 @@ def load_artifact(folder: Path | str, name: str | None = None) -> OnnxModel:
 def load_champion(name: str, models_dir: Path | str) -> OnnxModel:
     """The verified champion ``name`` named in ``registry.json``."""
     models_dir = Path(models_dir)
-    entry = read_registry(models_dir)["champions"].get(name)
-    if entry is None:
+    registry = typed_registry(models_dir)
+    if name not in registry.champions:
         raise ArtifactMissingError(f"{models_dir / REGISTRY_FILE}: no champion named {name!r}")
+    entry = registry.entry(name, models_dir / REGISTRY_FILE)
     model = load_artifact(models_dir / name, name)
-    if model.version != entry["version"]:
+    if model.version != entry.version:
         raise ManifestMismatchError(
             f"{models_dir / name / MANIFEST_FILE}: version {model.version}, registry names "
-            f"{entry['version']}"
+            f"{entry.version}"
         )
     return model
 
@@ -224,14 +267,23 @@ class VerifyResult:
 
 
 def verify_all(models_dir: Path | str) -> list[VerifyResult]:
-    """Load every champion in ``registry.json``; one result per champion, failures explained."""
+    """Load every champion in ``registry.json``; one result per champion, failures explained.
+
+    A registry whose top level is wrongly shaped gives one failed result named
+    ``registry.json`` (there is no champion to name).
+    """
+    try:
+        registry = typed_registry(models_dir)
+    except RegistryFormatError as exc:
+        return [VerifyResult(REGISTRY_FILE, False, f"{type(exc).__name__}: {exc}")]
     results = []
-    for name, entry in sorted(read_registry(models_dir)["champions"].items()):
+    for name, entry in sorted(registry.champions.items()):
+        version = entry.get("version") if isinstance(entry, dict) else None
         try:
             model = load_champion(name, models_dir)
         except ModelError as exc:
             results.append(VerifyResult(name, False, f"{type(exc).__name__}: {exc}",
-                                        entry.get("version")))
+                                        version if isinstance(version, str) else None))
             continue
         results.append(VerifyResult(name, True, "sha256, features and probe verified",
                                     model.version))

@@ -73,14 +73,84 @@ def test_celery_executor_on_postgres_and_redis(compose: dict[str, Any]) -> None:
     assert compose["services"]["airflow-worker"]["command"] == "celery worker"
 
 
-def test_repo_is_mounted_so_dags_plugins_and_models_are_shared(compose: dict[str, Any]) -> None:
+def test_repo_is_mounted_without_its_env_file(compose: dict[str, Any]) -> None:
     for name in AIRFLOW_SERVICES:
         service = compose["services"][name]
-        assert ".:/opt/aegis" in service["volumes"]
+        volumes = service["volumes"]
+        assert ".:/opt/aegis" in volumes  # the model store commits models.dvc in this repo
+        assert "/dev/null:/opt/aegis/.env:ro" in volumes  # .env never readable inside
+        for folder in ("dags", "plugins"):
+            assert f"./{folder}:/opt/aegis/{folder}:ro" in volumes
+        assert not [v for v in volumes if v.split(":")[0].endswith(".env")], volumes
         env = _env(service)
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/aegis/dags"
         assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/aegis/plugins"
         assert env["AEGIS_MODELS_DIR"] == "/opt/aegis/models"
+
+
+SECRET_VARS = ("AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY",
+               "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD")
+
+
+def test_no_secret_has_a_default_and_each_names_itself() -> None:
+    text = COMPOSE.read_text(encoding="utf-8")
+    for var in SECRET_VARS:
+        uses = re.findall(r"(?<!\$)\$\{" + var + r"([^}]*)\}", text)
+        assert uses, var
+        for use in uses:
+            assert use.startswith(":?"), f"{var} has a default or no guard: ${{{var}{use}}}"
+            assert var in use, f"{var}'s message does not name it"
+    assert "change-me" not in text
+    # no secret-named variable has a non-empty default (optional SMTP credentials may be empty)
+    assert not re.search(r"\$\{[A-Z_0-9]*(SECRET|PASSWORD|FERNET|KEY)[A-Z_0-9]*:-[^}]", text)
+
+
+def test_published_ports_bind_localhost_by_default(compose: dict[str, Any]) -> None:
+    published = [(name, p) for name, svc in compose["services"].items()
+                 for p in svc.get("ports", [])]
+    assert published
+    for name, port in published:
+        assert str(port).startswith("${AEGIS_BIND_ADDRESS:-127.0.0.1}:"), (name, port)
+
+
+def test_passwords_file_is_created_0600(compose: dict[str, Any]) -> None:
+    init = " ".join(compose["services"]["airflow-init"]["command"])
+    assert "umask 077" in init
+    assert "chmod 600 /opt/airflow/passwords/passwords.json" in init
+
+
+def test_env_file_is_git_ignored() -> None:
+    ignored = (COMPOSE.parent / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".env" in ignored
+
+
+def test_generate_env_writes_random_secrets_0600(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "generate_env", COMPOSE.parent / "scripts" / "generate_env.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.SECRET_NAMES) == set(SECRET_VARS)
+    first = module.write_env(tmp_path / ".env")
+    assert first.stat().st_mode & 0o777 == 0o600
+    values = dict(line.split("=", 1) for line in first.read_text().splitlines()
+                  if line and not line.startswith("#"))
+    assert set(SECRET_VARS) <= set(values)
+    with pytest.raises(FileExistsError):
+        module.write_env(first)
+    again = module.write_env(first, force=True)
+    other = dict(line.split("=", 1) for line in again.read_text().splitlines()
+                 if line and not line.startswith("#"))
+    for var in SECRET_VARS:
+        assert values[var] != other[var], var
+        assert values[var] not in COMPOSE.read_text(), var
+    assert len(values["AIRFLOW_JWT_SECRET"]) >= 64
+    import base64
+
+    assert len(base64.urlsafe_b64decode(values["AIRFLOW_FERNET_KEY"])) == 32
 
 
 def test_aegis_env_names_are_settings(compose: dict[str, Any]) -> None:

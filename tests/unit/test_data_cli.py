@@ -49,14 +49,19 @@ def test_ingest_twice_then_show(aegis_home: Path) -> None:
     args = ["ingest", str(FIX / "vix_ddmmyyyy_reverse.csv"), str(FIX / "vix_mdy_zero_ohl.csv"),
             str(FIX / "nifty_iso_index.csv"), str(FIX / "option_bars_nocontract.csv"), "--json"]
     first = runner.invoke(app, args)
-    assert first.exit_code == 0, first.output
+    # the option-bars file stores nothing: exit 1 naming it, the others are stored
+    assert first.exit_code == 1, first.output
+    assert "nothing stored from" in first.stderr
+    assert "option_bars_nocontract.csv" in first.stderr
     report = json.loads(first.stdout)
-    assert report["upserts"]["vix_daily"] == {"inserted": 7, "updated": 0, "unchanged": 0}
+    assert report["upserts"]["vix_daily"] == {"inserted": 7, "updated": 0, "unchanged": 0,
+                                              "held": 0}
     assert report["upserts"]["nifty_daily"]["inserted"] == 6
     assert [s["reason"] for s in report["skipped"]] == [
         "option bars without strike/type/expiry in the file: cannot be keyed"]
     second = json.loads(runner.invoke(app, args).stdout)
-    assert second["upserts"]["vix_daily"] == {"inserted": 0, "updated": 0, "unchanged": 7}
+    assert second["upserts"]["vix_daily"] == {"inserted": 0, "updated": 0, "unchanged": 7,
+                                              "held": 0}
     shown = json.loads(runner.invoke(app, ["show", "--json"]).stdout)
     assert {s["series"]: s["rows"] for s in shown["series"]} == {"nifty_daily": 6,
                                                                  "vix_daily": 7}

@@ -44,7 +44,8 @@ def test_ingest_is_idempotent_for_a_logical_date(trained_deployment: Deployment)
     first, again = trained_deployment.stages["ingest"], trained_deployment.stages["ingest_again"]
     for name in SERIES:
         assert again["series"][name] == {
-            "inserted": 0, "updated": 0, "unchanged": first["series"][name]["inserted"]}, name
+            "inserted": 0, "updated": 0, "held": 0,
+            "unchanged": first["series"][name]["inserted"]}, name
 
 
 def test_ingest_of_a_later_date_inserts_only_the_new_sessions(
@@ -102,7 +103,9 @@ def _high_below_low(store: MarketStore) -> str:
 def _vix_500(store: MarketStore) -> str:
     row = store.read("vix_daily").iloc[[-30]].copy()
     row[["open", "high", "low", "close"]] = 500.0
-    assert store.upsert("vix_daily", row).updated == 1
+    assert store.upsert("vix_daily", row).held == 1  # the store holds an implausible close
+    (held,) = store.conflicts()
+    assert store.accept(held["batch"])["updated"] == 1  # accepted, it must meet the GX gate
     return "vix_daily"
 
 

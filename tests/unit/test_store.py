@@ -23,7 +23,7 @@ def test_upsert_same_file_twice_changes_nothing(tmp_path: Path) -> None:
     store = MarketStore(tmp_path)
     frame = load_file(FIX / "vix_ddmmyyyy_reverse.csv").frame
     assert store.upsert("vix_daily", frame) == UpsertResult(4, 0, 0)
-    assert sorted(p.parent.name for p in tmp_path.rglob("*.parquet")) == [
+    assert sorted(p.parent.name for p in tmp_path.glob("series=*/year=*/*.parquet")) == [
         "year=2009", "year=2013"]
     before = snapshot(tmp_path)
     assert store.upsert("vix_daily", frame) == UpsertResult(0, 0, 4)

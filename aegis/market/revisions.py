@@ -1,0 +1,183 @@
+"""What the market-data store keeps so that no change destroys data: revisions, conflicts, audit.
+
+Every write to the store is one *batch* with an id (``<UTC time>-<random>``). Before a batch
+touches a partition, the rows it replaces, inserts or deletes are written durably to
+``<root>/_revisions/series=<name>/<batch>.parquet`` (old and new values side by side, the file
+each new row came from), so ``aegis data revert BATCH`` can always restore the previous state.
+A changed close that moves more than :data:`PLAUSIBLE_MOVE` against both stored neighbours is
+not applied: it is *held* in ``<root>/_conflicts/series=<name>/<batch>.parquet`` for review.
+One JSON line per batch goes to ``<root>/_audit.jsonl``: who, when, what, which files, counts.
+
+All files are written under a unique temporary name, fsynced and renamed into place
+(:func:`write_durable`), so a kill at any moment leaves the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aegis.errors import StoreError
+
+#: A revised close moving more than this (relative) against both stored neighbours is held.
+PLAUSIBLE_MOVE = 0.20
+TEMP_PREFIX = ".tmp-"
+AUDIT_FILE = "_audit.jsonl"
+REVISIONS_DIR = "_revisions"
+CONFLICTS_DIR = "_conflicts"
+RESOLVED_DIR = "resolved"
+ACTION = "_action"
+FILE = "_file"
+REASON = "_reason"
+
+
+def new_batch_id(now: datetime | None = None) -> str:
+    """A sortable, unique batch id such as ``20261202T011500123456Z-3f9a1c``."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durable(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` via ``write(tmp)`` to a unique temp name, fsync, rename, fsync the folder.
+
+    The temp file starts with :data:`TEMP_PREFIX`; readers never look at such names, and
+    :func:`remove_stray_temps` deletes those a killed writer left (under the series lock).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def write_parquet_durable(path: Path, frame: pd.DataFrame) -> None:
+    """:func:`write_durable` for a Parquet file without index."""
+    write_durable(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def remove_stray_temps(folder: Path) -> list[Path]:
+    """Delete temp files a killed writer left under ``folder``; returns what was removed."""
+    if not folder.is_dir():
+        return []
+    stray = [p for p in folder.rglob(f"{TEMP_PREFIX}*") if p.is_file()]
+    for p in stray:
+        p.unlink(missing_ok=True)
+    return stray
+
+
+def append_audit(root: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """Append one audit line (``at`` and ``who`` added) to ``<root>/_audit.jsonl``, fsynced."""
+    line = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "who": who(), **record}
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / AUDIT_FILE).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line, default=str, sort_keys=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return line
+
+
+def read_audit(root: Path) -> list[dict[str, Any]]:
+    """Every audit line, oldest first (a torn last line from a kill is reported, not hidden)."""
+    path = root / AUDIT_FILE
+    if not path.exists():
+        return []
+    out = []
+    for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            out.append(json.loads(text))
+        except json.JSONDecodeError:
+            out.append({"action": "unreadable", "line": n, "text": text[:200]})
+    return out
+
+
+def who() -> str:
+    """The user running the command (for the audit trail)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def revision_path(root: Path, series: str, batch: str) -> Path:
+    return root / REVISIONS_DIR / f"series={series}" / f"{batch}.parquet"
+
+
+def conflict_path(root: Path, series: str, batch: str) -> Path:
+    return root / CONFLICTS_DIR / f"series={series}" / f"{batch}.parquet"
+
+
+def side_by_side(keys: pd.DataFrame, old: pd.DataFrame | None, new: pd.DataFrame | None,
+                 action: str, files: pd.Series | None) -> pd.DataFrame:
+    """One revision frame: key columns, ``old.<col>`` and ``new.<col>``, action, source file."""
+    out = keys.reset_index(drop=True).copy()
+    columns = list((old if old is not None else new).columns)  # type: ignore[union-attr]
+    for prefix, part in (("old.", old), ("new.", new)):
+        for c in columns:
+            out[prefix + c] = (part[c].reset_index(drop=True) if part is not None
+                               else pd.Series(np.nan, index=out.index))
+    out[ACTION] = action
+    out[FILE] = (files.reset_index(drop=True).astype("string") if files is not None
+                 else pd.Series(pd.NA, index=out.index, dtype="string"))
+    return out
+
+
+def implausible(old_close: np.ndarray, new_close: np.ndarray, prev_close: np.ndarray,
+                next_close: np.ndarray, bound: float = PLAUSIBLE_MOVE) -> np.ndarray:
+    """Revisions to hold: the new close moves > ``bound`` against both neighbours, and further
+    than the old close did (so correcting a bad stored value is never held).
+
+    All arrays have shape (n,); a missing neighbour is NaN (then only the other one counts;
+    with neither, nothing is held).
+    """
+    def deviation(x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a, b = np.abs(x / prev_close - 1), np.abs(x / next_close - 1)
+        d = np.minimum(np.where(np.isfinite(a), a, np.inf), np.where(np.isfinite(b), b, np.inf))
+        return np.where(np.isinf(d), 0.0, d)
+
+    new_dev, old_dev = deviation(new_close), deviation(old_close)
+    return np.asarray((new_dev > bound) & (new_dev > old_dev), dtype=bool)
+
+
+def read_batches(folder: Path) -> dict[str, pd.DataFrame]:
+    """``{batch: frame}`` of every ``<batch>.parquet`` directly in ``folder``."""
+    if not folder.is_dir():
+        return {}
+    return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+
+
+def find_batch(root: Path, folder: str, batch: str) -> tuple[str, Path]:
+    """(series, path) of ``batch`` under ``root/folder``; :class:`StoreError` if absent."""
+    hits = sorted((root / folder).glob(f"series=*/{batch}.parquet"))
+    if not hits:
+        raise StoreError(f"no batch {batch!r} under {root / folder}; "
+                         "`aegis data history` lists the batches")
+    path = hits[0]
+    return path.parent.name.split("=", 1)[1], path
