@@ -7,7 +7,14 @@ CLI). Heavy imports live inside the functions.
 
 from aegis.pipeline.data import build_features, ingest, validate
 from aegis.pipeline.inference import infer, model_health
-from aegis.pipeline.training import promote_and_push, recompute_rates, train, train_model
+from aegis.pipeline.training import (
+    promote_and_push,
+    push_promotions,
+    recompute_rates,
+    retrain,
+    train,
+    train_model,
+)
 
 __all__ = [
     "build_features",
@@ -15,7 +22,9 @@ __all__ = [
     "ingest",
     "model_health",
     "promote_and_push",
+    "push_promotions",
     "recompute_rates",
+    "retrain",
     "train",
     "train_model",
     "validate",

@@ -1,0 +1,113 @@
+"""The ML engineer's path, with the real commands: retrain, git push, fresh clone, ``dvc pull``.
+
+A bare git repository stands for the project's shared remote; its first commit holds the
+project's committed DVC files (``.dvc/config``, ``.dvcignore``, ``dvc.yaml``, ``models.dvc``,
+``.gitignore``) exactly as they are in this checkout. A deployment clones it, ingests the
+simulator, runs ``aegis train`` (the CLI: the same stages as the nightly DAG) against S3
+(moto_server, the committed bucket ``aegis-models``), and pushes its promotion commit. Then a
+fresh clone, with only the documented environment (``AWS_ENDPOINT_URL`` and the credentials),
+runs the ``dvc`` command: ``dvc pull`` returns the champions, ``aegis models verify`` passes, and
+``dvc metrics show`` reads their metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+PROJECT = Path(__file__).resolve().parents[2]
+COMMITTED = (".dvc/config", ".dvc/.gitignore", ".dvcignore", "dvc.yaml", "models.dvc",
+             ".gitignore")
+BIN = Path(sys.executable).parent
+LOGICAL_DATE = "2024-06-14"
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {result.returncode}:\n{result.stdout[-3000:]}\n"
+                    f"{result.stderr[-3000:]}")
+    return result
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any AEGIS_/AWS_ setting of the developer's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AEGIS_", "AWS_"))}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(PROJECT)
+    env.update(extra)
+    return env
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], repo).stdout
+
+
+def project_origin(root: Path) -> Path:
+    """A bare repository whose only commit holds the project's committed DVC files."""
+    seed = root / "seed"
+    seed.mkdir()
+    git(seed, "init", "-q", "-b", "main")
+    for rel in COMMITTED:
+        (seed / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROJECT / rel, seed / rel)
+    git(seed, "add", "-A")
+    git(seed, "-c", "user.email=dev@aegis.test", "-c", "user.name=dev", "commit", "-q", "-m",
+        "project with its model store configuration")
+    origin = root / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(seed), str(origin)], root)
+    return origin
+
+
+def test_fresh_clone_dvc_pull_returns_the_pushed_champions(tmp_path, moto_endpoint):
+    origin = project_origin(tmp_path)
+    deploy = tmp_path / "deploy"
+    run(["git", "clone", "-q", str(origin), str(deploy)], tmp_path)
+    git(deploy, "config", "user.email", "airflow@aegis.test")
+    git(deploy, "config", "user.name", "aegis retrain")
+    config_before = (deploy / ".dvc" / "config").read_bytes()
+    env = clean_env(AEGIS_HOME=str(tmp_path / "home"), AEGIS_MODELS_DIR=str(deploy / "models"),
+                    AEGIS_SOURCE="simulator", AEGIS_SEED="7", AEGIS_SIM_YEARS="8",
+                    AEGIS_S3_ENDPOINT_URL=moto_endpoint, AEGIS_S3_ACCESS_KEY_ID="testing",
+                    AEGIS_S3_SECRET_ACCESS_KEY="testing")
+    aegis = str(BIN / "aegis")
+    run([aegis, "pipeline", "ingest", "--logical-date", LOGICAL_DATE], deploy, env)
+    trained = run([aegis, "train", "--no-rates"], deploy, env)
+    assert "committed models.dvc at" in trained.stdout, trained.stdout
+    assert (deploy / ".dvc" / "config").read_bytes() == config_before, "config was rewritten"
+    registry = json.loads((deploy / "models" / "registry.json").read_text())
+    champions = {name: e["version"] for name, e in registry["champions"].items()}
+    assert len(champions) >= 3, trained.stdout
+    log = git(deploy, "log", "--format=%s", "--", "models.dvc").splitlines()
+    assert log[0].startswith("models: promote ") and len(log) == 2  # promotion + project seed
+    git(deploy, "push", "-q", "origin", "HEAD:main")
+
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)
+    assert (clone / "models.dvc").exists() and not (clone / "models").exists()
+    documented = clean_env(AWS_ENDPOINT_URL=moto_endpoint, AWS_ACCESS_KEY_ID="testing",
+                           AWS_SECRET_ACCESS_KEY="testing", AEGIS_HOME=str(tmp_path / "eng"))
+    run([str(BIN / "dvc"), "pull"], clone, documented)
+    verify = run([aegis, "models", "verify"], clone, documented)
+    assert sorted(line.split()[0] for line in verify.stdout.splitlines()) == sorted(champions)
+    pulled = json.loads((clone / "models" / "registry.json").read_text())
+    assert {n: e["version"] for n, e in pulled["champions"].items()} == champions
+    metrics = json.loads(run([str(BIN / "dvc"), "metrics", "show", "--json"], clone,
+                             documented).stdout)
+    shown = json.dumps(metrics)
+    for name, version in champions.items():
+        assert version in shown, (name, metrics)
+    assert "brier" in shown
+    # breach calibration is published per event, from the walk-forward fold
+    if "breach" in champions:
+        breach = json.loads((clone / "metrics" / "breach.json").read_text())
+        assert set(breach["by_event"]) == {"touch", "close"}
