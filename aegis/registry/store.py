@@ -126,19 +126,39 @@ def _retry(cfg: StoreConfig, what: str, where: str, op: Callable[[], T]) -> T:
     """Run ``op`` up to ``cfg.retries`` times; then one :class:`RemoteUnavailableError` line."""
     from botocore.exceptions import BotoCoreError, ClientError
     from dvc.exceptions import DvcException
+    from dvc_objects.errors import ObjectDBError, ObjectFormatError
 
     last: BaseException | None = None
     for attempt in range(cfg.retries):
         try:
             with _quiet_dvc():
                 return op()
-        except (DvcException, OSError, BotoCoreError, ClientError, RemoteUnavailableError) as exc:
+        except (DvcException, OSError, BotoCoreError, ClientError, ObjectDBError,
+                ObjectFormatError, RemoteUnavailableError) as exc:
             last = exc
             if attempt + 1 < cfg.retries:
                 time.sleep(cfg.backoff_s * 2**attempt)
     assert last is not None
     raise RemoteUnavailableError(
-        f"{what} {where} failed after {cfg.retries} attempts: {root_cause(last)}") from None
+        f"{what} {where} failed after {cfg.retries} attempts: {_explain(last)}") from None
+
+
+def _explain(exc: BaseException) -> str:
+    """One line for a remote failure. DVC reports an object it could not *read back* from the
+    remote as "corrupted"; that is the remote failing its reads, not a corrupt model."""
+    from dvc_objects.errors import ObjectFormatError
+
+    chain: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    unreadable = next((e for e in chain if isinstance(e, ObjectFormatError)), None)
+    if unreadable is not None:
+        obj = str(unreadable).split()[1] if len(str(unreadable).split()) > 1 else "an object"
+        return (f"the remote answered for {obj} but returned no readable content "
+                f"({root_cause(exc)}): its object reads fail")
+    return root_cause(exc)
 
 
 # --- the repository and its remote ----------------------------------------------------------
@@ -301,10 +321,15 @@ def pull(cfg: StoreConfig, settings: Settings | None = None) -> None:
 
 
 def _tracked_paths(cfg: StoreConfig, extra: list[Path]) -> list[Path]:
-    """``models.dvc`` and the git-tracked files a change wrote (never those inside models/)."""
+    """``models.dvc`` and the git-tracked files a change wrote (never those inside models/).
+
+    The DVC files of a freshly initialised repository are included, so its clones can pull;
+    in a checkout that carries them they are unchanged and stay out of the commit.
+    """
     root = cfg.repo_root
     return [cfg.dvc_file, root / ".gitignore", cfg.models_dir.parent / ".gitignore",
-            root / "dvc.yaml", *[p for p in extra if not p.is_relative_to(cfg.models_dir)]]
+            root / "dvc.yaml", root / ".dvc" / "config", root / ".dvc" / ".gitignore",
+            root / ".dvcignore", *[p for p in extra if not p.is_relative_to(cfg.models_dir)]]
 
 
 def commit_models_dvc(cfg: StoreConfig, message: str, extra: list[Path] | None = None
