@@ -113,13 +113,15 @@ def root_cause(exc: BaseException) -> str:
 @contextmanager
 def _quiet_dvc() -> Iterator[None]:
     """DVC logs each failed transfer with its traceback; the error we raise says it in a line."""
-    logger = logging.getLogger("dvc")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    loggers = [logging.getLogger(name) for name in ("dvc", "dvc_data", "dvc_objects")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _retry(cfg: StoreConfig, what: str, where: str, op: Callable[[], T]) -> T:
@@ -138,6 +140,7 @@ def _retry(cfg: StoreConfig, what: str, where: str, op: Callable[[], T]) -> T:
             last = exc
             if attempt + 1 < cfg.retries:
                 time.sleep(cfg.backoff_s * 2**attempt)
+        # any other ModelStoreError (the remote answered, and the answer is final) propagates
     assert last is not None
     raise RemoteUnavailableError(
         f"{what} {where} failed after {cfg.retries} attempts: {_explain(last)}") from None
@@ -202,8 +205,15 @@ def init_repo(repo_root: Path, remote_url: str, *, models_dir: Path | None = Non
         conf["remote"][REMOTE_NAME] = remote
         conf["core"]["remote"] = REMOTE_NAME
         conf["core"]["analytics"] = False
+    models_dir = models_dir or repo_root / "models"
     if not (repo_root / "dvc.yaml").exists():
-        write_dvc_yaml(repo_root, models_dir or repo_root / "models")
+        write_dvc_yaml(repo_root, models_dir)
+    ignore = repo_root / ".gitignore"
+    line = f"/{journal.journal_dir(models_dir).relative_to(repo_root).as_posix()}/"
+    text = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
+    if line not in text.splitlines():
+        ignore.write_text(text + ("" if not text or text.endswith("\n") else "\n") + line + "\n",
+                          encoding="utf-8")
 
 
 def open_repo(cfg: StoreConfig, settings: Settings | None = None) -> Any:
@@ -314,10 +324,21 @@ def pull(cfg: StoreConfig, settings: Settings | None = None) -> None:
     """``dvc pull`` the models folder from the remote (bounded retries)."""
     if not cfg.dvc_file.exists():
         raise ModelStoreError(f"{cfg.dvc_file}: not found; nothing has been pushed yet")
+    from dvc.exceptions import CheckoutError
+
     repo = open_repo(cfg, settings)
     remote = remote_of(repo, cfg)
-    _retry(cfg, "dvc pull from", describe(remote),
-           lambda: repo.pull(targets=[str(cfg.dvc_file)], remote=cfg.remote_name, force=True))
+
+    def op() -> None:
+        try:
+            repo.pull(targets=[str(cfg.dvc_file)], remote=cfg.remote_name, force=True)
+        except CheckoutError as exc:  # the remote answered: it lacks the objects; no retry
+            raise ModelStoreError(
+                f"{cfg.dvc_file}: the remote {describe(remote)} does not hold the objects it "
+                "names (nothing was pushed there yet: a deployment's first retrain pushes its "
+                "champions, see docs/operations.md)") from exc
+
+    _retry(cfg, "dvc pull from", describe(remote), op)
 
 
 def _tracked_paths(cfg: StoreConfig, extra: list[Path]) -> list[Path]:

@@ -113,3 +113,48 @@ def test_fresh_clone_dvc_pull_returns_the_pushed_champions(tmp_path, moto_endpoi
     if "breach" in champions:
         breach = json.loads((clone / "metrics" / "breach.json").read_text())
         assert set(breach["by_event"]) == {"touch", "close"}
+
+
+def test_cli_train_and_the_dag_stages_give_the_same_champions(tmp_path):
+    """``aegis train`` and the DAG's tasks (one process per stage and per model, as the mapped
+    ``train_model`` tasks run) on the same store and seed publish byte-identical champions."""
+    aegis = str(BIN / "aegis")
+    champions = {}
+    for how in ("cli", "dag"):
+        repo = tmp_path / how
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+        env = clean_env(AEGIS_HOME=str(tmp_path / f"home-{how}"),
+                        AEGIS_MODELS_DIR=str(repo / "models"), AEGIS_SOURCE="simulator",
+                        AEGIS_SEED="7", AEGIS_SIM_YEARS="8",
+                        AEGIS_DVC_REMOTE_URL=str(tmp_path / f"remote-{how}"))
+        run([aegis, "pipeline", "ingest", "--logical-date", LOGICAL_DATE], repo, env)
+        if how == "cli":
+            run([aegis, "train", "--no-push", "--no-rates"], repo, env)
+        else:
+            run([aegis, "pipeline", "features"], repo, env)
+            run([aegis, "pipeline", "validate"], repo, env)
+            for name in ("trap", "expiry_stress", "breach", "direction", "buyer"):
+                run([aegis, "pipeline", "train", "--model", name], repo, env)
+            run([aegis, "pipeline", "promote", "--no-push"], repo, env)
+        registry = json.loads((repo / "models" / "registry.json").read_text())
+        champions[how] = {n: e["sha256"] for n, e in registry["champions"].items()}
+    assert champions["cli"]
+    assert champions["cli"] == champions["dag"]
+
+
+def test_pull_before_any_push_says_where_first_champions_come_from(tmp_path, moto_endpoint):
+    """``main``'s ``models.dvc`` names the empty store; a remote that never received a push
+    answers "not there", once, and the message says what to do (no retries, no traceback)."""
+    origin = project_origin(tmp_path)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)
+    env = clean_env(AEGIS_S3_ENDPOINT_URL=moto_endpoint, AEGIS_S3_ACCESS_KEY_ID="testing",
+                    AEGIS_S3_SECRET_ACCESS_KEY="testing", AEGIS_HOME=str(tmp_path / "h"))
+    pulled = run([str(BIN / "aegis"), "models", "pull"], clone, env, check=False)
+    assert pulled.returncode == 2, pulled.stdout + pulled.stderr
+    lines = pulled.stderr.strip().splitlines()
+    assert len(lines) == 1, pulled.stderr
+    assert "does not hold the objects" in lines[0]
+    assert "first retrain" in lines[0]
+    assert moto_endpoint in lines[0]
