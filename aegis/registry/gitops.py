@@ -1,4 +1,4 @@
-"""git for the model store: commit the promotion, push it to the configured git remote.
+"""git for the model store: commit a promotion, tag it the GTO way, push it to the git remote.
 
 Only ``subprocess`` and the ``git`` command: ``Repo.add`` of DVC does not stage the ``.dvc``
 file, and the promotion commit must hold exactly ``models.dvc`` and the metrics files, never
@@ -8,6 +8,7 @@ whatever else is staged in the checkout (``git commit -- paths``).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,10 +67,11 @@ class GitRemote:
 
 
 def push_commits(repo: Path, remote: GitRemote) -> dict[str, str]:
-    """Push the checked-out branch's commits to ``remote``; returns what was pushed where."""
+    """Push the checked-out branch's commits and their GTO tags to ``remote``; returns what was
+    pushed where."""
     branch = remote.branch or run(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
     head = run(repo, "rev-parse", "HEAD").strip()
-    args = ["push", remote.url, f"HEAD:refs/heads/{branch}"]
+    args = ["push", "--follow-tags", remote.url, f"HEAD:refs/heads/{branch}"]
     env: dict[str, str] = {}
     if remote.password:
         args = ["-c", "credential.helper=", "-c", f"credential.helper={_CREDENTIAL_HELPER}",
@@ -86,3 +88,47 @@ def _redact(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://{rest.split('@', 1)[1]}"
     return url
+
+
+#: The stage every champion is assigned to (GTO's ``name#prod#N`` tags).
+STAGE = "prod"
+
+
+def _semver_tags(tags: list[str], name: str) -> list[tuple[int, int, int]]:
+    out = []
+    for tag in tags:
+        match = re.fullmatch(rf"{re.escape(name)}@v(\d+)\.(\d+)\.(\d+)", tag)
+        if match:
+            out.append((int(match[1]), int(match[2]), int(match[3])))
+    return out
+
+
+def tag_promotion(repo: Path, commit: str, versions: dict[str, str], message: str) -> list[str]:
+    """GTO tags for a promotion commit: register each model's new version, assign it ``prod``.
+
+    The tags follow GTO's conventions (``trap@v0.0.3`` registers, ``trap#prod#3`` assigns), so
+    ``gto show`` / ``gto history trap`` list the promotions and ``dvc artifacts get . trap
+    --stage prod`` fetches the champion. Idempotent: a model whose assignment already points at
+    ``commit`` is skipped (a recovery re-running this step). Returns the tags created.
+    """
+    tags = run(repo, "tag", "--list").split()
+    pointing = set(run(repo, "tag", "--points-at", commit).split())
+    made: list[str] = []
+    for name, version in versions.items():
+        if any(t.startswith(f"{name}#{STAGE}#") for t in pointing):
+            continue
+        registered = [t for t in pointing if _semver_tags([t], name)]
+        if registered:
+            reg = registered[0]
+        else:
+            major, minor, patch = max(_semver_tags(tags, name), default=(0, 0, 0))
+            reg = f"{name}@v{major}.{minor}.{patch + 1}"
+            run(repo, "tag", "-a", reg, commit, "-m",
+                f"Registering artifact {name} version {reg.split('@')[1]} ({version})")
+            made.append(reg)
+        numbers = [int(t.rsplit("#", 1)[1]) for t in tags
+                   if t.startswith(f"{name}#{STAGE}#") and t.rsplit("#", 1)[1].isdigit()]
+        assign = f"{name}#{STAGE}#{max(numbers, default=0) + 1}"
+        run(repo, "tag", "-a", assign, commit, "-m", f"{message}: {name} {version}")
+        made.append(assign)
+    return made

@@ -14,7 +14,8 @@ one, never three of five models promoted. The protocol, in the journal folder
    renamed into the store; then ``phase.json`` says ``applied``;
 3. **push** (DVC stores only): ``dvc add`` + ``dvc push``; then ``phase.json`` says ``pushed``.
    This is *the* switch: before it the change is rolled back, after it completed;
-4. **finish**: ``git commit`` of ``models.dvc`` and the metrics files, then the journal is removed.
+4. **finish**: ``git commit`` of ``models.dvc`` and the metrics files, GTO tags on it, then the
+   journal is removed.
 
 :func:`recover` (run at the start of every store operation, under the same lock) rolls back a
 journal that never reached its switch (old bytes restored, version folders moved back to where
@@ -134,7 +135,8 @@ def prepare(models_dir: Path, change: StoreChange, *, push: bool, commit: bool) 
         entries.append({"path": str(path), "index": i, "writes": path in change.files,
                         "new": new is not None, "old": path.exists()})
     plan = {"files": entries, "moves": [[str(a), str(b)] for a, b in change.moves],
-            "message": change.message, "push": push, "commit": commit}
+            "message": change.message, "summary": change.summary, "push": push,
+            "commit": commit}
     write_durable(current / "plan.json", json.dumps(plan, indent=1).encode())
 
 

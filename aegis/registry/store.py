@@ -10,7 +10,8 @@ exactly like ``aegis models pull`` / ``push``. Only a folder that is not a DVC r
 (the demo's scratch repository, a test's) is initialised, with the settings' remote.
 
 Promotions are journaled (:mod:`aegis.registry.journal`): stage, apply, ``dvc add`` +
-``dvc push`` (bounded retries), then the switch is recorded and ``models.dvc`` committed, so
+``dvc push`` (bounded retries), then the switch is recorded, ``models.dvc`` committed and the
+commit tagged the GTO way (``trap@v0.0.3`` + ``trap#prod#3``: ``gto show``, ``gto history``), so
 ``git log models.dvc`` is the history of promotions and a ``kill -9`` at any step leaves the old
 store or the new one. Remote failures become one line naming the operation, the remote URL and
 the endpoint (:class:`~aegis.errors.RemoteUnavailableError`).
@@ -367,6 +368,11 @@ def _complete(cfg: StoreConfig) -> Callable[[dict[str, Any]], None]:
         if (cfg.repo_root / ".git").exists():
             paths = [Path(e["path"]) for e in plan["files"]]
             gitops.commit(cfg.repo_root, _tracked_paths(cfg, paths), plan["message"])
+            head = gitops.run(cfg.repo_root, "rev-parse", "HEAD").strip()
+            subject = gitops.run(cfg.repo_root, "log", "-1", "--format=%s").strip()
+            if subject == plan["message"]:
+                gitops.tag_promotion(cfg.repo_root, head, plan.get("summary", {}),
+                                     plan["message"])
 
     return complete
 
@@ -414,5 +420,7 @@ def transaction(cfg: StoreConfig, plan: Callable[[], journal.StoreChange], *, pu
         sha = None
         if commit:
             sha = commit_models_dvc(cfg, change.message, list(change.files))
+            if sha is not None:
+                gitops.tag_promotion(cfg.repo_root, sha, change.summary, change.message)
         journal.finish(cfg.models_dir)
         return sha

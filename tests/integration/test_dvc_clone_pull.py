@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from aegis.registry.gitops import GitRemote, push_commits
+
 pytestmark = pytest.mark.integration
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -90,11 +92,14 @@ def test_fresh_clone_dvc_pull_returns_the_pushed_champions(tmp_path, moto_endpoi
     log = git(deploy, "log", "--format=%s", "--", "models.dvc").splitlines()
     assert log[0].startswith("models: promote ")
     assert len(log) == 2
-    git(deploy, "push", "-q", "origin", "HEAD:main")
+    pushed = push_commits(deploy, GitRemote(url="origin", branch="main"))  # as the DAG does
+    assert pushed["branch"] == "main"
 
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)
     assert (clone / "models.dvc").exists()
+    tags = git(clone, "tag", "--list").split()
+    assert {f"{name}#prod#1" for name in champions} <= set(tags), tags  # GTO assignments
     assert not (clone / "models").exists()
     documented = clean_env(AWS_ENDPOINT_URL=moto_endpoint, AWS_ACCESS_KEY_ID="testing",
                            AWS_SECRET_ACCESS_KEY="testing", AEGIS_HOME=str(tmp_path / "eng"))

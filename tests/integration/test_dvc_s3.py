@@ -183,6 +183,16 @@ def test_rollback_then_dvc_metrics_diff_compares_the_two_versions(tmp_path, moto
     changed = json.loads(diff)["metrics/trap.json"]
     assert changed["version"] == {"old": second, "new": first}
     assert any(key.endswith("brier") for key in changed), changed  # flattened: model.brier
+    gto = str(Path(sys.executable).with_name("gto"))
+    history = json.loads(subprocess.run([gto, "history", "trap", "--json"], cwd=repo, check=True,
+                                        capture_output=True, text=True).stdout)
+    assigned = {e["ref"]: e for e in history if e["event"] == "assignment"}
+    assert sorted(assigned) == ["trap#prod#1", "trap#prod#2", "trap#prod#3"]
+    assert {e["stage"] for e in assigned.values()} == {"prod"}
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert assigned["trap#prod#3"]["commit"] == head
+    assert assigned["trap#prod#3"]["version"] == "v0.0.3"
+    assert first in assigned["trap#prod#3"]["message"]
 
 
 class _HeadOnlyS3(BaseHTTPRequestHandler):

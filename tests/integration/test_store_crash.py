@@ -160,5 +160,8 @@ def test_kill_at_each_publish_step_leaves_old_or_new_store(tmp_path, models, ste
     else:
         assert versions == {n: p.name for n, p in challengers.items()}
         assert git(repo, "log", "-1", "--format=%s").startswith("models: promote ")
+        tags = git(repo, "tag", "--points-at", "HEAD").split()
+        assert sorted(tags) == sorted([f"{n}#prod#2" for n in NAMES] +
+                                      [f"{n}@v0.0.2" for n in NAMES])
         assert git(repo, "rev-parse", "HEAD") != old_head
         assert git(repo, "status", "--porcelain", "--", "models.dvc", "metrics") == ""
