@@ -69,7 +69,7 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
     folder = write_version(trained, settings.resolved_models_dir, root=root)
     record = {
         "name": name, "version": folder.name, "folder": str(folder),
-        "decision": {**(asdict(decision) if is_dataclass(decision) else {}),  # type: ignore[arg-type]
+        "decision": {**(asdict(decision) if is_dataclass(decision) else {}),
                      "promote": bool(decision.promote), "reason": str(decision.reason)},
         "trained_at": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds(), 2),
