@@ -55,9 +55,11 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
 
     from aegis.models.gate import gate
     from aegis.models.training import train_model as fit
+    from aegis.registry.store import StoreConfig, recover_store
     from aegis.registry.writer import write_version
 
     settings = get_settings()
+    recover_store(StoreConfig.from_settings(settings))  # gate against a whole champion set
     nifty, vix = load_daily(settings)
     features = read_validated_features(settings)
     started = datetime.now(UTC)
