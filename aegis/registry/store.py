@@ -160,8 +160,8 @@ def _explain(exc: BaseException) -> str:
     unreadable = next((e for e in chain if isinstance(e, ObjectFormatError)), None)
     if unreadable is not None:
         obj = str(unreadable).split()[1] if len(str(unreadable).split()) > 1 else "an object"
-        return (f"the remote answered for {obj} but returned no readable content "
-                f"({root_cause(exc)}): its object reads fail")
+        return (f"the endpoint answers existence checks (HEAD) for {obj} but its object reads "
+                "return no readable content: the S3 service is failing, not the model files")
     return root_cause(exc)
 
 
