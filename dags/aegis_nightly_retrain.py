@@ -5,8 +5,12 @@
 is unsound). Builds the training set from the market store, validates it, trains each model in
 its own mapped task, then ``promote_and_push`` gates each challenger against the champion and the
 baseline on walk-forward metrics, writes the winners' ONNX artifacts and manifests, runs
-``dvc add`` + ``dvc push`` to the S3 remote and commits ``models.dvc``; finally the historical hit
-and spike rates are recomputed walk-forward.
+``dvc add`` + ``dvc push`` to the S3 remote and commits ``models.dvc`` (crash-safe: a kill at any
+step leaves the old champions or the new ones); ``push_promotion_commit`` pushes that commit to
+the git remote of the Airflow connection ``aegis_git`` (host: the repository URL, or empty for the
+checkout's ``origin``; login/password: a user and token; extra ``{"branch": "main"}``), and says
+plainly in its log when no such connection is configured; finally the historical hit and spike
+rates are recomputed walk-forward. ``aegis train`` runs the same stage functions in one process.
 
 **Retries.** An unreachable S3 endpoint is retried with exponential backoff and then fails; the
 push is all-or-nothing, so no half-written version is published and the previous champions stay
@@ -21,6 +25,9 @@ from typing import Any
 from aegis_common import DEFAULT_ARGS, MARKET_TZ, MODELS_ASSET, model_store_credentials
 from airflow.sdk import CronTriggerTimetable, dag, task
 
+GIT_CONNECTION = "aegis_git"
+"""Airflow connection naming the git remote the promotion commits are pushed to."""
+
 
 @dag(
     dag_id=Path(__file__).stem,
@@ -32,7 +39,7 @@ from airflow.sdk import CronTriggerTimetable, dag, task
     tags=["aegis", "training"],
 )
 def aegis_nightly_retrain() -> None:
-    """Wire: training set -> validate -> train (mapped) -> promote + push -> rates."""
+    """Wire: training set -> validate -> train (mapped) -> promote + push -> git push -> rates."""
 
     @task
     def build_training_set() -> dict[str, Any]:
@@ -71,6 +78,30 @@ def aegis_nightly_retrain() -> None:
             return pipeline.promote_and_push()
 
     @task
+    def push_promotion_commit() -> dict[str, Any]:
+        """git push the promotion commit to the ``aegis_git`` connection's remote, if any."""
+        import logging
+
+        from airflow.sdk import Connection
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        from aegis import pipeline
+
+        try:
+            conn = Connection.get(GIT_CONNECTION)
+        except AirflowNotFoundException:
+            remote = None
+        else:
+            remote = {"url": conn.host or None, "username": conn.login,
+                      "password": conn.password, "branch": conn.extra_dejson.get("branch")}
+        result = pipeline.push_promotions(remote)
+        if not result["pushed"]:
+            logging.getLogger(__name__).warning(
+                "promotion commit not pushed: %s (Airflow connection %r not configured)",
+                result["reason"], GIT_CONNECTION)
+        return result
+
+    @task
     def recompute_rates() -> dict[str, Any]:
         """Recompute the historical hit and spike rates walk-forward."""
         from aegis import pipeline
@@ -80,7 +111,7 @@ def aegis_nightly_retrain() -> None:
     names = list_models()
     build_training_set() >> validate_training_set() >> names
     trained = train_model.expand(name=names)
-    trained >> promote_and_push() >> recompute_rates()
+    trained >> promote_and_push() >> push_promotion_commit() >> recompute_rates()
 
 
 aegis_nightly_retrain()

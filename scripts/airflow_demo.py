@@ -46,7 +46,8 @@ def configure(home: Path) -> dict[str, str]:
             "AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
         "AEGIS_HOME": str(home),
     }
-    env.setdefault("AEGIS_MODELS_DIR", os.environ.get("AEGIS_MODELS_DIR", str(REPO / "models")))
+    env.setdefault("AEGIS_MODELS_DIR", os.environ.get("AEGIS_MODELS_DIR",
+                                                  str(home / "deploy" / "models")))
     os.environ.update(env)
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))

@@ -32,53 +32,64 @@ def _fmt(x: float | None) -> str:
 
 
 def train(
-    repo_root: RepoRoot = None,
     seed: Annotated[int | None, typer.Option(help="training seed (default: AEGIS_SEED)")] = None,
     push: Annotated[bool, typer.Option("--push/--no-push", help="dvc push + git commit")] = True,
+    rates: Annotated[bool, typer.Option("--rates/--no-rates",
+                                        help="recompute the hit and spike rates")] = True,
+    model: Annotated[list[str] | None, typer.Option("--model", help="only these models")] = None,
 ) -> None:
-    """Train every model, gate against the champions and the baselines, write artifacts."""
-    from aegis.config import get_settings
-    from aegis.features.daily import build_daily_features
-    from aegis.models.training import train_all
-    from aegis.pipeline.data import source_frames
-    from aegis.registry.publish import publish
+    """The nightly retrain, here: features from the store, GX gate, train, gate, promote, push.
 
-    settings = get_settings()
-    frames = source_frames(settings)["frames"]
-    nifty, vix = frames["nifty_daily"], frames["vix_daily"]
-    features = build_daily_features(nifty, vix)
-    trained = train_all(nifty, vix, features, seed=settings.seed if seed is None else seed)
-    cfg = _store(repo_root)
-    result = publish(trained, cfg, push=push)
-    typer.echo(f"{'model':<14} {'brier':>8} {'baseline':>9} {'champion':>9} {'ece':>7}  decision")
-    for d in result.decisions:
-        ece = trained[d.name].metrics["model"]["ece"]
-        typer.echo(f"{d.name:<14} {_fmt(d.challenger_brier):>8} {_fmt(d.baseline_brier):>9} "
-                   f"{_fmt(d.champion_brier):>9} {_fmt(ece):>7}  {d.reason}")
-    if result.commit:
-        typer.echo(f"committed models.dvc at {result.commit[:12]}")
+    The same stage functions as the ``aegis_nightly_retrain`` DAG, on the configured market
+    store (``aegis data ingest`` or ``aegis pipeline ingest`` fill it) and model store.
+    """
+    from aegis.pipeline.training import retrain
+
+    out = retrain(seed=seed, push=push, rates=rates, names=model or None)
+    feats = out["build_features"]
+    typer.echo(f"features {feats['first']}..{feats['last']} ({feats['rows']} sessions), "
+               f"validation passed ({len(out['validate']['suites'])} suites)")
+    typer.echo(f"{'model':<14} {'brier':>8} {'baseline':>9} {'ece':>7}  decision")
+    for name, record in out["train"].items():
+        m, b = record["metrics"]["model"], record["metrics"]["baseline"]
+        typer.echo(f"{name:<14} {_fmt(m.get('brier')):>8} {_fmt(b.get('brier')):>9} "
+                   f"{_fmt(m.get('ece')):>7}  {record['decision']['reason']}")
+    promoted = out["promote_and_push"]
+    if promoted["commit"]:
+        typer.echo(f"committed models.dvc at {promoted['commit'][:12]}")
+    elif not push:
+        typer.echo("not pushed (--no-push): the store changed locally only")
 
 
 @app.command("push")
 def push_cmd(repo_root: RepoRoot = None) -> None:
-    """``dvc add`` + ``dvc push`` the models folder and commit models.dvc."""
-    from aegis.registry.store import commit_models_dvc, push
+    """Verify every champion, then ``dvc add`` + ``dvc push`` the models folder and commit."""
+    from aegis.config import get_settings
+    from aegis.registry.store import commit_models_dvc, push, recover_store
 
     cfg = _store(repo_root)
-    push(cfg)
-    commit = commit_models_dvc(cfg, "models: push")
-    typer.echo(f"pushed {cfg.models_dir} to {cfg.remote_url}" + (f" ({commit[:12]})"
-                                                                 if commit else ""))
+    recover_store(cfg)
+    _verify(cfg.models_dir)  # exits 1 naming each unsound champion: nothing is pushed
+    push(cfg, get_settings())
+    commit = commit_models_dvc(cfg, "models: push", _metrics_paths(cfg))
+    typer.echo(f"pushed {cfg.models_dir}" + (f" ({commit[:12]})" if commit else ""))
+
+
+def _metrics_paths(cfg: Any) -> list[Path]:
+    from aegis.registry.dvcfiles import ARTIFACTS, metrics_file
+
+    return [metrics_file(cfg.repo_root, name) for name in ARTIFACTS]
 
 
 @app.command("pull")
 def pull_cmd(repo_root: RepoRoot = None) -> None:
     """``dvc pull`` the models folder, then verify every champion."""
+    from aegis.config import get_settings
     from aegis.registry.store import pull
 
     cfg = _store(repo_root)
-    pull(cfg)
-    typer.echo(f"pulled {cfg.models_dir} from {cfg.remote_url}")
+    pull(cfg, get_settings())
+    typer.echo(f"pulled {cfg.models_dir}")
     _verify(cfg.models_dir)
 
 
@@ -149,20 +160,22 @@ def _verify(models_dir: Path) -> None:
 def verify_cmd() -> None:
     """Load every champion as inference would; exit 1 naming each one that fails, and why."""
     from aegis.config import get_settings
+    from aegis.registry.store import recover_store
 
-    _verify(get_settings().resolved_models_dir)
+    settings = get_settings()
+    note = recover_store(_store(None))
+    if note:
+        typer.echo(note, err=True)
+    _verify(settings.resolved_models_dir)
 
 
 @app.command("rollback")
 def rollback_cmd(name: str, repo_root: RepoRoot = None,
                  push: Annotated[bool, typer.Option("--push/--no-push")] = True) -> None:
     """Make the previous version of NAME the champion again (pushed and committed)."""
+    from aegis.config import get_settings
     from aegis.registry.publish import publish_rollback
-    from aegis.registry.writer import rollback
 
     cfg = _store(repo_root)
-    if push:
-        version, commit = publish_rollback(name, cfg)
-    else:
-        version, commit = rollback(name, cfg.models_dir), None
+    version, commit = publish_rollback(name, cfg, push=push, settings=get_settings())
     typer.echo(f"{name}: champion is now {version}" + (f" ({commit[:12]})" if commit else ""))

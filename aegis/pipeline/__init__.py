@@ -8,7 +8,14 @@ CLI). Heavy imports live inside the functions.
 from aegis.pipeline.data import build_features, ingest, validate
 from aegis.pipeline.health import calendar_health, track_record_health
 from aegis.pipeline.inference import infer, model_health
-from aegis.pipeline.training import promote_and_push, recompute_rates, train, train_model
+from aegis.pipeline.training import (
+    promote_and_push,
+    push_promotions,
+    recompute_rates,
+    retrain,
+    train,
+    train_model,
+)
 
 __all__ = [
     "build_features",
@@ -17,8 +24,10 @@ __all__ = [
     "ingest",
     "model_health",
     "promote_and_push",
+    "push_promotions",
     "recompute_rates",
     "track_record_health",
+    "retrain",
     "train",
     "train_model",
     "validate",

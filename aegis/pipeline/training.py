@@ -1,18 +1,21 @@
 """Nightly retrain stages: train challengers, gate and publish them, recompute the rates.
 
 In Airflow each model trains in its own mapped task (own process), so a challenger is handed
-on as a written ONNX *version* (``models/<name>/versions/<v>/``, not yet champion) plus its
-gate decision in ``<home>/challengers/<name>.json``; ``promote_and_push`` promotes the winners,
-``dvc push``es and commits ``models.dvc`` in one transaction. No Python object is pickled.
+on as a written ONNX *version* (in ``<parent of models>/.models.txn/challengers/<name>/``, not in
+the store) plus its gate decision in ``<home>/challengers/<name>.json``; ``promote_and_push``
+moves the winners into the store, ``dvc push``es and commits ``models.dvc`` in one crash-safe
+transaction. No Python object is pickled. :func:`retrain` runs the same stages in one process
+(``aegis train``), so the CLI and the DAG train, gate and publish identically.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from aegis.config import get_settings
+from aegis.config import Settings, get_settings
 from aegis.errors import ModelStoreError
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path, write_text_atomic
@@ -35,30 +38,46 @@ def _add_event_metrics(trained: Any) -> None:
     }
 
 
-def train_model(name: str) -> dict[str, Any]:
+def challenger_root(settings: Settings, name: str) -> Path:
+    """Where challenger ``name`` is written: beside the store (same filesystem, so promotion
+    renames it in), outside the DVC-tracked folder (a refused challenger never enters it)."""
+    from aegis.registry.journal import journal_dir
+
+    return journal_dir(settings.resolved_models_dir.resolve()) / "challengers" / name
+
+
+def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
     """Train challenger ``name`` on the validated features, gate it, write it as a version."""
+    import shutil
+
     from aegis.models.gate import gate
     from aegis.models.training import train_model as fit
     from aegis.registry.defender import defending_champion
+    from aegis.registry.store import StoreConfig, recover_store
     from aegis.registry.writer import write_version
 
     settings = get_settings()
+    recover_store(StoreConfig.from_settings(settings))  # gate against a whole champion set
     nifty, vix = load_daily(settings)
     features = read_validated_features(settings)
     started = datetime.now(UTC)
     params = settings.params()
-    trained = fit(name, nifty, vix, features, seed=settings.seed, params=params)
+    seed = settings.seed if seed is None else seed
+    trained = fit(name, nifty, vix, features, seed=seed, params=params)
     _add_event_metrics(trained)
     champion, note = defending_champion(name, settings.resolved_models_dir)
     decision = gate(name, trained.fold_predictions, trained.fold.X, champion,
-                    champion_note=note or "no champion yet", params=params.gate,
-                    seed=settings.seed)
+                    champion_note=note or "no champion yet", params=params.gate, seed=seed)
     trained.metrics["gate"] = decision.model_dump(mode="json", exclude={"folds"})
-    folder = write_version(trained, settings.resolved_models_dir)
+    root = challenger_root(settings, name)
+    shutil.rmtree(root, ignore_errors=True)  # the previous run's refused challenger
+    folder = write_version(trained, settings.resolved_models_dir, root=root)
     record = {
-        "name": name, "version": folder.name, "decision": decision.model_dump(mode="json"),
+        "name": name, "version": folder.name, "folder": str(folder),
+        "decision": decision.model_dump(mode="json"),
         "trained_at": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds(), 2),
+        "seed": trained.seed,
         "metrics": {k: {m: v for m, v in trained.metrics[k].items() if m != "reliability"}
                     for k in ("model", "baseline", "climatology")},
     }
@@ -66,49 +85,85 @@ def train_model(name: str) -> dict[str, Any]:
     return record
 
 
-def train(names: list[str] | None = None) -> dict[str, Any]:
+def train(names: list[str] | None = None, seed: int | None = None) -> dict[str, Any]:
     """Train every model (or ``names``) in this process; returns the per-model records."""
     from aegis.models.specs import MODEL_SPECS
 
-    return {name: train_model(name) for name in (names or list(MODEL_SPECS))}
+    return {name: train_model(name, seed) for name in (names or list(MODEL_SPECS))}
 
 
 def promote_and_push(push: bool = True) -> dict[str, Any]:
     """Promote every challenger the gate accepted; ``dvc push`` and commit ``models.dvc``.
 
-    One transaction: if the remote is down the registry, the champions and ``models.dvc`` stay
-    exactly as they were (:class:`~aegis.errors.RemoteUnavailableError` is raised).
+    One crash-safe transaction (:func:`aegis.registry.store.transaction`): if the remote is
+    down, or the process is killed before the push completed, the registry, the champions and
+    ``models.dvc`` stay (or are recovered to) exactly what they were, and the challengers stay
+    staged for a retry (:class:`~aegis.errors.RemoteUnavailableError` is raised).
     """
-    from aegis.registry.store import StoreConfig, transaction
-    from aegis.registry.writer import promote
+    from aegis.registry.publish import publish_versions
+    from aegis.registry.store import StoreConfig
 
     settings = get_settings()
     folder = challengers_dir(settings)
     records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
     if not records:
         raise ModelStoreError(f"no challengers in {folder}: run the training tasks first")
-    winners = [r for r in records if r["decision"]["promote"]]
+    winners = {r["name"]: (Path(r["folder"]), r["decision"]["reason"]) for r in records
+               if r["decision"]["promote"]}
     summary = {r["name"]: {"promoted": r["decision"]["promote"], "version": r["version"],
-                           "reason": r["decision"]["reason"]} for r in records}
+                           "folder": r["folder"], "reason": r["decision"]["reason"]}
+               for r in records}
     cfg = StoreConfig.from_settings(settings)
-
-    def change() -> str:
-        for r in winners:
-            promote(r["name"], r["version"], cfg.models_dir, reason=r["decision"]["reason"])
-        return "models: promote " + ", ".join(f"{r['name']} {r['version']}" for r in winners)
-
-    commit = None
-    if winners:
-        if push:
-            commit = transaction(cfg, [r["name"] for r in winners], change)
-        else:
-            change()
+    result = publish_versions(winners, cfg, push=push, settings=settings)
     decided = {r["name"]: {**r["decision"], "version": r["version"], "trained_at": r["trained_at"]}
                for r in records}
     write_text_atomic(gate_log_path(settings), json.dumps(decided, indent=2))
     for path in folder.glob("*.json"):
         path.unlink()
-    return {"models": summary, "commit": commit, "pushed": bool(winners and push)}
+    return {"models": summary, "commit": result.commit, "pushed": result.pushed}
+
+
+def push_promotions(remote: dict[str, str | None] | None) -> dict[str, Any]:
+    """Push the store repository's promotion commits to the git remote, when one is configured.
+
+    ``remote`` holds ``url`` (or a remote name such as ``origin``; empty: the repository's
+    ``origin``), ``username``, ``password`` and ``branch`` (from an Airflow connection in the
+    DAG); ``None`` means none is configured, and the result says so plainly.
+    """
+    from aegis.registry import gitops
+    from aegis.registry.store import StoreConfig
+
+    cfg = StoreConfig.from_settings(get_settings())
+    if not (cfg.repo_root / ".git").exists():
+        return {"pushed": False, "reason": f"{cfg.repo_root} is not a git repository"}
+    if remote is None:
+        head = gitops.run(cfg.repo_root, "rev-parse", "--short", "HEAD").strip()
+        return {"pushed": False, "reason": "no git remote configured: the promotion commits "
+                f"(HEAD {head}) stay in {cfg.repo_root}"}
+    target = gitops.GitRemote(url=remote.get("url") or "origin", username=remote.get("username"),
+                              password=remote.get("password"), branch=remote.get("branch"))
+    return {"pushed": True, **gitops.push_commits(cfg.repo_root, target)}
+
+
+#: The stages of one retrain, in order: the nightly DAG's tasks and ``aegis train``.
+RETRAIN_STAGES = ("build_features", "validate", "train", "promote_and_push", "recompute_rates")
+
+
+def retrain(seed: int | None = None, push: bool = True, rates: bool = True,
+            names: list[str] | None = None) -> dict[str, Any]:
+    """The nightly retrain in this process: the same stage functions the DAG's tasks call.
+
+    store -> features -> GX gate (a failed validation raises and nothing is trained) -> train
+    each model -> gate -> promote + ``dvc push`` + commit -> rates. Returns each stage's result.
+    """
+    from aegis.pipeline.data import build_features, validate
+
+    out: dict[str, Any] = {"build_features": build_features(), "validate": validate()}
+    out["train"] = train(names, seed)
+    out["promote_and_push"] = promote_and_push(push=push)
+    if rates:
+        out["recompute_rates"] = recompute_rates()
+    return out
 
 
 def recompute_rates() -> dict[str, Any]:
@@ -156,4 +211,5 @@ def recompute_rates() -> dict[str, Any]:
             for k, v in out.items()}
 
 
-__all__ = ["promote_and_push", "recompute_rates", "train", "train_model"]
+__all__ = ["RETRAIN_STAGES", "promote_and_push", "push_promotions", "recompute_rates", "retrain",
+           "train", "train_model"]

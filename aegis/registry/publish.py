@@ -1,66 +1,69 @@
-"""Gate, write and publish challengers; roll a champion back. One transaction per call."""
+"""Publish gated challengers and roll champions back: one crash-safe transaction per call.
+
+The CLI (``aegis train``, ``aegis models rollback``) and the nightly DAG (``promote_and_push``)
+both end here, so a promotion is the same wherever it starts: plan it from the store as it is
+(:mod:`aegis.registry.writer`), apply it through the journal, ``dvc push``, commit
+``models.dvc`` and the metrics files (:func:`aegis.registry.store.transaction`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from aegis.models.gate import GateDecision, gate
-from aegis.models.training import TrainedModel
-from aegis.registry.defender import defending_champion
+from aegis.config import Settings
+from aegis.registry.journal import StoreChange
 from aegis.registry.store import StoreConfig, transaction
-from aegis.registry.writer import promote, rollback, write_version
+from aegis.registry.writer import apply_local, plan_promotion, plan_rollback
 
 
 @dataclass(frozen=True)
 class PublishResult:
-    """Gate decisions, the versions promoted (name -> version) and the git commit (or None)."""
+    """The versions made champion (name -> version) and the git commit (or None)."""
 
-    decisions: list[GateDecision]
     promoted: dict[str, str]
     commit: str | None
+    pushed: bool
 
 
-def publish(trained: Mapping[str, TrainedModel], cfg: StoreConfig, *,
-            push: bool = True) -> PublishResult:
-    """Gate every challenger; write, promote, ``dvc push`` and commit the winners.
+def publish_versions(winners: dict[str, tuple[Path, str]], cfg: StoreConfig, *,
+                     push: bool = True, settings: Settings | None = None) -> PublishResult:
+    """Make each ``name -> (version folder, reason)`` champion, all or nothing.
 
-    With ``push=False`` the winners are written and promoted locally only (no DVC, no git).
-    Raises :class:`~aegis.errors.RemoteUnavailableError` when the remote cannot be reached;
-    then the store is exactly as before.
+    With ``push=False`` the store changes locally only (no DVC, no git). Raises
+    :class:`~aegis.errors.RemoteUnavailableError` when the remote cannot be reached; then the
+    store, ``models.dvc`` and the challengers are exactly as before.
     """
-    decisions = []
-    for model in trained.values():
-        champion, note = defending_champion(model.name, cfg.models_dir)
-        decisions.append(gate(model.name, model.fold_predictions, model.fold.X, champion,
-                              champion_note=note or "no champion yet", seed=model.seed))
-    winners = [trained[d.name] for d in decisions if d.promote]
-    promoted: dict[str, str] = {}
-    reasons = {d.name: d.reason for d in decisions}
-
-    def change() -> str:
-        for model in winners:
-            folder = write_version(model, cfg.models_dir)
-            promote(model.name, folder.name, cfg.models_dir, reason=reasons[model.name])
-            promoted[model.name] = folder.name
-        return "models: promote " + ", ".join(f"{k} {v}" for k, v in promoted.items())
-
     if not winners:
-        return PublishResult(decisions, {}, None)
+        return PublishResult({}, None, False)
+    metrics_dir = cfg.metrics_dir if push else None
+    summary: dict[str, str] = {}
+
+    def plan() -> StoreChange:
+        change = plan_promotion(cfg.models_dir, winners, metrics_dir=metrics_dir)
+        summary.update(change.summary)
+        return change
+
     if not push:
-        change()
-        return PublishResult(decisions, promoted, None)
-    commit = transaction(cfg, [m.name for m in winners], change)
-    return PublishResult(decisions, promoted, commit)
+        apply_local(cfg.models_dir, plan())
+        return PublishResult(summary, None, False)
+    commit = transaction(cfg, plan, settings=settings)
+    return PublishResult(summary, commit, True)
 
 
-def publish_rollback(name: str, cfg: StoreConfig) -> tuple[str, str | None]:
-    """Roll ``name`` back to its previous version, push and commit; returns (version, commit)."""
-    restored: list[str] = []
+def publish_rollback(name: str, cfg: StoreConfig, *, push: bool = True,
+                     settings: Settings | None = None) -> tuple[str, str | None]:
+    """Roll ``name`` back to its previous version (pushed and committed); (version, commit)."""
+    summary: dict[str, str] = {}
 
-    def change() -> str:
-        restored.append(rollback(name, cfg.models_dir))
-        return f"models: roll back {name} to {restored[0]}"
+    def plan() -> StoreChange:
+        change = plan_rollback(name, cfg.models_dir,
+                               metrics_dir=cfg.metrics_dir if push else None)
+        summary.update(change.summary)
+        return change
 
-    commit = transaction(cfg, [name], change)
-    return restored[0], commit
+    if not push:
+        apply_local(cfg.models_dir, plan())
+        return summary[name], None
+    commit = transaction(cfg, plan, settings=settings)
+    return summary[name], commit

@@ -1,31 +1,43 @@
 """The DVC model store: ``models/`` tracked by ``models.dvc``, remote on S3 or a local folder.
 
-A promotion writes the new versions, updates ``registry.json``, runs ``dvc add models`` and
-``dvc push`` (bounded retries), and only then commits ``models.dvc`` with git, so ``git log
-models.dvc`` is the version history and ``dvc pull`` in a clean clone returns the champions.
-If anything fails before the commit, ``registry.json``, the champion files and ``models.dvc``
-are restored byte for byte and the new version folders removed: no half-written version.
+The repository's committed ``.dvc/config`` names the default remote (``aegis``: the bucket and
+prefix of the settings' defaults, ``s3://aegis-models/dvc``). This module **checks** that
+configuration, it never rewrites it: the S3 endpoint and credentials reach DVC in memory
+(:class:`dvc.repo.Repo` ``remote_config``) from the settings, or from DVC's own sources (the
+environment ``AWS_ENDPOINT_URL`` / ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``, or
+``dvc remote modify --local``), so ``dvc pull`` / ``dvc push`` on the command line behave
+exactly like ``aegis models pull`` / ``push``. Only a folder that is not a DVC repository yet
+(the demo's scratch repository, a test's) is initialised, with the settings' remote.
 
-The repository root is an argument (default: the parent of the models folder), so tests run
-in temporary git repositories. DVC is driven through :class:`dvc.repo.Repo` (3.x API); git
-through ``subprocess`` (``Repo.add`` does not stage the ``.dvc`` file).
+Promotions are journaled (:mod:`aegis.registry.journal`): stage, apply, ``dvc add`` +
+``dvc push`` (bounded retries), then the switch is recorded, ``models.dvc`` committed and the
+commit tagged the GTO way (``trap@v0.0.3`` + ``trap#prod#3``: ``gto show``, ``gto history``), so
+``git log models.dvc`` is the history of promotions and a ``kill -9`` at any step leaves the old
+store or the new one. Remote failures become one line naming the operation, the remote URL and
+the endpoint (:class:`~aegis.errors.RemoteUnavailableError`).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aegis.config import Settings
 from aegis.errors import ModelStoreError, RemoteUnavailableError
-from aegis.registry.artifacts import MANIFEST_FILE, MODEL_FILE, REGISTRY_FILE
+from aegis.registry import gitops, journal
+from aegis.registry.dvcfiles import write_dvc_yaml
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+REMOTE_NAME = "aegis"
+#: Settings that, when set explicitly, say which remote the repository must use.
+_REMOTE_SETTINGS = frozenset({"dvc_remote_url", "s3_endpoint_url", "s3_bucket", "s3_prefix"})
 
 
 @dataclass(frozen=True)
@@ -35,220 +47,380 @@ class StoreConfig:
     Attributes
     ----------
     repo_root : git (and DVC) repository root.  models_dir : the tracked folder inside it.
-    remote_url : ``s3://bucket/prefix`` or a local folder.  endpoint_url : S3 endpoint.
-    retries : attempts for each remote operation.  backoff_s : first wait, doubled per retry.
+    remote_url : the remote the settings expect (``s3://bucket/prefix`` or a folder); ``None``
+        accepts the repository's configured default remote.
+    endpoint_url, access_key_id, secret_access_key, region : S3 access handed to DVC in
+        memory (``None``: DVC's own configuration or the ``AWS_*`` environment decides).
     commit : commit ``models.dvc`` after a push.
+    retries : attempts of each remote operation.  backoff_s : first wait, doubled per retry.
     """
 
     repo_root: Path
     models_dir: Path
-    remote_url: str
+    remote_url: str | None
     endpoint_url: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = None
-    region: str = "us-east-1"
+    region: str | None = None
     commit: bool = True
     retries: int = 3
     backoff_s: float = 0.5
-    remote_name: str = "aegis"
+    remote_name: str = REMOTE_NAME
 
     @classmethod
     def from_settings(cls, settings: Settings, repo_root: Path | None = None) -> StoreConfig:
         models_dir = settings.resolved_models_dir.resolve()
-        secret = settings.s3_secret_access_key
-        key = settings.s3_access_key_id
+        secret, key = settings.s3_secret_access_key, settings.s3_access_key_id
+        explicit = bool(_REMOTE_SETTINGS & settings.model_fields_set)
         return cls(
             repo_root=(repo_root or models_dir.parent).resolve(),
             models_dir=models_dir,
-            remote_url=settings.resolved_dvc_remote,
+            remote_url=settings.resolved_dvc_remote if explicit else None,
             endpoint_url=settings.s3_endpoint_url,
             access_key_id=key.get_secret_value() if key else None,
             secret_access_key=secret.get_secret_value() if secret else None,
-            region=settings.s3_region,
+            region=settings.s3_region if "s3_region" in settings.model_fields_set else None,
             commit=settings.git_commit_models,
         )
-
-    @property
-    def is_s3(self) -> bool:
-        return self.remote_url.startswith("s3://")
 
     @property
     def dvc_file(self) -> Path:
         return self.models_dir.with_name(self.models_dir.name + ".dvc")
 
+    @property
+    def metrics_dir(self) -> Path:
+        """Per-champion metrics files (git-tracked, read by ``dvc metrics show/diff``)."""
+        return self.repo_root / "metrics"
 
-def _retry(cfg: StoreConfig, what: str, op: Callable[[], T]) -> T:
-    """Run ``op`` up to ``cfg.retries`` times; then raise :class:`RemoteUnavailableError`."""
+    def init_url(self, settings: Settings) -> str:
+        """The remote a new repository is initialised with."""
+        return self.remote_url or settings.resolved_dvc_remote
+
+
+# --- errors ---------------------------------------------------------------------------------
+def root_cause(exc: BaseException) -> str:
+    """The innermost cause of ``exc`` as ``Type: first line`` (no traceback, no chain)."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            break
+        exc = nxt
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else '(no message)'}"
+
+
+@contextmanager
+def _quiet_dvc() -> Iterator[None]:
+    """DVC logs each failed transfer with its traceback; the error we raise says it in a line."""
+    loggers = [logging.getLogger(name) for name in ("dvc", "dvc_data", "dvc_objects")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _retry(cfg: StoreConfig, what: str, where: str, op: Callable[[], T]) -> T:
+    """Run ``op`` up to ``cfg.retries`` times; then one :class:`RemoteUnavailableError` line."""
+    from botocore.exceptions import BotoCoreError, ClientError
     from dvc.exceptions import DvcException
+    from dvc_objects.errors import ObjectDBError, ObjectFormatError
 
     last: BaseException | None = None
     for attempt in range(cfg.retries):
         try:
-            return op()
-        except (DvcException, OSError, RemoteUnavailableError) as exc:
+            with _quiet_dvc():
+                return op()
+        except (DvcException, OSError, BotoCoreError, ClientError, ObjectDBError,
+                ObjectFormatError, RemoteUnavailableError) as exc:
             last = exc
             if attempt + 1 < cfg.retries:
                 time.sleep(cfg.backoff_s * 2**attempt)
-    where = cfg.endpoint_url or cfg.remote_url
+        # any other ModelStoreError (the remote answered, and the answer is final) propagates
+    assert last is not None
     raise RemoteUnavailableError(
-        f"{what} {cfg.remote_url} (endpoint {where}) failed after {cfg.retries} attempts: "
-        f"{type(last).__name__}: {last}"
-    ) from last
+        f"{what} {where} failed after {cfg.retries} attempts: {_explain(last)}") from None
 
 
-def _git(cfg: StoreConfig, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=cfg.repo_root, capture_output=True, text=True,
-                            check=False)
-    if result.returncode != 0:
-        raise ModelStoreError(f"git {' '.join(args)} in {cfg.repo_root} failed: "
-                              f"{result.stderr.strip() or result.stdout.strip()}")
-    return result.stdout
+def _explain(exc: BaseException) -> str:
+    """One line for a remote failure. DVC reports an object it could not *read back* from the
+    remote as "corrupted"; that is the remote failing its reads, not a corrupt model."""
+    from dvc_objects.errors import ObjectFormatError
+
+    chain: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    unreadable = next((e for e in chain if isinstance(e, ObjectFormatError)), None)
+    if unreadable is not None:
+        obj = str(unreadable).split()[1] if len(str(unreadable).split()) > 1 else "an object"
+        return (f"the endpoint answers existence checks (HEAD) for {obj} but its object reads "
+                "return no readable content: the S3 service is failing, not the model files")
+    return root_cause(exc)
 
 
-def _is_git(cfg: StoreConfig) -> bool:
-    return (cfg.repo_root / ".git").exists()
+# --- the repository and its remote ----------------------------------------------------------
+def _overrides(cfg: StoreConfig) -> dict[str, Any]:
+    """What the settings add to the default remote's config, in memory only."""
+    out: dict[str, Any] = {}
+    if cfg.endpoint_url:
+        out["endpointurl"] = cfg.endpoint_url
+    if cfg.access_key_id and cfg.secret_access_key:
+        out.update(access_key_id=cfg.access_key_id, secret_access_key=cfg.secret_access_key)
+    if cfg.region:
+        out["region"] = cfg.region
+    return out
 
 
-def ensure_repo(cfg: StoreConfig) -> Any:
-    """Open (``dvc init`` if needed) the DVC repo and configure the default remote.
+def _same_url(a: str, b: str) -> bool:
+    if "://" in a or "://" in b:
+        return a.rstrip("/") == b.rstrip("/")
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
 
-    The remote URL and endpoint go to ``.dvc/config`` (committed); credentials only to
-    ``.dvc/config.local`` (never committed).
+
+def init_repo(repo_root: Path, remote_url: str, *, models_dir: Path | None = None) -> None:
+    """Make ``repo_root`` a DVC repository whose default remote is ``remote_url``.
+
+    For a folder that is not a DVC repository yet (the demo's scratch repository, a test's);
+    refuses one that is. Writes ``.dvc/config`` (remote, ``core.analytics = false``) and, when
+    absent, ``dvc.yaml`` declaring the five models as artifacts.
+    """
+    from dvc.repo import Repo
+
+    if (repo_root / ".dvc").exists():
+        raise ModelStoreError(f"{repo_root}: already a DVC repository; its .dvc/config is kept")
+    repo_root.mkdir(parents=True, exist_ok=True)
+    with _quiet_dvc():
+        Repo.init(str(repo_root), no_scm=not (repo_root / ".git").exists())
+    repo = Repo(str(repo_root))
+    with repo.config.edit("repo") as conf:
+        remote: dict[str, Any] = {"url": remote_url}
+        if remote_url.startswith("s3://"):
+            remote.update(connect_timeout=3, read_timeout=10)
+        conf["remote"][REMOTE_NAME] = remote
+        conf["core"]["remote"] = REMOTE_NAME
+        conf["core"]["analytics"] = False
+    models_dir = models_dir or repo_root / "models"
+    if not (repo_root / "dvc.yaml").exists():
+        write_dvc_yaml(repo_root, models_dir)
+    ignore = repo_root / ".gitignore"
+    line = f"/{journal.journal_dir(models_dir).relative_to(repo_root).as_posix()}/"
+    text = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
+    if line not in text.splitlines():
+        ignore.write_text(text + ("" if not text or text.endswith("\n") else "\n") + line + "\n",
+                          encoding="utf-8")
+
+
+def open_repo(cfg: StoreConfig, settings: Settings | None = None) -> Any:
+    """The DVC repository of the store, its configuration checked (never rewritten).
+
+    Raises :class:`ModelStoreError` when the folder is not a DVC repository (and no settings
+    were given to initialise one), has no default remote, or its default remote is not the one
+    the settings name (saying both and how to reconcile them).
     """
     from dvc.repo import Repo
 
     if not cfg.models_dir.is_relative_to(cfg.repo_root):
         raise ModelStoreError(f"models folder {cfg.models_dir} is not inside {cfg.repo_root}")
     if not (cfg.repo_root / ".dvc").exists():
-        Repo.init(str(cfg.repo_root), no_scm=not _is_git(cfg))
-    repo = Repo(str(cfg.repo_root))
-    with repo.config.edit("repo") as conf:
-        remote: dict[str, Any] = {"url": cfg.remote_url}
-        if cfg.is_s3:
-            remote.update(region=cfg.region, connect_timeout=3, read_timeout=10)
-            if cfg.endpoint_url:
-                remote["endpointurl"] = cfg.endpoint_url
-        conf["remote"][cfg.remote_name] = remote
-        conf["core"]["remote"] = cfg.remote_name
-        conf["core"]["analytics"] = False
-    if cfg.is_s3 and cfg.access_key_id and cfg.secret_access_key:
-        with repo.config.edit("local") as conf:
-            conf["remote"][cfg.remote_name] = {
-                "access_key_id": cfg.access_key_id,
-                "secret_access_key": cfg.secret_access_key,
-            }
+        if settings is None:
+            raise ModelStoreError(
+                f"{cfg.repo_root}: not a DVC repository (no .dvc/); the project checkout "
+                "carries .dvc/config at its root: run from it or pass --repo-root")
+        url = cfg.init_url(settings)
+        init_repo(cfg.repo_root, url, models_dir=cfg.models_dir)
+        log.warning("initialised a new DVC repository at %s with remote %s", cfg.repo_root, url)
+    with _quiet_dvc():
+        repo = Repo(str(cfg.repo_root), remote_config=_overrides(cfg) or None)
+    config_file = cfg.repo_root / ".dvc" / "config"
+    default = repo.config["core"].get("remote")
+    if default != cfg.remote_name or cfg.remote_name not in repo.config["remote"]:
+        raise ModelStoreError(
+            f"{config_file}: expected default remote {cfg.remote_name!r}; found "
+            f"{default!r} (remotes {sorted(repo.config['remote'])})")
+    url = str(repo.config["remote"][cfg.remote_name]["url"])
+    if cfg.remote_url is not None and not _same_url(url, cfg.remote_url):
+        raise ModelStoreError(
+            f"{config_file}: remote {cfg.remote_name!r} is {url}, the settings expect "
+            f"{cfg.remote_url} (AEGIS_DVC_REMOTE_URL, or AEGIS_S3_BUCKET/AEGIS_S3_PREFIX with "
+            f"AEGIS_S3_ENDPOINT_URL); align one: `dvc remote modify --local {cfg.remote_name} "
+            f"url {cfg.remote_url}` or the settings")
     return repo
 
 
-def _s3_client(cfg: StoreConfig) -> Any:
+def remote_of(repo: Any, cfg: StoreConfig) -> dict[str, Any]:
+    """The default remote's effective config (files + in-memory overrides)."""
+    return dict(repo.config["remote"][cfg.remote_name])
+
+
+def _s3_client(remote: dict[str, Any]) -> Any:
     import boto3
     from botocore.config import Config
 
     return boto3.client(
-        "s3",
-        endpoint_url=cfg.endpoint_url,
-        aws_access_key_id=cfg.access_key_id,
-        aws_secret_access_key=cfg.secret_access_key,
-        region_name=cfg.region,
-        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1}),
-    )
+        "s3", endpoint_url=remote.get("endpointurl"),
+        aws_access_key_id=remote.get("access_key_id"),
+        aws_secret_access_key=remote.get("secret_access_key"),
+        region_name=remote.get("region") or "us-east-1",
+        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1}))
 
 
-def ensure_remote(cfg: StoreConfig) -> None:
+def describe(remote: dict[str, Any]) -> str:
+    """``URL (endpoint E)`` for messages; the endpoint as boto3 resolves it."""
+    url = str(remote["url"])
+    if not url.startswith("s3://"):
+        return url
+    return f"{url} (endpoint {_s3_client(remote).meta.endpoint_url})"
+
+
+def ensure_remote(cfg: StoreConfig, remote: dict[str, Any]) -> None:
     """Check the remote answers (S3: create the bucket if missing; local: create the folder)."""
-    if not cfg.is_s3:
-        Path(cfg.remote_url).mkdir(parents=True, exist_ok=True)
+    url = str(remote["url"])
+    if not url.startswith("s3://"):
+        Path(url).mkdir(parents=True, exist_ok=True)
         return
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
 
-    bucket = cfg.remote_url[len("s3://"):].split("/", 1)[0]
+    bucket = url[len("s3://"):].split("/", 1)[0]
+    client = _s3_client(remote)
 
     def check() -> None:
-        client = _s3_client(cfg)
         try:
             client.head_bucket(Bucket=bucket)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code not in ("404", "NoSuchBucket", "NotFound"):
-                raise RemoteUnavailableError(f"bucket {bucket}: {exc}") from exc
+                raise
             client.create_bucket(Bucket=bucket)
-        except BotoCoreError as exc:
-            raise RemoteUnavailableError(f"bucket {bucket}: {exc}") from exc
 
-    _retry(cfg, "reaching", check)
+    _retry(cfg, "S3 head_bucket/create_bucket on", describe(remote), check)
 
 
-def push(cfg: StoreConfig) -> None:
+# --- push, pull, commit -------------------------------------------------------------------
+def dvc_push(cfg: StoreConfig, repo: Any) -> None:
     """``dvc add`` the models folder and ``dvc push`` it (bounded retries)."""
-    ensure_remote(cfg)
-    repo = ensure_repo(cfg)
-    repo.scm_context.quiet = True  # we stage and commit models.dvc ourselves
-    repo.add(str(cfg.models_dir))
-    _retry(cfg, "dvc push to", lambda: repo.push(remote=cfg.remote_name))
+    remote = remote_of(repo, cfg)
+    ensure_remote(cfg, remote)
+    repo.scm_context.quiet = True  # models.dvc is staged and committed by us
+    with _quiet_dvc():
+        repo.add(str(cfg.models_dir))
+    _retry(cfg, "dvc push to", describe(remote),
+           lambda: repo.push(targets=[str(cfg.dvc_file)], remote=cfg.remote_name))
 
 
-def commit_models_dvc(cfg: StoreConfig, message: str) -> str | None:
-    """Commit ``models.dvc`` (and the DVC config/ignore files); returns the commit id or None."""
-    if not cfg.commit or not _is_git(cfg):
-        return None
-    paths = [p for p in (cfg.dvc_file, cfg.repo_root / ".gitignore",
-                         cfg.models_dir.parent / ".gitignore", cfg.repo_root / ".dvc" / "config",
-                         cfg.repo_root / ".dvc" / ".gitignore", cfg.repo_root / ".dvcignore")
-             if p.exists()]
-    rel = sorted({str(p.relative_to(cfg.repo_root)) for p in paths})
-    _git(cfg, "add", "--", *rel)
-    staged = subprocess.run(["git", "diff", "--cached", "--quiet", "--", *rel],
-                            cwd=cfg.repo_root, check=False)
-    if staged.returncode == 0:
-        return None
-    _git(cfg, "commit", "-q", "-m", message, "--", *rel)
-    return _git(cfg, "rev-parse", "HEAD").strip()
+def push(cfg: StoreConfig, settings: Settings | None = None) -> None:
+    """Recover, then ``dvc add`` + ``dvc push`` the models folder as it is."""
+    with journal.store_lock(cfg.models_dir):
+        _recover_locked(cfg)
+        dvc_push(cfg, open_repo(cfg, settings))
 
 
-def pull(cfg: StoreConfig) -> None:
+def pull(cfg: StoreConfig, settings: Settings | None = None) -> None:
     """``dvc pull`` the models folder from the remote (bounded retries)."""
     if not cfg.dvc_file.exists():
         raise ModelStoreError(f"{cfg.dvc_file}: not found; nothing has been pushed yet")
-    ensure_remote(cfg)
-    repo = ensure_repo(cfg)
-    _retry(cfg, "dvc pull from",
-           lambda: repo.pull(targets=[str(cfg.dvc_file)], remote=cfg.remote_name, force=True))
+    from dvc.exceptions import CheckoutError
+
+    repo = open_repo(cfg, settings)
+    remote = remote_of(repo, cfg)
+
+    def op() -> None:
+        try:
+            repo.pull(targets=[str(cfg.dvc_file)], remote=cfg.remote_name, force=True)
+        except CheckoutError as exc:  # the remote answered: it lacks the objects; no retry
+            raise ModelStoreError(
+                f"{cfg.dvc_file}: the remote {describe(remote)} does not hold the objects it "
+                "names (nothing was pushed there yet: a deployment's first retrain pushes its "
+                "champions, see docs/operations.md)") from exc
+
+    _retry(cfg, "dvc pull from", describe(remote), op)
 
 
-class _Snapshot:
-    """Bytes of the files a promotion may change, to restore them if it fails."""
+def _tracked_paths(cfg: StoreConfig, extra: list[Path]) -> list[Path]:
+    """``models.dvc`` and the git-tracked files a change wrote (never those inside models/).
 
-    def __init__(self, cfg: StoreConfig, names: list[str]) -> None:
-        self.cfg = cfg
-        files = [cfg.models_dir / REGISTRY_FILE, cfg.dvc_file]
-        for name in names:
-            files += [cfg.models_dir / name / MODEL_FILE, cfg.models_dir / name / MANIFEST_FILE]
-        self.saved = {f: (f.read_bytes() if f.exists() else None) for f in files}
-        self.versions = {name: self._versions(name) for name in names}
-
-    def _versions(self, name: str) -> set[str]:
-        folder = self.cfg.models_dir / name / "versions"
-        return {p.name for p in folder.iterdir()} if folder.exists() else set()
-
-    def restore(self) -> None:
-        for path, data in self.saved.items():
-            if data is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(data)
-        for name, before in self.versions.items():
-            for extra in self._versions(name) - before:
-                shutil.rmtree(self.cfg.models_dir / name / "versions" / extra)
+    The DVC files of a freshly initialised repository are included, so its clones can pull;
+    in a checkout that carries them they are unchanged and stay out of the commit.
+    """
+    root = cfg.repo_root
+    return [cfg.dvc_file, root / ".gitignore", cfg.models_dir.parent / ".gitignore",
+            root / "dvc.yaml", root / ".dvc" / "config", root / ".dvc" / ".gitignore",
+            root / ".dvcignore", *[p for p in extra if not p.is_relative_to(cfg.models_dir)]]
 
 
-def transaction(cfg: StoreConfig, names: list[str], change: Callable[[], str]) -> str | None:
-    """Apply ``change`` (returns the commit message), push, commit; restore all on failure."""
-    ensure_remote(cfg)  # fail before touching anything when the remote is down
-    snapshot = _Snapshot(cfg, names)
-    try:
-        message = change()
-        push(cfg)
-    except BaseException:
-        snapshot.restore()
-        raise
-    return commit_models_dvc(cfg, message)
+def commit_models_dvc(cfg: StoreConfig, message: str, extra: list[Path] | None = None
+                      ) -> str | None:
+    """Commit ``models.dvc`` (and the metrics files); returns the commit id or None."""
+    if not cfg.commit or not (cfg.repo_root / ".git").exists():
+        return None
+    return gitops.commit(cfg.repo_root, _tracked_paths(cfg, extra or []), message)
+
+
+# --- transactions ---------------------------------------------------------------------------
+def _complete(cfg: StoreConfig) -> Callable[[dict[str, Any]], None]:
+    def complete(plan: dict[str, Any]) -> None:
+        if (cfg.repo_root / ".git").exists():
+            paths = [Path(e["path"]) for e in plan["files"]]
+            gitops.commit(cfg.repo_root, _tracked_paths(cfg, paths), plan["message"])
+            head = gitops.run(cfg.repo_root, "rev-parse", "HEAD").strip()
+            subject = gitops.run(cfg.repo_root, "log", "-1", "--format=%s").strip()
+            if subject == plan["message"]:
+                gitops.tag_promotion(cfg.repo_root, head, plan.get("summary", {}),
+                                     plan["message"])
+
+    return complete
+
+
+def _recover_locked(cfg: StoreConfig) -> str | None:
+    note = journal.recover(cfg.models_dir, _complete(cfg))
+    if note:
+        log.warning("%s: %s", cfg.models_dir, note)
+    return note
+
+
+def recover_store(cfg: StoreConfig) -> str | None:
+    """Finish or roll back a promotion interrupted by a crash; returns what was done."""
+    if not journal.journal_dir(cfg.models_dir).exists():
+        return None
+    with journal.store_lock(cfg.models_dir):
+        return _recover_locked(cfg)
+
+
+def transaction(cfg: StoreConfig, plan: Callable[[], journal.StoreChange], *, push: bool = True,
+                settings: Settings | None = None) -> str | None:
+    """Apply the change ``plan()`` computes, crash-safely; push and commit it (see module doc).
+
+    ``plan`` runs under the store lock after any earlier interrupted change was recovered, so it
+    sees the store as it is. Raises :class:`RemoteUnavailableError` when the remote cannot be
+    reached; then the store is exactly as before. Returns the git commit id (or None).
+    """
+    with journal.store_lock(cfg.models_dir):
+        _recover_locked(cfg)
+        repo = open_repo(cfg, settings) if push else None
+        if repo is not None:
+            ensure_remote(cfg, remote_of(repo, cfg))  # fail before touching anything
+        change = plan()
+        change.backup.append(cfg.dvc_file)
+        commit = push and cfg.commit and (cfg.repo_root / ".git").exists()
+        journal.prepare(cfg.models_dir, change, push=push, commit=commit)
+        try:
+            journal.apply(cfg.models_dir)
+            if repo is not None:
+                dvc_push(cfg, repo)
+                journal.mark_pushed(cfg.models_dir)
+        except BaseException:
+            journal.roll_back(cfg.models_dir)
+            raise
+        sha = None
+        if commit:
+            sha = commit_models_dvc(cfg, change.message, list(change.files))
+            if sha is not None:
+                gitops.tag_promotion(cfg.repo_root, sha, change.summary, change.message)
+        journal.finish(cfg.models_dir)
+        return sha

@@ -1,8 +1,12 @@
-"""Write artifacts (ONNX + manifest), promote champions and roll back (training side).
+"""Write artifacts (ONNX + manifest); plan promotions and rollbacks (training side).
 
-Every file is written to a temporary name and moved into place with ``os.replace``; a version
-folder is only created once its model has been exported and verified with onnxruntime on the
-probe batch, so a crash leaves no half-written version behind.
+A version folder is only created once its model has been exported and verified with
+onnxruntime on the probe batch (staged under a hidden name, then renamed), so a crash leaves no
+half-written version behind. Promotion and rollback are *planned* here as a
+:class:`~aegis.registry.journal.StoreChange` (the new registry, champion files and metrics files,
+and the version folders to move in), computed from the store as it is; the journal applies a
+plan crash-safely (:mod:`aegis.registry.journal`), with ``dvc push`` and the git commit when the
+store is a DVC repository (:func:`aegis.registry.store.transaction`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 
 from aegis.errors import ArtifactMissingError, ModelStoreError, ProbeMismatchError
 from aegis.models.training import TrainedModel
+from aegis.registry import journal
 from aegis.registry.artifacts import (
     INPUT_DTYPE,
     MANIFEST_FILE,
@@ -31,6 +36,7 @@ from aegis.registry.artifacts import (
     read_registry,
 )
 from aegis.registry.export import INPUT_NAME, OPSET, OUTPUT, library_versions, to_onnx_bytes
+from aegis.registry.journal import StoreChange, recover, store_lock
 
 FORMAT_VERSION = 1
 
@@ -82,11 +88,13 @@ def build_manifest(trained: TrainedModel, version: str, created_at: str, sha256:
 
 
 def write_version(trained: TrainedModel, models_dir: Path | str,
-                  created_at: datetime | None = None) -> Path:
-    """Export ``trained`` to ``models/<name>/versions/<version>/``; returns that folder.
+                  created_at: datetime | None = None, *, root: Path | None = None) -> Path:
+    """Export ``trained`` to ``<root>/<version>/`` and return that folder.
 
-    Raises :class:`ProbeMismatchError` when onnxruntime disagrees with the in-memory estimator
-    on the probe batch (then nothing is written).
+    ``root`` defaults to ``models/<name>/versions`` (a version written straight into the store);
+    the training stage passes a challengers folder instead, so a challenger the gate refuses
+    never enters the store. Raises :class:`ProbeMismatchError` when onnxruntime disagrees with
+    the in-memory estimator on the probe batch (then nothing is written).
     """
     created = (created_at or datetime.now(UTC)).replace(microsecond=0)
     data = to_onnx_bytes(trained.spec.kind, trained.estimator, trained.probe)
@@ -94,7 +102,7 @@ def write_version(trained: TrainedModel, models_dir: Path | str,
     version = f"{created:%Y%m%dT%H%M%SZ}-{sha[:8]}"
     expected = [float(x) for x in trained.predict_proba(trained.probe.astype(np.float64))]
     manifest = build_manifest(trained, version, created.isoformat(), sha, expected)
-    root = Path(models_dir) / trained.name / "versions"
+    root = root if root is not None else Path(models_dir) / trained.name / "versions"
     staging = root / f".{version}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     _write_atomic(staging / MODEL_FILE, data)
@@ -109,45 +117,105 @@ def write_version(trained: TrainedModel, models_dir: Path | str,
     return final
 
 
-def promote(name: str, version: str, models_dir: Path | str, *, reason: str = "") -> None:
-    """Make ``version`` the champion: copy it to ``models/<name>/`` and update the registry."""
+def champion_metrics(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What ``dvc metrics show/diff`` reads for one champion: version and scalar fold scores.
+
+    Every scalar of every score block in the manifest's ``metrics`` (``model``, ``baseline``,
+    climatology, ``by_event`` ...), lists (the reliability diagram) left out.
+    """
+    def scalars(block: Any) -> Any:
+        if isinstance(block, dict):
+            out = {k: scalars(v) for k, v in block.items() if not isinstance(v, list)}
+            return {k: v for k, v in out.items() if v != {}}
+        return block
+
+    metrics = scalars(manifest.get("metrics", {}))
+    return {"version": manifest["version"], "sha256": manifest["sha256"], **metrics}
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def plan_promotion(models_dir: Path | str, winners: dict[str, tuple[Path, str]], *,
+                   metrics_dir: Path | None = None) -> StoreChange:
+    """The change that makes each ``name -> (version folder, reason)`` the champion.
+
+    A folder outside ``models/<name>/versions/`` (a challenger) is moved in. The registry keeps
+    each champion's previous versions (``history``) for :func:`plan_rollback`.
+    """
     models_dir = Path(models_dir)
-    source = models_dir / name / "versions" / version
-    for file in (MODEL_FILE, MANIFEST_FILE):
-        if not (source / file).exists():
-            raise ArtifactMissingError(f"{source / file}: cannot promote a missing artifact")
     registry = read_registry(models_dir)
-    previous = registry["champions"].get(name)
-    history = list(previous.get("history", [])) if previous else []
-    if previous and previous["version"] != version:
-        history.append(previous["version"])
-    manifest = json.loads((source / MANIFEST_FILE).read_text())
-    registry["champions"][name] = {
-        "version": version,
-        "promoted_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "reason": reason,
-        "sha256": manifest["sha256"],
-        "history": [v for v in history if v != version],
-    }
-    for file in (MODEL_FILE, MANIFEST_FILE):
-        _write_atomic(models_dir / name / file, (source / file).read_bytes())
-    _write_atomic(models_dir / REGISTRY_FILE, _json_bytes(registry))
+    change = StoreChange()
+    for name, (folder, reason) in winners.items():
+        for file in (MODEL_FILE, MANIFEST_FILE):
+            if not (folder / file).exists():
+                raise ArtifactMissingError(f"{folder / file}: cannot promote a missing artifact")
+        version = folder.name
+        final = models_dir / name / "versions" / version
+        if folder.resolve() != final.resolve():
+            change.moves.append((folder, final))
+        previous = registry["champions"].get(name)
+        history = list(previous.get("history", [])) if previous else []
+        if previous and previous["version"] != version:
+            history.append(previous["version"])
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        registry["champions"][name] = {
+            "version": version, "promoted_at": _now(), "reason": reason,
+            "sha256": manifest["sha256"], "history": [v for v in history if v != version],
+        }
+        for file in (MODEL_FILE, MANIFEST_FILE):
+            change.files[models_dir / name / file] = (folder / file).read_bytes()
+        if metrics_dir is not None:
+            change.files[metrics_dir / f"{name}.json"] = _json_bytes(champion_metrics(manifest))
+        change.summary[name] = version
+    change.files[models_dir / REGISTRY_FILE] = _json_bytes(registry)
+    change.message = "models: promote " + ", ".join(f"{k} {v}" for k, v in change.summary.items())
+    return change
 
 
-def rollback(name: str, models_dir: Path | str) -> str:
-    """Restore the previous champion of ``name``; returns its version."""
+def plan_rollback(name: str, models_dir: Path | str, *,
+                  metrics_dir: Path | None = None) -> StoreChange:
+    """The change that makes the previous version of ``name`` its champion again."""
     models_dir = Path(models_dir)
     entry = read_registry(models_dir)["champions"].get(name)
     if not entry or not entry.get("history"):
         raise ModelStoreError(
             f"{models_dir / REGISTRY_FILE}: {name!r} has no previous version to roll back to"
         )
-    target = entry["history"][-1]
-    promote(name, target, models_dir, reason=f"rollback from {entry['version']}")
-    registry = read_registry(models_dir)
+    target = str(entry["history"][-1])
+    change = plan_promotion(models_dir, {name: (models_dir / name / "versions" / target,
+                                                f"rollback from {entry['version']}")},
+                            metrics_dir=metrics_dir)
+    registry = json.loads(change.files[models_dir / REGISTRY_FILE] or b"{}")
     registry["champions"][name]["history"] = entry["history"][:-1]
-    _write_atomic(models_dir / REGISTRY_FILE, _json_bytes(registry))
-    return str(target)
+    change.files[models_dir / REGISTRY_FILE] = _json_bytes(registry)
+    change.message = f"models: roll back {name} to {target}"
+    return change
+
+
+def apply_local(models_dir: Path | str, change: StoreChange) -> None:
+    """Apply ``change`` crash-safely to a store without DVC (no push, no commit)."""
+    models_dir = Path(models_dir)
+    with store_lock(models_dir):
+        recover(models_dir, lambda plan: None)
+        journal.prepare(models_dir, change, push=False, commit=False)
+        journal.apply(models_dir)
+        journal.finish(models_dir)
+
+
+def promote(name: str, version: str, models_dir: Path | str, *, reason: str = "") -> None:
+    """Make ``models/<name>/versions/<version>`` the champion (locally; see ``publish``)."""
+    models_dir = Path(models_dir)
+    folder = models_dir / name / "versions" / version
+    apply_local(models_dir, plan_promotion(models_dir, {name: (folder, reason)}))
+
+
+def rollback(name: str, models_dir: Path | str) -> str:
+    """Restore the previous champion of ``name`` locally; returns its version."""
+    change = plan_rollback(name, models_dir)
+    apply_local(models_dir, change)
+    return change.summary[name]
 
 
 def write_artifact(trained: TrainedModel, models_dir: Path | str) -> OnnxModel:
@@ -155,3 +223,7 @@ def write_artifact(trained: TrainedModel, models_dir: Path | str) -> OnnxModel:
     folder = write_version(trained, models_dir)
     promote(trained.name, folder.name, models_dir, reason="written by write_artifact")
     return load_artifact(Path(models_dir) / trained.name, trained.name)
+
+
+__all__ = ["apply_local", "build_manifest", "champion_metrics", "plan_promotion",
+           "plan_rollback", "promote", "rollback", "write_artifact", "write_version"]

@@ -75,7 +75,7 @@ def test_retrain_trains_each_model_pushes_and_commits(
     mapped = sorted(k for k in result.tasks if k.startswith("train_model["))
     assert len(mapped) == 5
     assert_all(result, "success", "build_training_set", "validate_training_set", "list_models",
-               *mapped, "promote_and_push", "recompute_rates")
+               *mapped, "promote_and_push", "push_promotion_commit", "recompute_rates")
     registry = json.loads((world.models_dir / "registry.json").read_text())
     assert registry
     log = subprocess.run(["git", "log", "--format=%s", "--", "models.dvc"], cwd=world.repo,

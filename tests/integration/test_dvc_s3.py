@@ -6,18 +6,27 @@ Every test works in its own temporary git repository; nothing touches the projec
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from aegis.errors import ChecksumMismatchError, ManifestMismatchError, RemoteUnavailableError
+from aegis.errors import (
+    ChecksumMismatchError,
+    ManifestMismatchError,
+    ModelStoreError,
+    RemoteUnavailableError,
+)
 from aegis.models.training import TrainedModel, train_all
 from aegis.registry.artifacts import load_champion, read_registry, verify_all
-from aegis.registry.publish import publish_rollback
-from aegis.registry.store import StoreConfig, pull, transaction
-from aegis.registry.writer import promote, write_version
+from aegis.registry.publish import publish_rollback, publish_versions
+from aegis.registry.store import StoreConfig, init_repo, pull
+from aegis.registry.writer import write_version
 from tests.integration.conftest import free_port
 from tests.unit.test_models_support import synthetic_features, synthetic_market
 
@@ -50,6 +59,9 @@ def make_repo(root: Path) -> Path:
 
 
 def s3_config(repo: Path, endpoint: str, bucket: str) -> StoreConfig:
+    """The store of ``repo`` on ``s3://bucket/dvc`` (a new repository is initialised with it)."""
+    if not (repo / ".dvc").exists():
+        init_repo(repo, f"s3://{bucket}/dvc")
     return StoreConfig(repo_root=repo, models_dir=repo / "models",
                        remote_url=f"s3://{bucket}/dvc", endpoint_url=endpoint,
                        access_key_id="testing", secret_access_key="testing",
@@ -57,16 +69,11 @@ def s3_config(repo: Path, endpoint: str, bucket: str) -> StoreConfig:
 
 
 def promote_all(cfg: StoreConfig, models: dict[str, TrainedModel]) -> dict[str, str]:
-    versions: dict[str, str] = {}
-
-    def change() -> str:
-        for name, model in models.items():
-            versions[name] = write_version(model, cfg.models_dir).name
-            promote(name, versions[name], cfg.models_dir, reason="test")
-        return "models: promote " + " ".join(f"{k}={v}" for k, v in versions.items())
-
-    transaction(cfg, list(models), change)
-    return versions
+    """Write each model as a challenger beside the store, then publish them all at once."""
+    staged = cfg.repo_root.parent / f"challengers-{uuid.uuid4().hex[:6]}"
+    winners = {name: (write_version(model, cfg.models_dir, root=staged / name), "test")
+               for name, model in models.items()}
+    return publish_versions(winners, cfg).promoted
 
 
 def test_push_then_pull_into_fresh_clone(tmp_path, moto_endpoint, trained):
@@ -75,7 +82,7 @@ def test_push_then_pull_into_fresh_clone(tmp_path, moto_endpoint, trained):
     cfg = s3_config(repo, moto_endpoint, bucket)
     versions = promote_all(cfg, trained["seed0"])
     log = git(repo, "log", "--format=%s", "--", "models.dvc").splitlines()
-    assert log == ["models: promote " + " ".join(f"{k}={v}" for k, v in versions.items())]
+    assert log == ["models: promote " + ", ".join(f"{k} {v}" for k, v in versions.items())]
 
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
@@ -158,3 +165,113 @@ def test_pulled_artifact_corrupted_or_mismatched_is_refused(tmp_path, moto_endpo
         load_champion("trap", models)
     with pytest.raises(ManifestMismatchError):
         load_champion("buyer", models)
+
+
+def test_rollback_then_dvc_metrics_diff_compares_the_two_versions(tmp_path, moto_endpoint,
+                                                                  trained):
+    repo = make_repo(tmp_path / "repo")
+    cfg = s3_config(repo, moto_endpoint, f"aegis-{uuid.uuid4().hex[:8]}")
+    first = promote_all(cfg, {"trap": trained["seed0"]["trap"]})["trap"]
+    second = promote_all(cfg, {"trap": trained["seed1"]["trap"]})["trap"]
+    publish_rollback("trap", cfg)
+    metrics = json.loads((repo / "metrics" / "trap.json").read_text())
+    assert metrics["version"] == first
+    assert git(repo, "log", "-1", "--format=%s").strip() == f"models: roll back trap to {first}"
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    diff = subprocess.run([dvc, "metrics", "diff", "HEAD~1", "--json"], cwd=repo, check=True,
+                          capture_output=True, text=True).stdout
+    changed = json.loads(diff)["metrics/trap.json"]
+    assert changed["version"] == {"old": second, "new": first}
+    assert any(key.endswith("brier") for key in changed), changed  # flattened: model.brier
+    gto = str(Path(sys.executable).with_name("gto"))
+    history = json.loads(subprocess.run([gto, "history", "trap", "--json"], cwd=repo, check=True,
+                                        capture_output=True, text=True).stdout)
+    assigned = {e["ref"]: e for e in history if e["event"] == "assignment"}
+    assert sorted(assigned) == ["trap#prod#1", "trap#prod#2", "trap#prod#3"]
+    assert {e["stage"] for e in assigned.values()} == {"prod"}
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert assigned["trap#prod#3"]["commit"] == head
+    assert assigned["trap#prod#3"]["version"] == "v0.0.3"
+    assert first in assigned["trap#prod#3"]["message"]
+
+
+class _HeadOnlyS3(BaseHTTPRequestHandler):
+    """An endpoint that answers HEAD (so the bucket "exists") and fails every object call."""
+
+    def do_HEAD(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _fail(self) -> None:
+        body = b"<Error><Code>InternalError</Code><Message>injected</Message></Error>"
+        self.send_response(500)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_POST = do_DELETE = _fail
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_s3_failing_object_calls_is_one_line_naming_endpoint_and_operation(tmp_path, trained):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HeadOnlyS3)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        repo = make_repo(tmp_path / "repo")
+        cfg = s3_config(repo, endpoint, "aegis-flaky")
+        with pytest.raises(RemoteUnavailableError) as caught:
+            promote_all(cfg, {"trap": trained["seed0"]["trap"]})
+    finally:
+        server.shutdown()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert endpoint in message
+    assert "dvc push" in message
+    assert "corrupt" not in message.lower()
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+    assert not (repo / "models" / "registry.json").exists(), "nothing was published"
+    assert not (repo / "models.dvc").exists()
+
+
+def test_a_remote_other_than_the_configured_one_is_refused_and_config_kept(
+        tmp_path, moto_endpoint, trained):
+    repo = make_repo(tmp_path / "repo")
+    cfg = s3_config(repo, moto_endpoint, f"aegis-{uuid.uuid4().hex[:8]}")
+    promote_all(cfg, {"trap": trained["seed0"]["trap"]})
+    config = (repo / ".dvc" / "config").read_bytes()
+    other = s3_config(repo, moto_endpoint, "another-bucket")
+    with pytest.raises(ModelStoreError, match="the settings expect s3://another-bucket/dvc"):
+        promote_all(other, {"trap": trained["seed1"]["trap"]})
+    assert (repo / ".dvc" / "config").read_bytes() == config
+    assert b"endpointurl" not in config
+    assert b"testing" not in config
+
+
+def test_models_push_verifies_before_it_pushes(tmp_path, moto_endpoint, trained):
+    repo = make_repo(tmp_path / "repo")
+    bucket = f"aegis-{uuid.uuid4().hex[:8]}"
+    cfg = s3_config(repo, moto_endpoint, bucket)
+    promote_all(cfg, {"trap": trained["seed0"]["trap"]})
+    head = git(repo, "rev-parse", "HEAD")
+    dvc_file = (repo / "models.dvc").read_bytes()
+    onnx = repo / "models" / "trap" / "model.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:-7] + b"corrupt")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AEGIS_", "AWS_"))}
+    env.update(AEGIS_MODELS_DIR=str(repo / "models"), AEGIS_HOME=str(tmp_path / "home"),
+               AEGIS_S3_ENDPOINT_URL=moto_endpoint, AEGIS_S3_BUCKET=bucket,
+               AEGIS_S3_ACCESS_KEY_ID="testing", AEGIS_S3_SECRET_ACCESS_KEY="testing")
+    aegis = str(Path(sys.executable).with_name("aegis"))
+    result = subprocess.run([aegis, "models", "push"], cwd=repo, env=env, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "trap" in result.stderr
+    assert "ChecksumMismatchError" in result.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert (repo / "models.dvc").read_bytes() == dvc_file

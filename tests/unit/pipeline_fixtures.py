@@ -102,22 +102,17 @@ class Deployment:
 
 def promote_refused(decisions: dict[str, Any]) -> dict[str, str]:
     """Promote every challenger the gate refused (one DVC transaction); model -> version."""
-    from aegis.registry.store import StoreConfig, transaction
-    from aegis.registry.writer import promote
+    from aegis.registry.publish import publish_versions
+    from aegis.registry.store import StoreConfig
 
-    refused = {name: d["version"] for name, d in decisions.items() if not d["promoted"]}
+    reason = "test fixture: operator promotion of a gate-refused challenger"
+    refused = {name: (Path(d["folder"]), reason) for name, d in decisions.items()
+               if not d["promoted"]}
     if not refused:
         return {}
-    cfg = StoreConfig.from_settings(get_settings())
-
-    def change() -> str:
-        for name, version in refused.items():
-            promote(name, version, cfg.models_dir,
-                    reason="test fixture: operator promotion of a gate-refused challenger")
-        return "models: fixture promotion of " + ", ".join(refused)
-
-    transaction(cfg, list(refused), change)
-    return refused
+    settings = get_settings()
+    result = publish_versions(refused, StoreConfig.from_settings(settings), settings=settings)
+    return result.promoted
 
 
 def build_deployment(home: Path, seed: int = SEED) -> Deployment:

@@ -180,3 +180,20 @@ def test_every_airflow_process_shares_the_same_secrets(compose: dict[str, Any]) 
     for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"):
         assert len({env[key] for env in envs}) == 1, key
+
+
+def test_minio_s3_port_is_published_on_loopback_for_dvc_pulls(compose: dict[str, Any]) -> None:
+    ports = [str(p) for p in compose["services"]["minio"]["ports"]]
+    s3 = [p for p in ports if p.endswith(":9000")]
+    assert s3 == ["${MINIO_S3_BIND:-127.0.0.1}:${MINIO_S3_PORT:-9000}:9000"]
+
+
+def test_airflow_containers_have_a_git_identity_for_the_promotion_commit(
+        compose: dict[str, Any]) -> None:
+    for name in AIRFLOW_SERVICES:
+        env = _env(compose["services"][name])
+        for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                    "GIT_COMMITTER_EMAIL"):
+            assert env.get(key), f"{name}: {key} unset"
+        assert env["GIT_CONFIG_KEY_0"] == "safe.directory"
+        assert env["GIT_CONFIG_VALUE_0"] == "/opt/aegis"

@@ -195,7 +195,8 @@ def test_retrain_runs_at_two_ist_and_maps_training(parsed: dict[str, Any]) -> No
     tasks = dag["tasks"]
     assert tasks["train_model"]["mapped"] is True
     assert tasks["train_model"]["downstream"] == ["promote_and_push"]
-    assert tasks["promote_and_push"]["downstream"] == ["recompute_rates"]
+    assert tasks["promote_and_push"]["downstream"] == ["push_promotion_commit"]
+    assert tasks["push_promotion_commit"]["downstream"] == ["recompute_rates"]
 
 
 def test_model_health_is_hourly_and_requests_the_retrain_on_failure(
