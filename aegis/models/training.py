@@ -154,6 +154,8 @@ def train_model(
     if name in ("trap", "expiry_stress"):
         metrics["label_cuts"] = list(label_cuts(pred["p_model"].to_numpy(float)))
     estimator = fit_on(name, data, seed, params)
+    metrics["params"] = {"model": getattr(params.models, name).model_dump(mode="json"),
+                         "gate": params.gate.model_dump(mode="json")}
     if hasattr(estimator, "C_"):
         metrics["hyper_parameters"] = {"C": estimator.C_, "chosen_by": estimator.C_chosen_by_,
                                        "C_grid": list(estimator.C_grid)}

@@ -29,8 +29,12 @@ def metrics_file(repo_root: Path, name: str) -> Path:
     return repo_root / METRICS_DIR / f"{name}.json"
 
 
-def dvc_yaml_text(models_rel: str = "models") -> str:
-    """The ``dvc.yaml`` of a store whose models folder is ``models_rel`` (POSIX, relative)."""
+def dvc_yaml_text(models_rel: str = "models", params_rel: str | None = None) -> str:
+    """The ``dvc.yaml`` of a store whose models folder is ``models_rel`` (POSIX, relative).
+
+    ``params_rel``: the hyper-parameters file inside the repository (``aegis/params.yaml`` in
+    the project's checkout), listed under ``params:`` so that ``dvc params diff`` works.
+    """
     lines = [
         "# The model registry (DVC 3 artifacts). models/ is tracked by models.dvc; every",
         "# promotion rewrites models.dvc and metrics/<name>.json in one git commit, so",
@@ -44,11 +48,16 @@ def dvc_yaml_text(models_rel: str = "models") -> str:
                   f"    desc: \"{desc}\"", "    labels: [onnx]"]
     lines.append("metrics:")
     lines += [f"  - {METRICS_DIR}/{name}.json" for name in ARTIFACTS]
+    if params_rel is not None:
+        lines += ["params:", f"  - {params_rel}"]
     return "\n".join(lines) + "\n"
 
 
 def write_dvc_yaml(repo_root: Path, models_dir: Path) -> Path:
     """Write :func:`dvc_yaml_text` for ``models_dir`` into ``repo_root/dvc.yaml``."""
     path = repo_root / "dvc.yaml"
-    path.write_text(dvc_yaml_text(models_dir.relative_to(repo_root).as_posix()), encoding="utf-8")
+    params = repo_root / "aegis" / "params.yaml"
+    text = dvc_yaml_text(models_dir.relative_to(repo_root).as_posix(),
+                         "aegis/params.yaml" if params.is_file() else None)
+    path.write_text(text, encoding="utf-8")
     return path

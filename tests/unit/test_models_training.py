@@ -133,7 +133,8 @@ def test_fold_metrics_sit_beside_the_baseline(market):
     trained = train_model("expiry_stress", *market, seed=0)
     m = trained.metrics
     assert set(m) == {"fold", "model", "baseline", "climatology", "skill", "label_cuts",
-                      "hyper_parameters"}
+                      "hyper_parameters", "params"}
+    assert m["params"]["gate"]["folds"] == 4
     assert m["hyper_parameters"]["C"] in m["hyper_parameters"]["C_grid"]
     assert m["fold"]["folds"] >= 2
     lo, hi = m["label_cuts"]

@@ -97,7 +97,8 @@ def test_a_second_change_over_an_unrecovered_one_is_refused(tmp_path):
 def test_committed_dvc_yaml_declares_the_five_models_and_their_metrics():
     from aegis.models.specs import MODEL_NAMES
 
-    assert (PROJECT / "dvc.yaml").read_text(encoding="utf-8") == dvc_yaml_text("models")
+    assert (PROJECT / "dvc.yaml").read_text(encoding="utf-8") == dvc_yaml_text(
+        "models", "aegis/params.yaml")
     assert sorted(ARTIFACTS) == sorted(MODEL_NAMES)
 
 
