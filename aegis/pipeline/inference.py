@@ -410,15 +410,20 @@ def build_snapshot(settings: Settings) -> Any:
 
 
 def infer(out: Path | str | None = None) -> dict[str, Any]:
-    """Build the snapshot and publish it atomically (the previous one survives any failure)."""
+    """Build the snapshot and publish it atomically (the previous one survives any failure).
+
+    A promotion interrupted by a crash is completed or rolled back first, so the champions
+    read are one whole set (never half of a promotion).
+    """
+    from aegis.ledger import append_snapshot, ledger_path
+    from aegis.registry.store import StoreConfig, recover_store
     from aegis.snapshot import write_snapshot
 
     settings = get_settings()
+    recover_store(StoreConfig.from_settings(settings))
     snapshot = build_snapshot(settings)
     path = Path(out) if out is not None else settings.snapshot_path
     write_snapshot(snapshot, path)
-    from aegis.ledger import append_snapshot, ledger_path
-
     ledger = append_snapshot(ledger_path(settings.resolved_data_dir), snapshot)
     return {"path": str(path), "status": snapshot.status, "ledger": ledger,
             "degraded_reasons": [r.model_dump() for r in snapshot.degraded_reasons],
@@ -430,8 +435,10 @@ def model_health() -> dict[str, Any]:
     from aegis.errors import ArtifactMissingError
     from aegis.models.specs import MODEL_SPECS
     from aegis.registry.artifacts import read_registry, verify_all
+    from aegis.registry.store import StoreConfig, recover_store
 
     settings = get_settings()
+    recover_store(StoreConfig.from_settings(settings))
     models_dir = settings.resolved_models_dir
     results = verify_all(models_dir)
     champions = set(read_registry(models_dir)["champions"])
