@@ -24,13 +24,13 @@ settled_on         datetime64[ns]            the session whose close settled it,
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from aegis.atomic import write_atomic
 from aegis.errors import StoreError
 
 FIELDS: Final = ("direction", "trap", "expiry_stress", "buyer", "safe_range",
@@ -101,13 +101,8 @@ def read_ledger(path: Path) -> pd.DataFrame:
 
 def write_ledger(ledger: pd.DataFrame, path: Path) -> None:
     """Write the whole ledger atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    _typed(ledger).to_parquet(tmp, index=False)
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    frame = _typed(ledger)
+    write_atomic(Path(path), lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _kind_version(provenance: Any) -> tuple[str, str | None]:

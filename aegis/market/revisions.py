@@ -18,7 +18,6 @@ import getpass
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aegis.atomic import write_atomic
 from aegis.errors import StoreError
 
 #: A revised close moving more than this (relative) against both stored neighbours is held.
@@ -47,32 +47,13 @@ def new_batch_id(now: datetime | None = None) -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_durable(path: Path, write: Callable[[Path], None]) -> None:
+def write_durable(path: Path, write: Callable[[Path], object]) -> None:
     """Write ``path`` via ``write(tmp)`` to a unique temp name, fsync, rename, fsync the folder.
 
     The temp file starts with :data:`TEMP_PREFIX`; readers never look at such names, and
     :func:`remove_stray_temps` deletes those a killed writer left (under the series lock).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    write_atomic(path, write, prefix=f"{TEMP_PREFIX}{path.name}.")
 
 
 def write_parquet_durable(path: Path, frame: pd.DataFrame) -> None:

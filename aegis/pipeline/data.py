@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from aegis.atomic import write_text_atomic
 from aegis.config import Settings, get_settings
 from aegis.errors import StoreError
 from aegis.market.store import MarketStore
@@ -20,7 +21,6 @@ from aegis.pipeline.paths import (
     staged_features_path,
     validated_marker,
     validation_report_path,
-    write_text_atomic,
 )
 
 

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aegis.atomic import write_text_atomic
 from aegis.config import Settings, get_settings
 from aegis.errors import ModelStoreError
 from aegis.pipeline.data import load_daily, read_validated_features
-from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path, write_text_atomic
+from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path
 
 #: Years of complete features the buyer model trains on before its first walk-forward signal.
 SPIKE_WARMUP_YEARS = 5

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from aegis.atomic import fsync_dir, write_bytes_atomic
 from aegis.errors import ModelStoreError
 
 Phase = Literal["prepared", "applied", "pushed"]
@@ -70,24 +71,8 @@ def journal_dir(models_dir: Path) -> Path:
     return models_dir.parent / f".{models_dir.name}.txn"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_durable(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a unique temporary name, fsync, rename, fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+#: Every journal file is written with the one atomic writer (a name tests can patch).
+write_durable = write_bytes_atomic
 
 
 @contextmanager
@@ -167,7 +152,7 @@ def apply(models_dir: Path) -> None:
     for folder in {Path(e["path"]).parent for e in plan["files"]} | {
             Path(f).parent for _, f in plan["moves"]}:
         if folder.exists():
-            _fsync_dir(folder)
+            fsync_dir(folder)
     _set_phase(models_dir, "applied")
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from aegis.atomic import write_bytes_atomic
 from aegis.errors import ArtifactMissingError, ModelStoreError, ProbeMismatchError
 from aegis.models.training import TrainedModel
 from aegis.registry import journal
@@ -41,11 +42,6 @@ from aegis.registry.journal import StoreChange, recover, store_lock
 FORMAT_VERSION = 1
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _json_bytes(data: dict[str, Any]) -> bytes:
@@ -105,8 +101,8 @@ def write_version(trained: TrainedModel, models_dir: Path | str,
     root = root if root is not None else Path(models_dir) / trained.name / "versions"
     staging = root / f".{version}.staging"
     shutil.rmtree(staging, ignore_errors=True)
-    _write_atomic(staging / MODEL_FILE, data)
-    _write_atomic(staging / MANIFEST_FILE, _json_bytes(manifest))
+    write_bytes_atomic(staging / MODEL_FILE, data)
+    write_bytes_atomic(staging / MANIFEST_FILE, _json_bytes(manifest))
     try:
         load_artifact(staging, trained.name)
     except ProbeMismatchError:

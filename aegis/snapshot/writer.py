@@ -8,12 +8,11 @@ raises :class:`~aegis.errors.SnapshotError`; the previous snapshot is left as it
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from aegis.atomic import write_text_atomic
 from aegis.errors import SnapshotError
 from aegis.snapshot.contract import SCHEMA_VERSION, Snapshot
 
@@ -39,38 +38,10 @@ def write_snapshot(snapshot: Snapshot, path: Path | str) -> Path:
     target = Path(path)
     text = render_snapshot(snapshot)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
-    except OSError as exc:
-        raise SnapshotError(f"{target}: cannot create a temporary file beside it: {exc}") from exc
-    tmp = Path(tmp_name)
-    done = False
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        done = True
-        _fsync_dir(target.parent)
+        write_text_atomic(target, text)
     except OSError as exc:
         raise SnapshotError(f"{target}: write failed, previous snapshot kept: {exc}") from exc
-    finally:
-        if not done:
-            tmp.unlink(missing_ok=True)
     return target
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Persist the rename itself (POSIX); directories cannot be opened this way on Windows."""
-    if os.name != "posix":
-        return
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def read_snapshot(path: Path | str) -> Snapshot:

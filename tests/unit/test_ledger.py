@@ -75,7 +75,7 @@ def test_one_row_per_published_number() -> None:
     assert by.loc[("breach_touch", "23200"), "value"] == pytest.approx(0.31)
     assert rows["outcome"].isna().all()
     assert rows["settled_on"].isna().all()
-    assert (rows["generated_at"] == pd.Timestamp("2025-01-06T10:16:02Z")).all()
+    assert (rows["generated_at"] == pd.Timestamp(_snapshot().generated_at)).all()
 
 
 def test_append_is_idempotent_per_generated_at(tmp_path: Path) -> None:

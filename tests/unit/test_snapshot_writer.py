@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from aegis import atomic
 from aegis.errors import SnapshotError
 from aegis.snapshot import Snapshot, read_snapshot, write_snapshot
-from aegis.snapshot import writer as writer_module
 from tests.unit.test_snapshot import example
 
 
@@ -54,7 +54,7 @@ def test_replace_failure_keeps_previous(published, snap, monkeypatch) -> None:
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(writer_module.os, "replace", broken_replace)
+    monkeypatch.setattr(atomic.os, "replace", broken_replace)
     with pytest.raises(SnapshotError, match="previous snapshot kept"):
         write_snapshot(newer(snap), published)
     assert published.read_bytes() == before
@@ -67,7 +67,7 @@ def test_fsync_failure_keeps_previous(published, snap, monkeypatch) -> None:
     def broken_fsync(fd):
         raise OSError("I/O error")
 
-    monkeypatch.setattr(writer_module.os, "fsync", broken_fsync)
+    monkeypatch.setattr(atomic.os, "fsync", broken_fsync)
     with pytest.raises(SnapshotError):
         write_snapshot(newer(snap), published)
     assert published.read_bytes() == before
@@ -76,19 +76,13 @@ def test_fsync_failure_keeps_previous(published, snap, monkeypatch) -> None:
 
 def test_failure_midway_through_writing_keeps_previous(published, snap, monkeypatch) -> None:
     before = published.read_bytes()
-    real_fdopen = os.fdopen
+    real_write_text = Path.write_text
 
-    class HalfWriter(io.TextIOWrapper):
-        def write(self, text: str) -> int:
-            super().write(text[: len(text) // 2])
-            super().flush()
-            raise OSError("connection to the volume lost")
+    def half_write_text(self: Path, text: str, *args: Any, **kwargs: Any) -> int:
+        real_write_text(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError("connection to the volume lost")
 
-    def half_fdopen(fd, *args, **kwargs):
-        handle = real_fdopen(fd, "wb")
-        return HalfWriter(handle, encoding="utf-8")
-
-    monkeypatch.setattr(writer_module.os, "fdopen", half_fdopen)
+    monkeypatch.setattr(Path, "write_text", half_write_text)
     with pytest.raises(SnapshotError):
         write_snapshot(newer(snap), published)
     assert published.read_bytes() == before

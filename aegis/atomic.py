@@ -1,0 +1,62 @@
+"""The one atomic writer: a file is either its old bytes or its new ones, never half of either.
+
+Write to a unique temporary name in the target's folder (same filesystem), flush and fsync it,
+``os.replace`` it over the target, then fsync the folder so the rename itself survives a
+crash. A failure removes the temporary file and leaves the target untouched. Readers never
+see temporary names (they start with a dot, or the caller's ``prefix``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def fsync_dir(folder: Path) -> None:
+    """Persist a rename inside ``folder`` (POSIX; a no-op where folders cannot be opened)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path | str, write: Callable[[Path], object], *,
+                 prefix: str | None = None) -> Path:
+    """Create ``path`` through ``write(tmp)`` (which writes the whole file at ``tmp``).
+
+    Raises whatever ``write`` or the file system raises (``OSError``...); then ``path`` is as it
+    was and no temporary file is left behind.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=prefix or f".{target.name}.",
+                                suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(target.parent)
+    return target
+
+
+def write_bytes_atomic(path: Path | str, data: bytes) -> Path:
+    """:func:`write_atomic` of ``data``."""
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_text_atomic(path: Path | str, text: str) -> Path:
+    """:func:`write_atomic` of ``text`` (UTF-8)."""
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+__all__ = ["fsync_dir", "write_atomic", "write_bytes_atomic", "write_text_atomic"]
