@@ -6,8 +6,8 @@ CLI). Heavy imports live inside the functions.
 """
 
 from aegis.pipeline.data import build_features, ingest, validate
-from aegis.pipeline.health import calendar_health, track_record_health
-from aegis.pipeline.inference import infer, model_health
+from aegis.pipeline.health import calendar_health, model_health, track_record_health
+from aegis.pipeline.inference import infer
 from aegis.pipeline.training import (
     promote_and_push,
     push_promotions,

@@ -1,7 +1,8 @@
-"""Model-health checks beyond the artifacts: the calendar's span and the live track record.
+"""Model-health checks: the champions, the calendar's span and the live track record.
 
-``aegis_model_health`` runs these beside :func:`aegis.pipeline.inference.model_health` (the
-champions). Each raises a named error with every problem in its message, so the Airflow task
+``aegis_model_health`` runs :func:`model_health` (every champion loaded as inference would;
+a model the gate refused is published as climatology, not a failure) beside these two.
+Each raises a named error with every problem in its message, so the Airflow task
 turns red, the failure notifier sends it, and ``docs/operations.md`` says what to do:
 
 - :func:`calendar_health` -- :class:`~aegis.errors.CalendarCoverageError` when fewer than
@@ -30,6 +31,35 @@ TRACK_WINDOW_DAYS: Final = 90
 FROZEN_RUNS: Final = 5
 """Sessions in a row (the last snapshot of each) with an unchanged value while the inputs
 moved that count as frozen: a week of trading."""
+
+
+def model_health() -> dict[str, Any]:
+    """Load every champion as inference would; raise naming each one that is not sound."""
+    from aegis.errors import ArtifactMissingError
+    from aegis.models.specs import MODEL_SPECS
+    from aegis.pipeline.champions import Champions
+    from aegis.pipeline.paths import gate_log_path
+    from aegis.registry.artifacts import read_registry, verify_all
+    from aegis.registry.store import StoreConfig, recover_store
+
+    settings = get_settings()
+    recover_store(StoreConfig.from_settings(settings))
+    models_dir = settings.resolved_models_dir
+    results = verify_all(models_dir)
+    champions = set(read_registry(models_dir)["champions"])
+    missing = sorted(set(MODEL_SPECS) - champions)
+    refused = Champions(models_dir, gate_log_path(settings))
+    climatology = {name: decision["reason"] for name in missing
+                   if (decision := refused.refusal(name)) and "climatology_brier" in decision}
+    bad = [f"{r.name} ({r.version}): {r.reason}" for r in results if not r.ok]
+    bad += [f"{name}: no champion in {models_dir / 'registry.json'}"
+            for name in missing if name not in climatology]
+    if bad:
+        raise ArtifactMissingError("unhealthy champions: " + "; ".join(bad))
+    return {"healthy": sorted(r.name for r in results),
+            "versions": {r.name: r.version for r in results},
+            # no model beat climatology: published as climatology, honestly; not a failure
+            "climatology": climatology}
 
 
 def calendar_health(today: str | None = None, warn_days: int = CALENDAR_WARN_DAYS

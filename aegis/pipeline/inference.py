@@ -12,7 +12,8 @@ torch or Great Expectations.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,12 @@ import pandas as pd
 from aegis.config import Settings, get_settings
 from aegis.errors import ModelError, SnapshotError
 from aegis.market.store import MarketStore
+from aegis.pipeline.champions import (
+    Champions,
+    calibration_of,
+    climatology_calibration,
+    model_provenance,
+)
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import gate_log_path, rates_path
 
@@ -30,101 +37,60 @@ IST = ZoneInfo("Asia/Kolkata")
 STRIKE_STEP = 50.0
 
 
-def _calibration(model: Any | None, reason: str, event: str | None = None) -> Any:
-    """Walk-forward calibration from the champion's manifest (never invented)."""
-    from aegis.snapshot import Calibration
+@dataclass(frozen=True)
+class InferenceInputs:
+    """What one snapshot is computed from, read from the stores by :func:`load_inputs`.
 
-    if model is None:
-        return Calibration(reason=f"not measured: {reason}")
-    metrics = model.manifest.get("metrics", {})
-    if event is not None:
-        metrics = metrics.get("by_event", {}).get(event, {})
-    m, b, c = metrics.get("model"), metrics.get("baseline"), metrics.get("climatology")
-    if not m or not b:
-        return Calibration(reason=f"the manifest of {model.name} {model.version} has no "
-                                  f"walk-forward metrics{' for ' + event if event else ''}")
-    extra = {} if not c else {"brier_climatology": c["brier"],
-                              "bss_climatology": 1.0 - m["brier"] / c["brier"]}
-    return Calibration(brier=m["brier"], brier_baseline=b["brier"], ece=m["ece"], n=m["n"],
-                       **extra)
+    Attributes
+    ----------
+    features : the validated daily feature table.  nifty, vix : the daily frames.
+    intraday : NIFTY 1-minute bars (``nifty_intraday``), or None.
+    chain : the latest option-chain snapshot (every expiry it lists), or None.
+    rates : the nightly ``rates.json`` (hit and spike rates), or None; ``rates_path`` is where.
+    confidence : safe-range confidence.  seed : the block-bootstrap seed.
+    """
 
-
-def _climatology_calibration(decision: dict[str, Any]) -> Any:
-    """Calibration of the climatology forecast, from the gate's walk-forward folds."""
-    from aegis.snapshot import Calibration
-
-    return Calibration(brier=decision["climatology_brier"],
-                       brier_baseline=decision["baseline_brier"],
-                       ece=decision["climatology_ece"], n=decision["n"],
-                       brier_climatology=decision["climatology_brier"], bss_climatology=0.0)
+    features: pd.DataFrame
+    nifty: pd.DataFrame
+    vix: pd.DataFrame
+    intraday: pd.DataFrame | None
+    chain: pd.DataFrame | None
+    rates: dict[str, Any] | None
+    rates_path: Path
+    confidence: float
+    seed: int
 
 
-class _Champions:
-    """Loads each champion once; remembers why one could not be used."""
-
-    def __init__(self, models_dir: Path, gate_log: Path | None = None) -> None:
-        self.models_dir = models_dir
-        self.gate_log = gate_log
-        self.loaded: dict[str, Any] = {}
-        self.errors: dict[str, str] = {}
-        self.refused: dict[str, dict[str, Any]] = {}
-
-    def get(self, name: str) -> Any | None:
-        from aegis.registry.artifacts import load_champion
-
-        if name not in self.loaded and name not in self.errors:
-            try:
-                self.loaded[name] = load_champion(name, self.models_dir)
-            except ModelError as exc:
-                refusal = self.refusal(name)
-                if refusal is not None and "climatology_brier" in refusal:
-                    self.refused[name] = refusal  # the gate tested it against climatology
-                self.errors[name] = f"{type(exc).__name__}: {exc}{self._gate_note(refusal)}"
-        return self.loaded.get(name)
-
-    def refusal(self, name: str) -> dict[str, Any] | None:
-        """The last gate decision when it refused ``name`` and no champion was ever promoted."""
-        from aegis.registry.artifacts import read_registry
-
-        path = self.gate_log
-        if path is None or not path.exists():
-            return None
-        try:
-            champions = read_registry(self.models_dir)["champions"]
-        except ModelError:
-            return None  # a malformed registry: load_champion's own error says so
-        if name in champions:
-            return None  # a champion exists and broke: that is a failure, not a verdict
-        decision = json.loads(path.read_text(encoding="utf-8")).get(name)
-        if not decision or decision.get("promote"):
-            return None
-        return dict(decision)
-
-    @staticmethod
-    def _gate_note(decision: dict[str, Any] | None) -> str:
-        if decision is None:
-            return ""
-        return f"; last retrain ({decision['trained_at']}): {decision['reason']}"
-
-
-def _provenance(model: Any) -> Any:
-    from aegis.snapshot import ModelProvenance
-
-    return ModelProvenance(name=model.name, version=model.version)
+def load_inputs(settings: Settings) -> InferenceInputs:
+    """Read what a snapshot needs: validated features, daily frames, bars, chain, rates."""
+    features = read_validated_features(settings)
+    if features.empty:
+        raise SnapshotError("the validated feature table is empty")
+    nifty, vix = load_daily(settings)
+    store = MarketStore(settings.resolved_data_dir)
+    names = store.names()
+    intraday = store.read("nifty_intraday") if "nifty_intraday" in names else None
+    chain = None
+    if "option_chain" in names:
+        full = store.read("option_chain")
+        chain = full[full["timestamp"] == full["timestamp"].max()]
+    path = rates_path(settings)
+    rates = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return InferenceInputs(features=features, nifty=nifty, vix=vix, intraday=intraday,
+                           chain=chain, rates=rates, rates_path=path,
+                           confidence=settings.safe_range_confidence, seed=settings.seed)
 
 
 class SnapshotBuilder:
-    """Assembles one snapshot; collects degraded reasons as it goes."""
+    """Assembles one snapshot from its inputs (no I/O); collects degraded reasons as it goes."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, inputs: InferenceInputs, champions: Champions, now: datetime) -> None:
+        self.inputs = inputs
+        self.now = now
         self.reasons: list[dict[str, str]] = []
-        self.champions = _Champions(settings.resolved_models_dir, gate_log_path(settings))
-        self.features = read_validated_features(settings)
-        if self.features.empty:
-            raise SnapshotError("the validated feature table is empty")
-        self.nifty, self.vix = load_daily(settings)
-        self.store = MarketStore(settings.resolved_data_dir)
+        self.champions = champions
+        self.features = inputs.features
+        self.nifty, self.vix = inputs.nifty, inputs.vix
         self.row = self.features.iloc[-1]
         self.session = pd.Timestamp(self.features.index[-1])
         self._climatology: dict[str, Any] = {}
@@ -168,9 +134,9 @@ class SnapshotBuilder:
                 name="climatology", n=clim.n, window=DateWindow(from_=clim.first, to=clim.last),
                 reason=f"no model beat climatology at the last retrain "
                        f"({refusal['trained_at']}): {refusal['reason']}")
-            return prov, _climatology_calibration(refusal)
+            return prov, climatology_calibration(refusal)
         self.degrade(field, why)
-        return BaselineProvenance(name="climatology", reason=why), _calibration(None, why)
+        return BaselineProvenance(name="climatology", reason=why), calibration_of(None, why)
 
     def _score(self, name: str, field: str, inputs: Any) -> tuple[float, Any, Any, Any]:
         """(score, provenance, calibration, champion): the champion's, or climatology's."""
@@ -178,7 +144,7 @@ class SnapshotBuilder:
         if p is None:
             prov, cal = self._fallback(name, field, why)
             return self.climatology(name).value, prov, cal, None
-        return p, _provenance(model), _calibration(model, why), model
+        return p, model_provenance(model), calibration_of(model, why), model
 
     @staticmethod
     def _cuts(model: Any | None) -> tuple[float, float] | None:
@@ -259,9 +225,9 @@ class SnapshotBuilder:
             touch, close = clim.breach(spot, k, "touch"), clim.breach(spot, k, "close")
             calibration = BreachCalibration(touch=cal, close_beyond=cal)
         else:
-            prov = _provenance(model)
-            calibration = BreachCalibration(touch=_calibration(model, why, "touch"),
-                                            close_beyond=_calibration(model, why, "close"))
+            prov = model_provenance(model)
+            calibration = BreachCalibration(touch=calibration_of(model, why, "touch"),
+                                            close_beyond=calibration_of(model, why, "close"))
         return [
             Breach(strike=float(s), side="above" if s > spot else "below",
                    touch=float(np.clip(t, 0, 1)), close_beyond=float(np.clip(c, 0, 1)),
@@ -275,23 +241,22 @@ class SnapshotBuilder:
         """Latest spot: the last intraday bar if newer than the daily close, else the close."""
         close_time = datetime.combine(self.session.date(), time(15, 30), IST)
         spot, as_of, source = float(self.row["close"]), close_time, "NIFTY daily close"
-        if "nifty_intraday" in self.store.names():
-            bars = self.store.read("nifty_intraday")
+        bars = self.inputs.intraday
+        if bars is not None and len(bars):
             last = pd.Timestamp(bars.index[-1])
             if last.tz_convert(IST).date() >= self.session.date() and last > pd.Timestamp(as_of):
                 spot, as_of = float(bars["close"].iloc[-1]), last.to_pydatetime()
                 source = "NIFTY intraday bar close"
-        if as_of > datetime.now(UTC):
+        if as_of > self.now:
             raise SnapshotError(
                 f"the latest market data ({source}, {as_of.isoformat()}) is stamped in the "
                 "future: refusing to publish a snapshot for a close that has not happened")
         return spot, as_of, source
 
     def chain(self, expiry: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
-        if "option_chain" not in self.store.names():
+        latest = self.inputs.chain
+        if latest is None:
             return None, "no option chain in the store"
-        chain = self.store.read("option_chain")
-        latest = chain[chain["timestamp"] == chain["timestamp"].max()]
         expiries = pd.to_datetime(latest["expiry"]).dt.normalize()
         if (expiries == expiry).any():
             return latest[expiries == expiry], ""
@@ -302,20 +267,32 @@ class SnapshotBuilder:
         from aegis.rates.empirical import EmpiricalRate
         from aegis.snapshot import spike_rate_block
 
-        path = rates_path(self.settings)
-        if not path.exists():
+        data = self.inputs.rates
+        if data is None:
             self.degrade("historical_spike_rate",
-                         f"no recomputed rates at {path}: the nightly retrain has not run yet")
+                         f"no recomputed rates at {self.inputs.rates_path}: the nightly "
+                         "retrain has not run yet")
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
         if "spike" not in data:
             self.degrade("historical_spike_rate", data.get("spike_error", "not computed"))
             return None
         return spike_rate_block(EmpiricalRate.model_validate(data["spike"]))
 
 
-def build_snapshot(settings: Settings) -> Any:
-    """The snapshot for the latest validated session (pure apart from reading the stores)."""
+def build_snapshot(settings: Settings, now: datetime | None = None) -> Any:
+    """The snapshot for the latest validated session: load the inputs and champions, assemble."""
+    from aegis.snapshot import now_utc
+
+    champions = Champions.load(settings.resolved_models_dir, gate_log_path(settings))
+    return assemble_snapshot(load_inputs(settings), champions, now or now_utc())
+
+
+def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: datetime) -> Any:
+    """The snapshot of ``inputs`` with ``champions`` at time ``now`` (UTC): pure, no I/O.
+
+    Raises :class:`~aegis.errors.SnapshotError` when no snapshot can be honest (no VIX,
+    market data stamped after ``now``).
+    """
     from aegis.analytics import expected_move, max_pain, pcr, safe_range
     from aegis.market.calendar import expiry_determination
     from aegis.models.specs import BREACH_OFFSETS
@@ -330,10 +307,9 @@ def build_snapshot(settings: Settings) -> Any:
         ScalarProvenance,
         Snapshot,
         hit_rate_block,
-        now_utc,
     )
 
-    b = SnapshotBuilder(settings)
+    b = SnapshotBuilder(inputs, champions, now)
     spot, as_of, spot_source = b.spot_and_time()
     vix = float(b.row["vix"])
     if not np.isfinite(vix) or vix <= 0:
@@ -342,7 +318,7 @@ def build_snapshot(settings: Settings) -> Any:
     expiry_day = (b.session + pd.Timedelta(days=days)).normalize()
     sigma = vix / 100.0
 
-    confidence = settings.safe_range_confidence
+    confidence = inputs.confidence
     windows = session_windows(b.nifty, b.vix)  # one per session, to the expiry after it
     fit = fit_range_for_session(windows, confidence, session=b.session,
                                 sessions_to_expiry=n_sessions)
@@ -357,7 +333,7 @@ def build_snapshot(settings: Settings) -> Any:
             method=fit.method),
     )
     hit = historical_hit_rate(windows, confidence, as_of=b.session,
-                              sessions_to_expiry=n_sessions, seed=settings.seed)
+                              sessions_to_expiry=n_sessions, seed=inputs.seed)
     horizon_reason = None if hit.horizon is not None else (
         f"no past range with {n_sessions} sessions to expiry has been scored yet")
 
@@ -384,7 +360,7 @@ def build_snapshot(settings: Settings) -> Any:
     return Snapshot(
         status="degraded" if b.reasons else "ok",
         degraded_reasons=[DegradedReason(**r) for r in b.reasons],
-        generated_at=now_utc(),
+        generated_at=now,
         as_of=as_of,
         spot=spot,
         vix=vix,
@@ -430,31 +406,5 @@ def infer(out: Path | str | None = None) -> dict[str, Any]:
             "as_of": snapshot.as_of.isoformat()}
 
 
-def model_health() -> dict[str, Any]:
-    """Load every champion as inference would; raise naming each one that is not sound."""
-    from aegis.errors import ArtifactMissingError
-    from aegis.models.specs import MODEL_SPECS
-    from aegis.registry.artifacts import read_registry, verify_all
-    from aegis.registry.store import StoreConfig, recover_store
-
-    settings = get_settings()
-    recover_store(StoreConfig.from_settings(settings))
-    models_dir = settings.resolved_models_dir
-    results = verify_all(models_dir)
-    champions = set(read_registry(models_dir)["champions"])
-    missing = sorted(set(MODEL_SPECS) - champions)
-    refused = _Champions(models_dir, gate_log_path(settings))
-    climatology = {name: decision["reason"] for name in missing
-                   if (decision := refused.refusal(name)) and "climatology_brier" in decision}
-    bad = [f"{r.name} ({r.version}): {r.reason}" for r in results if not r.ok]
-    bad += [f"{name}: no champion in {models_dir / 'registry.json'}"
-            for name in missing if name not in climatology]
-    if bad:
-        raise ArtifactMissingError("unhealthy champions: " + "; ".join(bad))
-    return {"healthy": sorted(r.name for r in results),
-            "versions": {r.name: r.version for r in results},
-            # no model beat climatology: published as climatology, honestly; not a failure
-            "climatology": climatology}
-
-
-__all__ = ["build_snapshot", "infer", "model_health"]
+__all__ = ["Champions", "InferenceInputs", "assemble_snapshot", "build_snapshot", "infer",
+           "load_inputs"]

@@ -237,12 +237,12 @@ def test_manifest_mismatch_reason_names_the_feature(deployment_copy: Deployment)
 
 # --- a failed run keeps the previous snapshot ----------------------------------------------------
 def _replace_fails(monkeypatch: pytest.MonkeyPatch, copy: Deployment) -> type[Exception]:
-    import aegis.snapshot.writer as writer
+    import aegis.atomic as atomic
 
     def refuse(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(writer.os, "replace", refuse)
+    monkeypatch.setattr(atomic.os, "replace", refuse)
     return SnapshotError
 
 
@@ -368,3 +368,25 @@ def test_a_model_the_gate_refused_publishes_climatology_honestly(
     health = pipeline.model_health()
     assert "trap" in health["climatology"]
     assert "trap" not in health["healthy"]
+
+
+def test_assembling_a_snapshot_reads_nothing(deployment_copy: Deployment) -> None:
+    """load_inputs + Champions.load read the stores; assemble_snapshot is pure."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from aegis.config import get_settings
+    from aegis.pipeline.inference import Champions, assemble_snapshot, load_inputs
+    from aegis.pipeline.paths import gate_log_path
+
+    settings = get_settings()
+    inputs = load_inputs(settings)
+    champions = Champions.load(settings.resolved_models_dir, gate_log_path(settings))
+    shutil.rmtree(settings.resolved_data_dir)  # the market store is gone ...
+    shutil.rmtree(settings.resolved_models_dir)  # ... and so is the model store
+    now = datetime(2024, 6, 15, 3, 0, tzinfo=UTC)
+    first = assemble_snapshot(inputs, champions, now)
+    assert first == assemble_snapshot(inputs, champions, now)
+    assert first.generated_at == now
+    assert first.trap is not None
+    assert first.trap.provenance.kind == "model"

@@ -1,0 +1,113 @@
+"""The champions inference publishes from, their walk-forward calibration and provenance.
+
+:meth:`Champions.load` reads the model store once (every champion verified as
+:func:`aegis.registry.artifacts.load_champion` does); what it could not load, and whether the
+last retrain's gate refused it (then climatology is published honestly), it remembers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aegis.errors import ModelError
+
+
+def calibration_of(model: Any | None, reason: str, event: str | None = None) -> Any:
+    """Walk-forward calibration from the champion's manifest (never invented)."""
+    from aegis.snapshot import Calibration
+
+    if model is None:
+        return Calibration(reason=f"not measured: {reason}")
+    metrics = model.manifest.get("metrics", {})
+    if event is not None:
+        metrics = metrics.get("by_event", {}).get(event, {})
+    m, b, c = metrics.get("model"), metrics.get("baseline"), metrics.get("climatology")
+    if not m or not b:
+        return Calibration(reason=f"the manifest of {model.name} {model.version} has no "
+                                  f"walk-forward metrics{' for ' + event if event else ''}")
+    extra = {} if not c else {"brier_climatology": c["brier"],
+                              "bss_climatology": 1.0 - m["brier"] / c["brier"]}
+    return Calibration(brier=m["brier"], brier_baseline=b["brier"], ece=m["ece"], n=m["n"],
+                       **extra)
+
+
+def climatology_calibration(decision: dict[str, Any]) -> Any:
+    """Calibration of the climatology forecast, from the gate's walk-forward folds."""
+    from aegis.snapshot import Calibration
+
+    return Calibration(brier=decision["climatology_brier"],
+                       brier_baseline=decision["baseline_brier"],
+                       ece=decision["climatology_ece"], n=decision["n"],
+                       brier_climatology=decision["climatology_brier"], bss_climatology=0.0)
+
+
+class Champions:
+    """The champions as inference loads them, and why each missing one could not be used.
+
+    :meth:`load` reads the store (every model, verified); afterwards :meth:`get` is a pure
+    lookup, so :func:`assemble_snapshot` does no I/O.
+    """
+
+    def __init__(self, models_dir: Path, gate_log: Path | None = None) -> None:
+        self.models_dir = models_dir
+        self.gate_log = gate_log
+        self.loaded: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+        self.refused: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def load(cls, models_dir: Path, gate_log: Path | None = None) -> Champions:
+        """Load every model's champion (sha256, manifest and probe verified) or say why not."""
+        from aegis.models.specs import MODEL_NAMES
+        from aegis.registry.artifacts import load_champion
+
+        champions = cls(models_dir, gate_log)
+        for name in MODEL_NAMES:
+            try:
+                champions.loaded[name] = load_champion(name, models_dir)
+            except ModelError as exc:
+                refusal = champions.refusal(name)
+                if refusal is not None and "climatology_brier" in refusal:
+                    champions.refused[name] = refusal  # the gate tested it: climatology
+                champions.errors[name] = (f"{type(exc).__name__}: {exc}"
+                                          f"{champions._gate_note(refusal)}")
+        return champions
+
+    def get(self, name: str) -> Any | None:
+        """The loaded champion of ``name``, or None (then :attr:`errors` says why)."""
+        return self.loaded.get(name)
+
+    def refusal(self, name: str) -> dict[str, Any] | None:
+        """The last gate decision when it refused ``name`` and no champion was ever promoted."""
+        from aegis.registry.artifacts import read_registry
+
+        path = self.gate_log
+        if path is None or not path.exists():
+            return None
+        try:
+            champions = read_registry(self.models_dir)["champions"]
+        except ModelError:
+            return None  # a malformed registry: load_champion's own error says so
+        if name in champions:
+            return None  # a champion exists and broke: that is a failure, not a verdict
+        decision = json.loads(path.read_text(encoding="utf-8")).get(name)
+        if not decision or decision.get("promote"):
+            return None
+        return dict(decision)
+
+    @staticmethod
+    def _gate_note(decision: dict[str, Any] | None) -> str:
+        if decision is None:
+            return ""
+        return f"; last retrain ({decision['trained_at']}): {decision['reason']}"
+
+
+def model_provenance(model: Any) -> Any:
+    from aegis.snapshot import ModelProvenance
+
+    return ModelProvenance(name=model.name, version=model.version)
+
+
+__all__ = ["Champions", "calibration_of", "climatology_calibration", "model_provenance"]
