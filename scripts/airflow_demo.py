@@ -69,6 +69,10 @@ def run_dag(dag: Any, conf: dict[str, Any] | None) -> dict[str, Any]:
     from airflow import settings
     from airflow.models.taskinstance import TaskInstance
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import dag_test_compat
+
+    dag_test_compat.install()  # apache/airflow#73428: dag.test() of a DAG with a deadline
     start = time.perf_counter()
     run = dag.test(logical_date=pendulum.now("UTC"), run_conf=conf)
     wall = time.perf_counter() - start

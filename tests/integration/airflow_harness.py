@@ -217,6 +217,9 @@ def _dag_test_main(dag_id: str, logical_date: str, conf_json: str) -> None:
     from airflow import settings
     from airflow.dag_processing.dagbag import BundleDagBag
 
+    from scripts import dag_test_compat
+
+    dag_test_compat.install()  # apache/airflow#73428: dag.test() of a DAG with a deadline
     dags = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     bag = BundleDagBag(dag_folder=dags, bundle_path=dags, bundle_name="dags-folder")
     if bag.import_errors:
