@@ -79,6 +79,7 @@ def test_healthy_snapshot_table(trained_deployment: Deployment) -> None:
     assert "OK" in text
     assert "BASELINE" not in text
     assert f"{snapshot.spot:,.2f}" in text
+    assert snapshot.trap is not None
     assert f"{snapshot.trap.score:.3f} {snapshot.trap.label}" in text
 
 
