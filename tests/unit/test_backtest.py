@@ -21,6 +21,8 @@ from aegis.models.walkforward import walk_forward_predictions
 from aegis.rates.backtest import plot_reliability, reliability_png_path, run_backtest
 
 SEED, YEARS, END = 3, 10, "2024-12-31"
+# slow: trains every model and backtests it walk-forward (~2 min); make test runs it
+pytestmark = pytest.mark.slow
 START = "2023-01-01"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -17,6 +17,8 @@ from aegis.registry.defender import defending_champion
 from aegis.registry.writer import write_artifact
 from tests.unit.test_models_support import synthetic_features, synthetic_market
 
+# slow: fits every estimator, walk-forward included; make test runs it
+pytestmark = pytest.mark.slow
 Market = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 """NIFTY daily, VIX daily and their daily features (synthetic, 4 years)."""
 
