@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
 
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
+# slow: every test reads the session's trained deployment; make test runs it
+pytestmark = pytest.mark.slow
 
 #: snapshot field published from each model
 MODEL_FIELDS = {

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
 
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
+# slow: every test reads the session's trained deployment; make test runs it
+pytestmark = pytest.mark.slow
 
 
 def test_each_published_snapshot_is_appended_once(deployment_copy: Deployment) -> None:

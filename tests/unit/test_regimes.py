@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
 
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
+# slow: every test reads the session's trained deployment; make test runs it
+pytestmark = pytest.mark.slow
 
 FROZEN = (0.95, 0.15)
 """The old system's constant trap and expiry-stress scores."""
