@@ -16,6 +16,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import subprocess
 import sys
 import time
@@ -65,9 +66,9 @@ def time_pytest(args: tuple[str, ...], target_s: float) -> dict[str, Any]:
     wall = time.perf_counter() - started
     cpu = _children_cpu_s() - cpu_before
     if proc.returncode not in (0, 1):
-        raise RuntimeError(f"pytest {' '.join(args)} failed (exit {proc.returncode}): "
+        raise RuntimeError(f"pytest {' '.join(args)} did not complete (exit {proc.returncode}): "
                            f"{proc.stdout[-3000:]}{proc.stderr[-1000:]}")
-    return {"command": " ".join(("pytest", *args)), "wall_s": round(wall, 1),
+    return {"command": shlex.join(("pytest", *args)), "wall_s": round(wall, 1),
             "cpu_s": round(cpu, 1),
             "counts": summary_counts(proc.stdout), "all_passed": proc.returncode == 0,
             "target_s": target_s, "meets_target": wall < target_s}
