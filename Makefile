@@ -28,7 +28,7 @@ test: install services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/python -m pytest tests/unit -q -x $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit -q -x -m "not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check aegis dags plugins tests benchmarks

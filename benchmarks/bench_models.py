@@ -67,11 +67,11 @@ def bench(data_dir: Path | None) -> dict[str, Any]:
         champions = {name: load_champion(name, tmp) for name in trained}
         load_s = time.perf_counter() - t0
         inputs = {name: trained[name].fold.X[-1:] for name in trained}
-        for name, model in champions.items():
-            model.predict_proba(inputs[name])  # warm-up
+        for name, champion in champions.items():
+            champion.predict_proba(inputs[name])  # warm-up
         t0 = time.perf_counter()
-        for name, model in champions.items():
-            model.predict_proba(inputs[name])
+        for name, champion in champions.items():
+            champion.predict_proba(inputs[name])
         infer_ms = (time.perf_counter() - t0) * 1000
 
     return {

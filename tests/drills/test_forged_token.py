@@ -86,7 +86,7 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     env["AIRFLOW__CORE__FERNET_KEY"] = generated["AIRFLOW_FERNET_KEY"]
     migrate(env)
     stack = AirflowStack(env, root / "logs")
-    stack.COMPONENTS = (("api-server", ("api-server",)),)  # type: ignore[misc]
+    stack.COMPONENTS = (("api-server", ("api-server",)),)
     try:
         stack.start()
         yield stack.base_url, env["AIRFLOW__API_AUTH__JWT_SECRET"]

@@ -148,7 +148,9 @@ def test_page_shows_the_real_snapshot_and_its_degraded_state(
     browser.get(f"{airflow.base_url}/plugin/aegismatrix")
     wait = WebDriverWait(browser, 60)
     frame = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "iframe")))
-    assert frame.get_attribute("src").endswith("/aegismatrix/")
+    src = frame.get_attribute("src")
+    assert src is not None
+    assert src.endswith("/aegismatrix/")
     browser.switch_to.frame(frame)
     wait.until(ec.presence_of_element_located((By.ID, "degraded-banner")))
     browser.switch_to.default_content()

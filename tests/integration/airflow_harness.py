@@ -226,7 +226,11 @@ def _dag_test_main(dag_id: str, logical_date: str, conf_json: str) -> None:
         raise HarnessError(f"import errors: {bag.import_errors}")
     dag = bag.dags[dag_id]
     when = pendulum.parse(logical_date) if logical_date else pendulum.now("UTC")
+    if not isinstance(when, pendulum.DateTime):
+        raise HarnessError(f"logical date {logical_date!r} is not a date-time: {when!r}")
     run = dag.test(logical_date=when, run_conf=json.loads(conf_json) or None)
+    if settings.Session is None:
+        raise HarnessError("airflow.settings.Session is not configured (settings not initialised)")
     session = settings.Session()
     from airflow.models.taskinstance import TaskInstance
 

@@ -36,8 +36,8 @@ def sink() -> Iterator[SmtpSink]:
 
 def _text(message: Message) -> str:
     parts = message.walk() if message.is_multipart() else [message]
-    return "".join(str(p.get_payload(decode=True) or b"", "utf-8", "replace") for p in parts
-                   if p.get_content_maintype() == "text")
+    payloads = (p.get_payload(decode=True) for p in parts if p.get_content_maintype() == "text")
+    return "".join(str(b, "utf-8", "replace") for b in payloads if isinstance(b, bytes))
 
 
 def test_the_sink_receives_what_smtplib_sends(sink: SmtpSink) -> None:

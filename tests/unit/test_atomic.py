@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,14 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) ->
 def test_concurrent_writers_get_unique_temporary_names(tmp_path: Path) -> None:
     target = tmp_path / "x"
     seen: list[Path] = []
-    write_atomic(target, lambda tmp: (seen.append(tmp), tmp.write_text("a")))
-    write_atomic(target, lambda tmp: (seen.append(tmp), tmp.write_text("b")))
+
+    def writer(text: str) -> Callable[[Path], None]:
+        def write(tmp: Path) -> None:
+            seen.append(tmp)
+            tmp.write_text(text)
+        return write
+
+    write_atomic(target, writer("a"))
+    write_atomic(target, writer("b"))
     assert seen[0] != seen[1]
     assert all(p.parent == tmp_path and p.name.startswith(".x.") for p in seen)

@@ -21,6 +21,8 @@ from aegis.models.walkforward import walk_forward_predictions
 from aegis.rates.backtest import plot_reliability, reliability_png_path, run_backtest
 
 SEED, YEARS, END = 3, 10, "2024-12-31"
+# slow: trains every model and backtests it walk-forward (~2 min); make test runs it
+pytestmark = pytest.mark.slow
 START = "2023-01-01"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -44,7 +46,8 @@ COUNTS = {"sessions", "windows", "n", "signals"}
 SKILL_SCORES = {"bss_climatology", "published_bss_climatology"}
 
 
-def check_report_shape(report: dict[str, Any], extra_top: set[str] = frozenset()) -> None:
+def check_report_shape(report: dict[str, Any],
+                       extra_top: frozenset[str] | set[str] = frozenset()) -> None:
     """Every section and key of the DESIGN.md report, typed; probabilities in [0, 1]."""
     assert set(report) == set(REPORT_SHAPE) | extra_top
     for section, keys in REPORT_SHAPE.items():
@@ -55,13 +58,17 @@ def check_report_shape(report: dict[str, Any], extra_top: set[str] = frozenset()
             assert isinstance(value, kind), (section, key, value)
             assert not isinstance(value, bool), (section, key, value)
             if key in COUNTS:
+                assert isinstance(value, int)
                 assert value > 0, (section, key)
             elif key == "ci95":
+                assert isinstance(value, list)
                 assert len(value) == 2
                 assert 0.0 <= value[0] <= value[1] <= 1.0, (section, value)
             elif key in SKILL_SCORES:
+                assert isinstance(value, float)
                 assert value <= 1.0, (section, key, value)
             elif kind is float:
+                assert isinstance(value, float)
                 assert 0.0 <= value <= 1.0, (section, key, value)
     lo, hi = report["safe_range"]["ci95"]
     assert lo <= report["safe_range"]["coverage"] <= hi

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+# slow: the DAGs folder is parsed in a subprocess (Airflow); make test runs it
+pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 HEAVY = ("pandas", "torch", "sklearn", "great_expectations", "onnxruntime", "scipy")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from aegis.commands.data import app
@@ -32,6 +33,7 @@ def test_inspect_readable_summary() -> None:
     assert "set to the close" in out.stdout
 
 
+@pytest.mark.slow  # runs the CLI in a subprocess: the exit code of a real process
 def test_inspect_unreadable_exit_2_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "prices.csv"
     bad.write_text("name,colour\nx,red\n")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+# slow: each check runs in a fresh interpreter (a subprocess); make test runs it
+pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 #: Never on the inference path (training, validation, orchestration, model export, plotting).

@@ -17,9 +17,14 @@ from aegis.registry.defender import defending_champion
 from aegis.registry.writer import write_artifact
 from tests.unit.test_models_support import synthetic_features, synthetic_market
 
+# slow: fits every estimator, walk-forward included; make test runs it
+pytestmark = pytest.mark.slow
+Market = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+"""NIFTY daily, VIX daily and their daily features (synthetic, 4 years)."""
+
 
 @pytest.fixture(scope="module")
-def market():
+def market() -> Market:
     nifty, vix = synthetic_market(seed=11, years=4)
     return nifty, vix, synthetic_features(nifty, vix)
 
@@ -58,10 +63,12 @@ def test_dataset_inputs_follow_spec(market):
     assert build_dataset("direction", *market).X.shape[1] == 20
 
 
-def test_walk_forward_purges_labels_ending_after_block_start(market, monkeypatch):
+def test_walk_forward_purges_labels_ending_after_block_start(
+    market: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import aegis.models.walkforward as wf
 
-    seen = []
+    seen: list[pd.Timestamp] = []
     real = wf.fit_on
 
     def spy(name, train, seed, params=None):
@@ -80,7 +87,7 @@ def test_walk_forward_purges_labels_ending_after_block_start(market, monkeypatch
     assert out["p_baseline"].between(0, 1).all()
 
 
-def test_buyer_walk_forward_reports_signals(market):
+def test_buyer_walk_forward_reports_signals(market: Market) -> None:
     out = walk_forward_predictions("buyer", *market, "2013-01-01", "2013-12-31")
     assert {"threshold", "signal"} <= set(out.columns)
     assert (out["signal"] == (out["p_model"] >= out["threshold"])).all()

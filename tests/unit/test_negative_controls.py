@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from aegis.features.daily import build_daily_features
-from aegis.models.datasets import build_dataset
+from aegis.models.datasets import Dataset, build_dataset
 from aegis.models.gate import judge
 from aegis.models.specs import MODEL_NAMES
 from aegis.models.training import train_model
@@ -28,12 +28,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def market():
+def market() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     nifty, vix = synthetic_market(seed=21, years=8)
     return nifty, vix, synthetic_features(nifty, vix)
 
 
-def _shifted(name: str, market) -> object:
+def _shifted(name: str, market: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> Dataset:
     data = build_dataset(name, *market)
     per_session = len(data) // len(np.unique(data.session))  # breach: 20 rows a session
     shift = (len(data) // 2) // per_session * per_session

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
 
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
+# slow: every test runs the real stages (ingest, features, GX gate, rates); make test runs it
+pytestmark = pytest.mark.slow
 
 SERIES = ("nifty_daily", "vix_daily", "nifty_intraday", "option_chain")
 

@@ -23,12 +23,15 @@ from aegis.models.inputs import breach_inputs, row_inputs, sequence_inputs
 from aegis.models.specs import MODEL_SPECS
 from aegis.rates.empirical import wilson_interval
 from aegis.registry.artifacts import load_champion, read_registry
-from aegis.snapshot import Snapshot, read_snapshot
+from aegis.snapshot import BaselineProvenance, ModelProvenance, Snapshot, read_snapshot
+from aegis.snapshot.provenance import Provenance
 
 if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
 
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
+# slow: every test reads the session's trained deployment; make test runs it
+pytestmark = pytest.mark.slow
 
 #: snapshot field published from each model
 MODEL_FIELDS = {
@@ -42,7 +45,7 @@ MODEL_FIELDS = {
 TRUSTED_KINDS = {"model", "formula", "empirical"}
 
 
-def _field_provenance(snapshot: Snapshot, field: str) -> list[object]:
+def _field_provenance(snapshot: Snapshot, field: str) -> list[Provenance]:
     return [prov for name, prov in snapshot.iter_provenance() if name == field]
 
 
@@ -86,6 +89,7 @@ def test_every_number_has_trusted_provenance(
         provs = _field_provenance(healthy, field)
         assert provs, field
         for prov in provs:
+            assert isinstance(prov, ModelProvenance), (field, prov)
             assert (prov.kind, prov.name, prov.version) == (
                 "model", model, champions[model]["version"])
     for block in (healthy.trap, healthy.expiry_stress, healthy.direction, healthy.buyer_signal):
@@ -140,6 +144,11 @@ def test_published_probabilities_are_the_champions_outputs(
 
     def p(name: str, x: np.ndarray) -> float:
         return float(load_champion(name, models).predict_proba(x)[0])
+
+    assert healthy.trap is not None
+    assert healthy.expiry_stress is not None
+    assert healthy.buyer_signal is not None
+    assert healthy.direction is not None
 
     assert healthy.trap.score == pytest.approx(p("trap", row_inputs("trap", today)), abs=1e-12)
     assert healthy.expiry_stress.score == pytest.approx(
@@ -208,7 +217,7 @@ def test_a_broken_champion_degrades_only_its_number(
     assert [r.field for r in snapshot.degraded_reasons] == [field]
     assert error in snapshot.degraded_reasons[0].reason
     for prov in _field_provenance(snapshot, field):
-        assert prov.kind == "baseline"
+        assert isinstance(prov, BaselineProvenance), (field, prov)
         assert error in prov.reason
         assert model in prov.reason
     for other, other_field in MODEL_FIELDS.items():
@@ -231,6 +240,7 @@ def test_manifest_mismatch_reason_names_the_feature(deployment_copy: Deployment)
     assert reason.field == "expiry_stress"
     assert "ManifestMismatchError" in reason.reason
     assert "feature_from_last_year" in reason.reason
+    assert snapshot.expiry_stress is not None
     assert snapshot.expiry_stress.provenance.kind == "baseline"
     assert snapshot.expiry_stress.calibration.brier is None  # no invented calibration
 
@@ -300,6 +310,19 @@ def test_another_market_gives_other_numbers(
     assert pipeline.infer()["status"] == "ok"
     snap = read_snapshot(other.snapshot_path)
     assert snap.spot != healthy.spot
+    for snapshot in (snap, healthy):
+        assert snapshot.trap is not None
+        assert snapshot.expiry_stress is not None
+        assert snapshot.historical_hit_rate is not None
+        assert snapshot.historical_spike_rate is not None
+    assert healthy.trap is not None
+    assert healthy.expiry_stress is not None
+    assert healthy.historical_hit_rate is not None
+    assert healthy.historical_spike_rate is not None
+    assert snap.trap is not None
+    assert snap.expiry_stress is not None
+    assert snap.historical_hit_rate is not None
+    assert snap.historical_spike_rate is not None
     pairs = {
         "trap": (snap.trap.score, healthy.trap.score),
         "expiry_stress": (snap.expiry_stress.score, healthy.expiry_stress.score),

@@ -12,12 +12,14 @@ from aegis import pipeline
 from aegis.config import get_settings
 from aegis.ledger import ledger_path, read_ledger
 from aegis.market import calendar
-from aegis.snapshot import read_snapshot
+from aegis.snapshot import FormulaProvenance, read_snapshot
 
 if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
 
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
+# slow: every test reads the session's trained deployment; make test runs it
+pytestmark = pytest.mark.slow
 
 
 def test_each_published_snapshot_is_appended_once(deployment_copy: Deployment) -> None:
@@ -31,9 +33,11 @@ def test_each_published_snapshot_is_appended_once(deployment_copy: Deployment) -
     expected = 5 + 2 * len(snapshot.breach_probabilities)
     assert len(mine) == expected
     trap = mine[mine["field"] == "trap"].iloc[0]
+    assert snapshot.trap is not None
     assert trap["value"] == snapshot.trap.score
     assert trap["expiry"] == pd.Timestamp(snapshot.expiry.date)
     assert trap["horizon_sessions"] == snapshot.expiry.sessions
+    assert isinstance(snapshot.provenance.expiry, FormulaProvenance)
     assert "exchange_calendars" in snapshot.provenance.expiry.expression
     assert snapshot.status == "ok"
     second = pipeline.infer()
@@ -62,4 +66,5 @@ def test_an_assumed_calendar_degrades_the_snapshot_and_names_it(
     assert snapshot.status == "degraded"
     reasons = {r.field: r.reason for r in snapshot.degraded_reasons}
     assert "past the last day the NSE calendar knows" in reasons["expiry"]
+    assert isinstance(snapshot.provenance.expiry, FormulaProvenance)
     assert "ASSUMED" in snapshot.provenance.expiry.expression

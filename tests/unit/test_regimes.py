@@ -14,6 +14,7 @@ features see), so the champions stay near the base rate and only their spread is
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
 
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
+# slow: every test reads the session's trained deployment; make test runs it
+pytestmark = pytest.mark.slow
 
 FROZEN = (0.95, 0.15)
 """The old system's constant trap and expiry-stress scores."""
@@ -36,7 +39,7 @@ MIN_REGIME_SHIFT = 0.01
 """Smallest difference between regime means that counts as "moves" (probability units)."""
 
 
-def score_sessions(features: pd.DataFrame, models_dir: object) -> pd.DataFrame:
+def score_sessions(features: pd.DataFrame, models_dir: Path) -> pd.DataFrame:
     """Every champion's probability for each session whose inputs are all finite."""
     champions = {name: load_champion(name, models_dir) for name in MODEL_SPECS}
     windows, ends = sequence_inputs("direction", features)

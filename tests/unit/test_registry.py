@@ -24,6 +24,8 @@ from aegis.registry.artifacts import load_champion, read_registry, verify_all
 from aegis.registry.writer import promote, rollback, write_artifact, write_version
 from tests.unit.test_models_support import synthetic_features, synthetic_market
 
+# slow: trains every model (module fixture), spawns an interpreter; make test runs it
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from datetime import date
 from typing import Any
 
 import pytest
@@ -145,7 +146,7 @@ def test_example_is_valid_and_keeps_old_paths_plain() -> None:
 def mutate(**changes: Any) -> dict[str, Any]:
     doc = copy.deepcopy(example())
     for path, value in changes.items():
-        node = doc
+        node: Any = doc
         keys = path.split("__")
         for key in keys[:-1]:
             node = node[int(key)] if key.isdigit() else node[key]
@@ -256,7 +257,7 @@ def test_calibration_may_be_absent_with_a_reason_only() -> None:
 
 
 def test_rate_blocks_from_empirical_rates() -> None:
-    window = RateWindow(from_="2012-01-05", to="2026-08-13")
+    window = RateWindow(from_=date(2012, 1, 5), to=date(2026, 8, 13))
     hit = EmpiricalRate(
         kind="hit",
         value=0.79,
@@ -264,7 +265,7 @@ def test_rate_blocks_from_empirical_rates() -> None:
         successes=79,
         ci95=wilson_interval(79, 100),
         window=window,
-        as_of="2026-08-14",
+        as_of=date(2026, 8, 14),
         confidence=0.8,
     )
     spike = EmpiricalRate(
@@ -274,7 +275,7 @@ def test_rate_blocks_from_empirical_rates() -> None:
         successes=20,
         ci95=wilson_interval(20, 40),
         window=window,
-        as_of="2026-08-14",
+        as_of=date(2026, 8, 14),
         base_rate=0.31,
     )
     doc = example()
@@ -291,12 +292,14 @@ def test_rate_blocks_from_empirical_rates() -> None:
 
 
 def test_hit_rate_block_carries_todays_horizon_and_both_intervals() -> None:
-    window = RateWindow(from_="2012-01-05", to="2026-08-13")
-    common = {"kind": "hit", "window": window, "as_of": "2026-08-14", "confidence": 0.8}
-    horizon = EmpiricalRate(**common, value=0.75, n=200, successes=150,
+    window = RateWindow(from_=date(2012, 1, 5), to=date(2026, 8, 13))
+    as_of = date(2026, 8, 14)
+    horizon = EmpiricalRate(kind="hit", window=window, as_of=as_of, confidence=0.8,
+                            value=0.75, n=200, successes=150,
                             ci95=wilson_interval(150, 200), sessions_to_expiry=3,
                             ci95_block_bootstrap=(0.69, 0.81), interval_note="one per week")
-    hit = EmpiricalRate(**common, value=0.79, n=1000, successes=790,
+    hit = EmpiricalRate(kind="hit", window=window, as_of=as_of, confidence=0.8,
+                        value=0.79, n=1000, successes=790,
                         ci95=wilson_interval(790, 1000), ci95_block_bootstrap=(0.76, 0.82),
                         interval_note="overlapping windows", horizon=horizon)
     block = hit_rate_block(hit)

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
 
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
+# slow: every test reads the session's trained deployment; make test runs it
+pytestmark = pytest.mark.slow
 
 FIXED_ROWS = ("status", "as of", "spot", "India VIX", "expiry", "direction tomorrow",
               "safe range 80%", "max pain", "PCR", "volatility trap", "expiry stress",
@@ -79,6 +81,7 @@ def test_healthy_snapshot_table(trained_deployment: Deployment) -> None:
     assert "OK" in text
     assert "BASELINE" not in text
     assert f"{snapshot.spot:,.2f}" in text
+    assert snapshot.trap is not None
     assert f"{snapshot.trap.score:.3f} {snapshot.trap.label}" in text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_a_change_interrupted_before_its_push_is_rolled_back(tmp_path, phase):
         journal.apply(models)
         (tmp_path / "models.dvc").write_bytes(b"rewritten by dvc add")
         assert (models / "trap" / "model.onnx").read_bytes() == b"new A"
-    completed = []
+    completed: list[dict[str, Any]] = []
     note = journal.recover(models, completed.append)
     assert note is not None
     assert note.startswith("rolled back")
@@ -69,8 +70,10 @@ def test_a_change_interrupted_after_its_push_is_completed(tmp_path):
     journal.prepare(models, change, push=True, commit=True)
     journal.apply(models)
     journal.mark_pushed(models)
-    completed: list[dict] = []
-    assert journal.recover(models, completed.append).startswith("completed")
+    completed: list[dict[str, Any]] = []
+    note = journal.recover(models, completed.append)
+    assert note is not None
+    assert note.startswith("completed")
     assert [plan["message"] for plan in completed] == ["models: promote trap v2"]
     assert (models / "registry.json").read_bytes() == b"new registry"
     assert (models / "breach" / "model.onnx").read_bytes() == b"brand new"
@@ -83,7 +86,9 @@ def test_a_journal_without_plan_was_never_started_and_is_discarded(tmp_path):
     before = snapshot(tmp_path)
     (journal.journal_dir(models) / "current" / "new").mkdir(parents=True)
     (journal.journal_dir(models) / "current" / "new" / "0").write_bytes(b"half")
-    assert journal.recover(models, lambda plan: None).startswith("discarded")
+    note = journal.recover(models, lambda plan: None)
+    assert note is not None
+    assert note.startswith("discarded")
     assert snapshot(tmp_path) == before
 
 

@@ -4,7 +4,9 @@ with contracts."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +35,8 @@ def test_suite_loads_every_expectation_and_round_trips(name: str) -> None:
         e["type"] for e in raw["expectations"]
     ]
     # GX's own serialised form reads back to the same expectations
-    again = ExpectationSuite(**suite.to_json_dict())
+    serialised: dict[str, Any] = suite.to_json_dict()
+    again = ExpectationSuite(**serialised)
     assert [e.configuration.to_json_dict()["kwargs"] for e in again.expectations] == [
         e.configuration.to_json_dict()["kwargs"] for e in suite.expectations
     ]
@@ -68,7 +71,7 @@ def test_feature_ranges_are_the_documented_ones(column: str, low: float, high: f
     assert (rule["kwargs"]["min_value"], rule["kwargs"]["max_value"]) == (low, high)
 
 
-def copy_suite(tmp_path: Path, name: str, mutate) -> Path:  # type: ignore[no-untyped-def]
+def copy_suite(tmp_path: Path, name: str, mutate: Callable[[dict[str, Any]], object]) -> Path:
     raw = json.loads((default_expectations_dir() / f"{name}.json").read_text())
     mutate(raw)
     (tmp_path / f"{name}.json").write_text(json.dumps(raw))
