@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from aegis.analytics.intervals import wilson_bounds
+from aegis.market.hours import ist_day
 
 WATCHED_FIELDS = ("direction", "trap", "expiry_stress", "buyer")
 
@@ -62,7 +63,7 @@ def calibration_drift(record: dict[str, dict[str, Any]], *, min_n: int = 30,
 
 def _last_per_session(ledger: pd.DataFrame) -> pd.DataFrame:
     """The rows of the last snapshot of each as_of session (IST date), oldest session first."""
-    day = ledger["as_of"].dt.tz_convert("Asia/Kolkata").dt.tz_localize(None).dt.normalize()
+    day = ist_day(ledger["as_of"])
     last = ledger.assign(_day=day).groupby("_day")["generated_at"].transform("max")
     out = ledger[ledger["generated_at"] == last].assign(_day=day)
     return out.sort_values(["_day", "generated_at"], kind="stable")

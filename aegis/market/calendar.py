@@ -30,6 +30,7 @@ import pandas as pd
 
 from aegis.errors import CalendarError
 from aegis.market.holidays import HolidayFile, default_holiday_file, read_holiday_file
+from aegis.market.hours import ist_day
 
 TUESDAY_FROM: Final = pd.Timestamp("2025-09-01")  # Monday of the first Tuesday-expiry week
 THURSDAY, TUESDAY = 3, 1
@@ -103,7 +104,7 @@ def _day(day: DateLike) -> pd.Timestamp:
     if ts is pd.NaT:
         raise CalendarError(f"expected a date, got {day!r}")
     if ts.tzinfo is not None:
-        ts = ts.tz_convert("Asia/Kolkata").tz_localize(None)
+        return ist_day(ts)
     return ts.normalize()
 
 
