@@ -50,6 +50,8 @@ from airflow.sdk import (
     conf,
 )
 
+from aegis.market.hours import MARKET_TZ as EXCHANGE_TZ
+
 log = logging.getLogger(__name__)
 
 SMTP_CONN_ID = "aegis_smtp"
@@ -149,8 +151,8 @@ def model_store_credentials(conn_id: str = S3_CONN_ID) -> Iterator[None]:
                 os.environ[key] = old
         get_settings.cache_clear()
 
-MARKET_TZ = "Asia/Kolkata"
-"""Every schedule is read in the exchange's timezone (IST, no DST)."""
+MARKET_TZ = EXCHANGE_TZ
+"""Every schedule is read in the exchange's timezone (IST, no DST): :mod:`aegis.market.hours`."""
 
 FEATURES_ASSET = Asset(name="aegis_features", uri="x-aegis://market/features", group="aegis")
 """Validated daily features in the market store (updated by ``aegis_market_ingest``)."""

@@ -15,6 +15,8 @@ from aegis.analytics.probability import close_beyond_probability, touch_probabil
 from aegis.analytics.ranges import (
     expected_move,
     fit_safe_range_k,
+    implied_move,
+    implied_variance,
     safe_range,
     standardised_move,
 )
@@ -25,6 +27,8 @@ __all__ = [
     "expected_calibration_error",
     "expected_move",
     "fit_safe_range_k",
+    "implied_move",
+    "implied_variance",
     "log_loss",
     "max_pain",
     "pain_curve",

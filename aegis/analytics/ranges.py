@@ -33,6 +33,38 @@ DAYS_PER_YEAR: float = 365.0
 SESSIONS_PER_YEAR: float = 252.0
 
 
+def implied_move(sigma: Any, days: Any) -> Any:
+    """``sigma * sqrt(D/365)``: the VIX-implied one-sigma log move over ``D`` calendar days.
+
+    DESIGN.md's expected move as a fraction of spot (``EM / S``). The one formula behind the
+    feature ``expected_move_pct``, the expiry-stress band, the one-day spike threshold
+    (``days=1``), the breach moneyness scale and :func:`expected_move`. Unlike
+    :func:`expected_move` it does not check its inputs: on whole tables the VIX is unknown on
+    some sessions, and NaN propagates to exactly those rows.
+
+    Parameters
+    ----------
+    sigma : float, ndarray or Series
+        Annualised implied volatility as a fraction (``VIX / 100``).
+    days : float, ndarray or Series
+        Calendar days to the expiry close (1 for "one VIX-implied day").
+
+    Returns
+    -------
+    Same kind as the inputs (broadcast), a dimensionless fraction.
+    """
+    return sigma * np.sqrt(days / DAYS_PER_YEAR)
+
+
+def implied_variance(sigma: Any, days: Any) -> Any:
+    """``sigma^2 * D/365``: the variance to the expiry that the premium pays for (fraction^2).
+
+    The square of :func:`implied_move`, written as the product so that the trap label and the
+    structural trap feature compare realised variance to the same number. NaN propagates.
+    """
+    return sigma**2 * days / DAYS_PER_YEAR
+
+
 def expected_move(spot: ArrayLike, vix_pct: ArrayLike, days: ArrayLike) -> Any:
     """One-standard-deviation move to expiry implied by India VIX, in index points.
 
@@ -56,7 +88,7 @@ def expected_move(spot: ArrayLike, vix_pct: ArrayLike, days: ArrayLike) -> Any:
     require_positive(s, "spot")
     require_positive(v, "vix_pct")
     require_non_negative(d, "days")
-    return scalar_or_array(s * (v / 100.0) * np.sqrt(d / DAYS_PER_YEAR))
+    return scalar_or_array(s * np.asarray(implied_move(v / 100.0, d)))
 
 
 def safe_range(
@@ -168,6 +200,8 @@ __all__ = [
     "calendar_to_session_scale",
     "expected_move",
     "fit_safe_range_k",
+    "implied_move",
+    "implied_variance",
     "quantile_inverted_cdf",
     "safe_range",
     "session_to_calendar_k",

@@ -10,12 +10,12 @@ operator to add next year's NSE holidays (``docs/operations.md``).
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
+
+from aegis.market.hours import ist_today
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -69,7 +69,7 @@ def check(
     from aegis.market.calendar import calendar_coverage
 
     _use(holidays)
-    day = today or datetime.now(ZoneInfo("Asia/Kolkata")).date().isoformat()
+    day = today or ist_today().isoformat()
     info = calendar_coverage(day, days)
     if as_json:
         typer.echo(json.dumps(info, indent=2))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from aegis.analytics.ranges import implied_move
 from aegis.errors import CalendarError
 from aegis.features._inputs import require_columns, require_positive, require_session_index
 from aegis.features.columns import FEATURE_NAMES
@@ -30,6 +31,7 @@ from aegis.features.volatility import (
     rogers_satchell_vol,
     yang_zhang_vol,
 )
+from aegis.market.vix import vix_on_sessions
 
 NextExpiry = Callable[..., pd.Timestamp]
 """``next_weekly_expiry(day, sessions=...) -> Timestamp``, strictly after ``day``."""
@@ -57,8 +59,9 @@ def build_daily_features(
         Canonical daily NIFTY frame (``open, high, low, close`` in points), indexed by
         ``session``. Prices must be positive; NaN (unknown) propagates to the affected rows.
     vix : DataFrame
-        Canonical daily India VIX frame (``close`` in annualised percent). Aligned as-of: each
-        NIFTY session takes the last VIX close on or before it; NaN before the first VIX close.
+        Canonical daily India VIX frame (``close`` in annualised percent). Aligned by
+        :func:`aegis.market.vix.vix_on_sessions`: each NIFTY session takes the last VIX close
+        on or before it, carried at most 2 sessions; NaN before the first close or past that.
     sessions : DatetimeIndex, optional
         The trading calendar used for the weekly expiry and ``sessions_to_expiry``. Default: the
         NIFTY sessions themselves. In both cases the NIFTY sessions are included and the
@@ -97,7 +100,7 @@ def build_daily_features(
     out["rv_rs_20"] = rogers_satchell_vol(bars, RV_WINDOW)
     out["rv_yz_20"] = yang_zhang_vol(bars, RV_WINDOW)
 
-    vix_close = align_vix(vix, bars.index)
+    vix_close = vix_on_sessions(vix, pd.DatetimeIndex(bars.index))
     out["vix"] = vix_close
     out["vix_change"] = np.log(vix_close / vix_close.shift(1))
     out["iv_percentile_252"] = rolling_percentile(vix_close, PERCENTILE_WINDOW)
@@ -113,7 +116,7 @@ def build_daily_features(
     expiry = expiry_table(bars.index, sessions)
     out["days_to_expiry"] = expiry["days_to_expiry"]
     out["sessions_to_expiry"] = expiry["sessions_to_expiry"]
-    out["expected_move_pct"] = vix_close / 100.0 * np.sqrt(expiry["days_to_expiry"] / 365.0)
+    out["expected_move_pct"] = implied_move(vix_close / 100.0, expiry["days_to_expiry"])
 
     sigma = vix_close / 100.0
     out["vix_change_5"] = np.log(vix_close / vix_close.shift(5))
@@ -136,14 +139,6 @@ def build_daily_features(
         index=pd.DatetimeIndex(bars.index, name="session"),
     )
     return table
-
-
-def align_vix(vix: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.Series:
-    """India VIX close as-of each session: the last known close on or before it (percent)."""
-    known = vix["close"].astype("float64").dropna()
-    if known.empty:
-        return pd.Series(np.nan, index=sessions, name="vix", dtype="float64")
-    return known.reindex(sessions, method="ffill").rename("vix")
 
 
 def trading_calendar(

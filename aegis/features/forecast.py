@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaincc, ndtr
 
+from aegis.analytics.ranges import implied_variance
+
 HAR_WINDOWS: Final = (1, 5, 22)
 HAR_WEIGHTS: Final = (0.2, 0.4, 0.4)
 SESSIONS_PER_YEAR: Final = 252.0
-CALENDAR_DAYS_PER_YEAR: Final = 365.0
 LOGIT_CLIP: Final = 1e-6
 
 
@@ -68,7 +69,7 @@ def structural_logits(
     DataFrame with ``trap_structural_logit`` and ``stress_structural_logit`` (NaN where an input
     is missing or not positive).
     """
-    iv_var = (vix_pct.to_numpy(np.float64) / 100.0) ** 2 * days.to_numpy(np.float64) / 365.0
+    iv_var = implied_variance(vix_pct.to_numpy(np.float64) / 100.0, days.to_numpy(np.float64))
     h = sessions.to_numpy(np.float64)
     v = har_variance.to_numpy(np.float64)
     ok = np.isfinite(iv_var) & np.isfinite(h) & np.isfinite(v) & (h >= 1) & (v > 0)

@@ -14,6 +14,7 @@ import pandas as pd
 from aegis.errors import FeatureInputError
 from aegis.features._inputs import require_columns
 from aegis.features.volatility import TRADING_DAYS
+from aegis.market.hours import MARKET_TZ
 
 OPENING_RANGE: Final = pd.Timedelta(minutes=15)
 """Length of the opening range, from the session's first bar start."""
@@ -71,7 +72,7 @@ def build_intraday_features(bars: pd.DataFrame) -> pd.DataFrame:
             f"found {type(index).__name__} tz={getattr(index, 'tz', None)}"
         )
     frame = bars.sort_index()
-    frame.index = frame.index.tz_convert("Asia/Kolkata")
+    frame.index = frame.index.tz_convert(MARKET_TZ)
     prices = frame[["open", "high", "low", "close"]].astype("float64")
     if (prices.to_numpy() <= 0).any():
         row, col = np.argwhere(prices.to_numpy() <= 0)[0]

@@ -16,19 +16,15 @@ checks on the ledger catch that class of failure:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from aegis.analytics.intervals import wilson_bounds
+from aegis.market.hours import ist_day
+
 WATCHED_FIELDS = ("direction", "trap", "expiry_stress", "buyer")
-
-
-def _wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def calibration_drift(record: dict[str, dict[str, Any]], *, min_n: int = 30,
@@ -48,7 +44,7 @@ def calibration_drift(record: dict[str, dict[str, Any]], *, min_n: int = 30,
         if n < min_n:
             continue
         if name == "safe_range":
-            lo, hi = _wilson(float(rec["coverage"]), n)
+            lo, hi = wilson_bounds(float(rec["coverage"]) * n, n)
             target = float(rec["confidence"])
             if not lo <= target <= hi:
                 problems.append(f"safe_range: live coverage {rec['coverage']:.3f} over {n} "
@@ -67,7 +63,7 @@ def calibration_drift(record: dict[str, dict[str, Any]], *, min_n: int = 30,
 
 def _last_per_session(ledger: pd.DataFrame) -> pd.DataFrame:
     """The rows of the last snapshot of each as_of session (IST date), oldest session first."""
-    day = ledger["as_of"].dt.tz_convert("Asia/Kolkata").dt.tz_localize(None).dt.normalize()
+    day = ist_day(ledger["as_of"])
     last = ledger.assign(_day=day).groupby("_day")["generated_at"].transform("max")
     out = ledger[ledger["generated_at"] == last].assign(_day=day)
     return out.sort_values(["_day", "generated_at"], kind="stable")

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from aegis.analytics.calibration import brier, expected_calibration_error
+from aegis.market.hours import ist_day
 
 PROBABILITY_FIELDS = ("direction", "trap", "expiry_stress", "buyer", "breach_touch",
                       "breach_close")
@@ -36,7 +37,7 @@ PROBABILITY_FIELDS = ("direction", "trap", "expiry_stress", "buyer", "breach_tou
 
 def _sessions_of(as_of: pd.Series, sessions: pd.DatetimeIndex) -> np.ndarray:
     """Position in ``sessions`` of the session containing each ``as_of`` (-1: before them)."""
-    days = as_of.dt.tz_convert("Asia/Kolkata").dt.tz_localize(None).dt.normalize()
+    days = ist_day(as_of)
     return np.searchsorted(sessions.values, days.to_numpy("datetime64[ns]"), side="right") - 1
 
 
@@ -154,7 +155,7 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame) -
 def _one_per_session(rows: pd.DataFrame) -> pd.DataFrame:
     """The last forecast of each as_of session per field and key (intraday repeats share one
     outcome; counting each would weigh a session by how often it was published)."""
-    day = rows["as_of"].dt.tz_convert("Asia/Kolkata").dt.date
+    day = ist_day(rows["as_of"])
     order = rows.assign(_day=day).sort_values("generated_at", kind="stable")
     return order.drop_duplicates(["field", "key", "_day"], keep="last").drop(columns="_day")
 

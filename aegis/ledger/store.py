@@ -32,6 +32,7 @@ import pandas as pd
 
 from aegis.atomic import write_atomic
 from aegis.errors import StoreError
+from aegis.market.hours import ist_day
 
 FIELDS: Final = ("direction", "trap", "expiry_stress", "buyer", "safe_range",
                  "breach_touch", "breach_close")
@@ -113,7 +114,7 @@ def _kind_version(provenance: Any) -> tuple[str, str | None]:
 def _next_session(as_of: pd.Timestamp) -> pd.Timestamp:
     from aegis.market.calendar import sessions
 
-    day = as_of.tz_convert("Asia/Kolkata").tz_localize(None).normalize()
+    day = ist_day(as_of)
     return pd.Timestamp(sessions(day + pd.Timedelta(days=1), day + pd.Timedelta(days=15))[0])
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 
 from aegis.errors import CalendarError
 from aegis.market.holidays import HolidayFile, default_holiday_file, read_holiday_file
+from aegis.market.hours import ist_day
 
 TUESDAY_FROM: Final = pd.Timestamp("2025-09-01")  # Monday of the first Tuesday-expiry week
 THURSDAY, TUESDAY = 3, 1
@@ -103,7 +104,7 @@ def _day(day: DateLike) -> pd.Timestamp:
     if ts is pd.NaT:
         raise CalendarError(f"expected a date, got {day!r}")
     if ts.tzinfo is not None:
-        ts = ts.tz_convert("Asia/Kolkata").tz_localize(None)
+        return ist_day(ts)
     return ts.normalize()
 
 
@@ -180,11 +181,28 @@ def previous_session(day: DateLike, sessions: Iterable[DateLike] | None = None,
     raise CalendarError(f"no session in the 40 days before {_day(day).date()}")
 
 
+def expiry_weekdays(mondays: np.ndarray | pd.DatetimeIndex) -> np.ndarray:
+    """The rule's expiry weekday (0=Monday) of each week, given the weeks' Mondays.
+
+    The one statement of the weekday rule: Thursday (3) for weeks before 2025-09-01
+    (:data:`TUESDAY_FROM`), Tuesday (1) from then. Vectorised; the scalar and vectorised
+    expiry functions here and :func:`aegis.rates.windows.weekly_expiry_positions` all use it.
+    """
+    m = np.asarray(mondays, dtype="datetime64[ns]")
+    return np.where(m >= TUESDAY_FROM.to_datetime64(), TUESDAY, THURSDAY)
+
+
+def scheduled_expiries(mondays: np.ndarray | pd.DatetimeIndex) -> np.ndarray:
+    """The rule's expiry day (before any holiday move) of each week, datetime64[ns]."""
+    m = np.asarray(mondays, dtype="datetime64[ns]")
+    return m + expiry_weekdays(m) * np.timedelta64(1, "D")
+
+
 def expiry_weekday(day: DateLike) -> int:
     """0=Monday ... : Thursday (3) for weeks before 2025-09-01, Tuesday (1) from then."""
     d = _day(day)
     monday = d - pd.Timedelta(days=d.day_of_week)
-    return TUESDAY if monday >= TUESDAY_FROM else THURSDAY
+    return int(expiry_weekdays(np.array([monday.to_datetime64()]))[0])
 
 
 def weekly_expiry_for_week(day: DateLike, sessions: Iterable[DateLike] | None = None
@@ -254,10 +272,8 @@ def next_weekly_expiries(days: Iterable[DateLike] | pd.DatetimeIndex,
     monday = values - (idx.day_of_week.to_numpy() * np.timedelta64(1, "D"))
     out = np.full(values.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
     pending = np.ones(values.shape, dtype=bool)
-    tuesday_from = TUESDAY_FROM.to_datetime64()
     for _ in range(5):
-        weekday = np.where(monday >= tuesday_from, TUESDAY, THURSDAY)
-        target = monday + weekday * np.timedelta64(1, "D")
+        target = scheduled_expiries(monday)
         pos = np.searchsorted(known, target, side="right") - 1
         if (pos[pending] < 0).any():
             raise CalendarError("next_weekly_expiries: no session before a target expiry day")

@@ -25,7 +25,9 @@ from typing import Final
 
 import pandas as pd
 
-IST: Final = "Asia/Kolkata"
+from aegis.market.hours import MARKET_TZ
+
+IST: Final = MARKET_TZ
 NIFTY: Final = "NIFTY50"
 INDIAVIX: Final = "INDIAVIX"
 

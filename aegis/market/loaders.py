@@ -45,14 +45,15 @@ from aegis.market.formats import (
     read_table,
 )
 from aegis.market.frames import IST, OHLCV
+from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, OPEN_AFTER_MIDNIGHT
 from aegis.market.repairs import RowNote, check_bars
 
 __all__ = ["Kind", "LoadResult", "RowNote", "load_file"]
 
 Kind = Literal["daily_ohlc", "intraday_ohlc", "option_chain", "option_bars", "contract_master"]
 Source = Literal["nse", "yahoo", "upstox", "unknown"]
-SESSION_OPEN = pd.Timedelta(hours=9, minutes=15)
-SESSION_CLOSE = pd.Timedelta(hours=15, minutes=30)
+SESSION_OPEN = pd.Timedelta(OPEN_AFTER_MIDNIGHT)
+SESSION_CLOSE = pd.Timedelta(CLOSE_AFTER_MIDNIGHT)
 
 
 @dataclass

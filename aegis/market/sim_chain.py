@@ -19,13 +19,14 @@ import pandas as pd
 from scipy.special import ndtr
 
 from aegis.market.frames import CHAIN_COLUMNS, IST
+from aegis.market.hours import CLOSE_AFTER_MIDNIGHT
 from aegis.market.sim_random import CHAIN_KEY, EXPIRY_KEY, day_generator, hashed_normal
 
 STRIKE_STEP: Final = 50.0
 STRIKE_SPAN: Final = 0.10
 TICK: Final = 0.05
 RISK_FREE: Final = 0.065
-SNAPSHOT_TIME: Final = pd.Timedelta(hours=15, minutes=30)
+SNAPSHOT_TIME: Final = pd.Timedelta(CLOSE_AFTER_MIDNIGHT)
 SMILE_SKEW: Final = -0.07
 SMILE_CURVATURE: Final = 0.025
 SMILE_CLIP: Final = 5.0

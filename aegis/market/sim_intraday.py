@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from aegis.market.frames import IST
+from aegis.market.hours import OPEN_AFTER_MIDNIGHT
 from aegis.market.sim_daily import extremes_from_uniforms, standard_t
 
 BARS_PER_SESSION: Final = 375
-FIRST_BAR: Final = pd.Timedelta(hours=9, minutes=15)
+FIRST_BAR: Final = pd.Timedelta(OPEN_AFTER_MIDNIGHT)
 MINUTE_T_DF: Final = 4.0
 MAX_SHOCK: Final = 8.0  # minute innovations clipped to +-8 standard deviations
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from aegis.errors import StoreError
 from aegis.market import revisions as rev
+from aegis.market.hours import MARKET_TZ
 
 SERIES_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TIME_COLUMNS = ("session", "timestamp", "expiry")
@@ -156,7 +157,7 @@ class MarketStore:
             frame = _flat(self.read(series))
             keys = _key_columns(frame)
             t = frame[keys[0]]
-            days = (t.dt.tz_convert("Asia/Kolkata").dt.tz_localize(None)
+            days = (t.dt.tz_convert(MARKET_TZ).dt.tz_localize(None)
                     if isinstance(t.dtype, pd.DatetimeTZDtype) else t).dt.normalize()
             gone = frame.loc[(days >= lo) & (days <= hi), keys]
             batch = rev.new_batch_id()

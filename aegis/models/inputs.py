@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from aegis.analytics.ranges import implied_move
 from aegis.errors import ModelInputError
 from aegis.models.specs import MODEL_SPECS
 
@@ -65,7 +66,7 @@ def breach_inputs(
             f"found {daily.shape[1]}"
         )
     p = gbm_breach_probability(spot, strike, sigma, days, is_close)
-    em = sigma * np.sqrt(days / 365.0)
+    em = implied_move(sigma, days)
     derived = np.column_stack([
         logit(p),
         is_close.astype(np.float64),

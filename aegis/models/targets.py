@@ -7,6 +7,12 @@ training purges every row whose ``label_end`` is not strictly before the block b
 The weekly expiry of session t is ``t + days_to_expiry`` calendar days (the feature table's
 ``days_to_expiry``, the next weekly expiry strictly after t); when that day is not in the data,
 the last session on or before it settles the label (a holiday moves the expiry earlier).
+
+``sigma_t = VIX_t / 100`` is the India VIX known at t by the one rule of
+:func:`aegis.market.vix.vix_on_sessions` (the last close on or before t, carried at most 2
+sessions), the rule the feature table and the published rates use, so that the event a model
+learns is the event the published numbers count. The spike event itself is defined once, in
+:func:`next_session_spike`: the buyer model's labels and the historical spike rate both call it.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from aegis.analytics.ranges import implied_move, implied_variance
+from aegis.market.vix import vix_on_sessions
 from aegis.models.specs import BREACH_OFFSETS
-
-CALENDAR_DAYS_PER_YEAR = 365.0
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class _Aligned:
 def _align(nifty: pd.DataFrame, vix: pd.DataFrame, features: pd.DataFrame) -> _Aligned:
     sessions = pd.DatetimeIndex(nifty.index)
     close = nifty["close"].to_numpy(dtype="float64")
-    sigma = vix["close"].reindex(sessions).to_numpy(dtype="float64") / 100.0
+    sigma = vix_on_sessions(vix, sessions).to_numpy() / 100.0
     days = features["days_to_expiry"].reindex(sessions).to_numpy(dtype="float64")
     n = len(sessions)
     expiry_pos = np.full(n, -1, dtype=np.int64)
@@ -89,7 +95,7 @@ def trap_labels(nifty: pd.DataFrame, vix: pd.DataFrame, features: pd.DataFrame) 
     idx = np.flatnonzero(a.expiry_pos >= 0)
     end = a.expiry_pos[idx]
     realised = cum[end] - cum[idx]
-    implied = a.sigma[idx] ** 2 * a.days[idx] / CALENDAR_DAYS_PER_YEAR
+    implied = implied_variance(a.sigma[idx], a.days[idx])
     y[idx] = np.where(np.isfinite(implied), (realised > implied).astype("float64"), np.nan)
     return _frame(a.sessions, y, a.expiry_pos)
 
@@ -102,7 +108,7 @@ def expiry_stress_labels(
     y = np.full(len(a.sessions), np.nan)
     idx = np.flatnonzero(a.expiry_pos >= 0)
     move = np.abs(np.log(a.close[a.expiry_pos[idx]] / a.close[idx]))
-    band = a.sigma[idx] * np.sqrt(a.days[idx] / CALENDAR_DAYS_PER_YEAR)
+    band = implied_move(a.sigma[idx], a.days[idx])
     y[idx] = np.where(np.isfinite(band), (move > band).astype("float64"), np.nan)
     return _frame(a.sessions, y, a.expiry_pos)
 
@@ -117,18 +123,40 @@ def direction_labels(nifty: pd.DataFrame) -> pd.DataFrame:
     return _frame(pd.DatetimeIndex(nifty.index), y, _next_session_pos(n))
 
 
+def next_session_spike(nifty: pd.DataFrame, vix: pd.DataFrame) -> pd.Series:
+    """The spike event (DESIGN.md): does session ``t+1`` move more than one VIX-implied day?
+
+    ``|ln(C_{t+1}/C_t)| > sigma_t * sqrt(1/365)`` with ``sigma_t`` the VIX known at ``t``
+    (:func:`aegis.market.vix.vix_on_sessions`) over 100: about 0.83 of a trading-day sigma,
+    roughly the breakeven of a one-day ATM straddle. The one definition of the event: the buyer
+    model learns :func:`spike_labels` and the historical spike rate counts this series.
+
+    Parameters
+    ----------
+    nifty, vix : DataFrame
+        Canonical daily frames (``close`` in points; VIX ``close`` in annualised percent),
+        NIFTY indexed by session.
+
+    Returns
+    -------
+    Series, dtype ``boolean`` (nullable), indexed by session, name ``spike``
+        ``<NA>`` on the last session (outcome unknown) and where VIX at ``t`` is unknown.
+    """
+    close = nifty["close"].astype("float64")
+    move = np.abs(np.log(close.shift(-1) / close))
+    sigma = vix_on_sessions(vix, pd.DatetimeIndex(close.index)) / 100.0
+    threshold = implied_move(sigma, 1.0)
+    spike = pd.Series(move > threshold, dtype="boolean", name="spike")
+    spike[move.isna() | threshold.isna()] = pd.NA
+    return spike
+
+
 def spike_labels(nifty: pd.DataFrame, vix: pd.DataFrame) -> pd.DataFrame:
-    """1 when the next session's ``|ln(C_{t+1}/C_t)| > sigma*sqrt(1/365)``, sigma = VIX_t/100."""
+    """:func:`next_session_spike` as a label frame (``y`` 1.0/0.0/NaN, settled at ``t+1``)."""
     sessions = pd.DatetimeIndex(nifty.index)
-    close = nifty["close"].to_numpy(dtype="float64")
-    sigma = vix["close"].reindex(sessions).to_numpy(dtype="float64") / 100.0
-    n = len(close)
-    y = np.full(n, np.nan)
-    if n > 1:
-        move = np.abs(np.log(close[1:] / close[:-1]))
-        band = sigma[:-1] * np.sqrt(1.0 / CALENDAR_DAYS_PER_YEAR)
-        y[:-1] = np.where(np.isfinite(band), (move > band).astype("float64"), np.nan)
-    return _frame(sessions, y, _next_session_pos(n))
+    spike = next_session_spike(nifty, vix)
+    y = spike.astype("float64").to_numpy(na_value=np.nan)
+    return _frame(sessions, y, _next_session_pos(len(sessions)))
 
 
 def breach_labels(

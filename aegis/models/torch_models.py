@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from aegis.analytics.intervals import wilson_bounds
 from aegis.errors import ModelInputError
 from aegis.models.estimators import _binary_target
 
@@ -170,13 +171,18 @@ class GRUDirectionClassifier(_TorchBinaryClassifier):
         return GRUNet(n_features, self.hidden)
 
 
+THRESHOLD_Z = 1.96
+"""z of the Wilson lower bound the BREAKOUT threshold maximises (kept: champions use it)."""
+
+
 def wilson_lower(k: float | NDArray[np.float64], n: float | NDArray[np.float64],
-                 z: float = 1.96) -> Any:
-    """Lower end of the Wilson score interval of k successes in n trials (n > 0)."""
-    p = k / n
-    centre = p + z * z / (2 * n)
-    margin = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - margin) / (1 + z * z / n)
+                 z: float = THRESHOLD_Z) -> Any:
+    """Lower end of the Wilson score interval of k successes in n trials (n > 0).
+
+    :func:`aegis.analytics.intervals.wilson_bounds` at ``z = 1.96`` (:data:`THRESHOLD_Z`,
+    the z the BREAKOUT thresholds of the trained champions were chosen with).
+    """
+    return wilson_bounds(k, n, z)[0]
 
 
 def choose_threshold(

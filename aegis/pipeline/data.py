@@ -14,6 +14,7 @@ import pandas as pd
 from aegis.atomic import write_text_atomic
 from aegis.config import Settings, get_settings
 from aegis.errors import StoreError
+from aegis.market.hours import MARKET_TZ, SESSION_CLOSE
 from aegis.market.store import MarketStore
 from aegis.pipeline.paths import (
     features_path,
@@ -33,9 +34,9 @@ def last_closed_session_day(moment: str | None) -> pd.Timestamp:
     if moment and len(moment) == 10:
         return pd.Timestamp(moment).normalize()
     ts = pd.Timestamp(moment) if moment else pd.Timestamp.now(tz="UTC")
-    ist = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).tz_convert("Asia/Kolkata")
+    ist = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).tz_convert(MARKET_TZ)
     day = ist.normalize().tz_localize(None)
-    if (ist.hour, ist.minute) < (15, 30):
+    if ist.time() < SESSION_CLOSE:
         day -= pd.Timedelta(days=1)
     return day
 

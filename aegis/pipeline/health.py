@@ -15,14 +15,13 @@ turns red, the failure notifier sends it, and ``docs/operations.md`` says what t
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from aegis.config import get_settings
 from aegis.errors import CalendarCoverageError, ForecastDriftError
+from aegis.market.hours import ist_today
 
 CALENDAR_WARN_DAYS: Final = 30
 """Warn this many days before the calendar's known span ends."""
@@ -74,7 +73,7 @@ def calendar_health(today: str | None = None, warn_days: int = CALENDAR_WARN_DAY
     """
     from aegis.market.calendar import calendar_coverage
 
-    day = today or datetime.now(ZoneInfo("Asia/Kolkata")).date().isoformat()
+    day = today or ist_today().isoformat()
     info = calendar_coverage(day, warn_days)
     if not info["covered"]:
         raise CalendarCoverageError(

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from aegis.config import Settings, get_settings
 from aegis.errors import ModelError, SnapshotError
+from aegis.market.hours import IST, session_close
 from aegis.market.store import MarketStore
 from aegis.pipeline.champions import (
     Champions,
@@ -33,7 +33,6 @@ from aegis.pipeline.champions import (
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import gate_log_path, rates_path
 
-IST = ZoneInfo("Asia/Kolkata")
 STRIKE_STEP = 50.0
 
 
@@ -239,7 +238,7 @@ class SnapshotBuilder:
     # --- market, chain, rates -------------------------------------------------------------
     def spot_and_time(self) -> tuple[float, datetime, str]:
         """Latest spot: the last intraday bar if newer than the daily close, else the close."""
-        close_time = datetime.combine(self.session.date(), time(15, 30), IST)
+        close_time = session_close(self.session.date())
         spot, as_of, source = float(self.row["close"]), close_time, "NIFTY daily close"
         bars = self.inputs.intraday
         if bars is not None and len(bars):

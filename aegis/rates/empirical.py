@@ -10,39 +10,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
+from aegis.analytics.intervals import Z95, wilson_interval
 from aegis.errors import InsufficientHistoryError
-
-Z95: float = 1.959964
-"""Two-sided 95% standard-normal quantile."""
-
-
-def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for ``k`` successes in ``n`` trials.
-
-    ``(p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with ``p = k/n``; unlike the
-    normal (Wald) interval it stays inside [0, 1] and is sensible for small ``n`` and ``p`` near
-    0 or 1.
-
-    Parameters
-    ----------
-    k : int
-        Successes, ``0 <= k <= n``.
-    n : int
-        Trials, ``n >= 1``.
-    z : float
-        Standard-normal quantile; the default gives a 95% interval.
-    """
-    if n < 1:
-        raise InsufficientHistoryError(f"wilson_interval: expected n >= 1 trials; found n={n}")
-    if not 0 <= k <= n:
-        raise InsufficientHistoryError(f"wilson_interval: expected 0 <= k <= n={n}; found k={k}")
-    p = k / n
-    z2 = z * z
-    denom = 1.0 + z2 / n
-    centre = (p + z2 / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
 
 BOOTSTRAP_DRAWS = 2000
 """Resamples of a block bootstrap interval."""

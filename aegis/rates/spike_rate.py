@@ -1,36 +1,21 @@
-"""Historical spike rate of the buyer signal, and the spike definition.
+"""Historical spike rate of the buyer signal.
 
 Spike (DESIGN.md): the next session's ``|ln(C_{t+1}/C_t)|`` exceeds ``sigma_t * sqrt(1/365)``
-with ``sigma_t = VIX_t / 100``. The spike rate is the fraction of past BREAKOUT signals followed
-by a spike; beside it, the base rate is the unconditional spike frequency over the same sessions.
+with ``sigma_t = VIX_t / 100``; defined once, in :func:`aegis.models.targets.next_session_spike`
+(re-exported here), which the buyer model's labels also call. The spike rate is the fraction of
+past BREAKOUT signals followed by a spike; beside it, the base rate is the unconditional spike
+frequency over the same sessions.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from aegis.errors import AnalyticsInputError, InsufficientHistoryError
+from aegis.models.targets import next_session_spike
 from aegis.rates.empirical import EmpiricalRate, RateWindow, wilson_interval
-from aegis.rates.windows import vix_on_sessions
-
-
-def next_session_spike(nifty: pd.DataFrame, vix: pd.DataFrame) -> pd.Series:
-    """For each session ``t``: does session ``t+1`` move more than one VIX-implied day?
-
-    Returns
-    -------
-    Series, dtype ``boolean`` (nullable), indexed by session, name ``spike``
-        ``<NA>`` on the last session (outcome unknown) and where VIX at ``t`` is unknown.
-    """
-    close = nifty["close"].astype("float64")
-    move = np.abs(np.log(close.shift(-1) / close))
-    threshold = vix_on_sessions(vix, close.index) / 100.0 * np.sqrt(1.0 / 365.0)
-    spike = pd.Series(move > threshold, dtype="boolean", name="spike")
-    spike[move.isna() | threshold.isna()] = pd.NA
-    return spike
 
 
 def _as_boolean(series: pd.Series, name: str) -> pd.Series:

@@ -21,10 +21,8 @@ import pandas as pd
 
 from aegis.analytics.ranges import calendar_to_session_scale, standardised_move
 from aegis.errors import InsufficientHistoryError
-from aegis.market.calendar import THURSDAY, TUESDAY, TUESDAY_FROM
-
-VIX_CARRY_SESSIONS = 2
-"""A missing VIX close is carried forward at most this many sessions (known at t)."""
+from aegis.market.calendar import scheduled_expiries
+from aegis.market.vix import vix_on_sessions
 
 WINDOW_COLUMNS = [
     "start", "expiry", "spot", "vix", "days", "sessions",
@@ -32,28 +30,21 @@ WINDOW_COLUMNS = [
 ]
 
 
-def vix_on_sessions(vix: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.Series:
-    """India VIX close (percent) on each session, carried forward at most 2 sessions."""
-    return (
-        vix["close"].astype("float64").reindex(sessions).ffill(limit=VIX_CARRY_SESSIONS)
-    )
-
-
 def weekly_expiry_positions(sessions: pd.DatetimeIndex) -> np.ndarray:
     """Positions in ``sessions`` of every weekly expiry inside the data's span, increasing.
 
     Vectorised form of :func:`aegis.market.calendar.next_weekly_expiry` given the data's own
     sessions: each Monday-Sunday week's expiry weekday (Thursday, Tuesday from the week of
-    2025-09-01; :data:`~aegis.market.calendar.TUESDAY_FROM`), moved to the previous session of the
-    data when it is not one. Inside the data's span the calendar decides by the data's sessions
-    alone, so the two agree there (a test checks it); calling the calendar once per window
-    instead would rebuild its session set each call, far too slow for 25 years. Weeks whose
-    expiry weekday lies outside the span are left out (their expiry is not in the data).
+    2025-09-01; :func:`~aegis.market.calendar.scheduled_expiries`), moved to the previous
+    session of the data when it is not one. Inside the data's span the calendar decides by the
+    data's sessions alone, so the two agree there (a test checks it); calling the calendar once
+    per window instead would rebuild its session set each call, far too slow for 25 years.
+    Weeks whose expiry weekday lies outside the span are left out (their expiry is not in the
+    data).
     """
     first_monday = sessions[0] - pd.Timedelta(days=sessions[0].day_of_week)
     mondays = pd.date_range(first_monday, sessions[-1], freq="7D")
-    weekday = np.where(mondays >= TUESDAY_FROM, TUESDAY, THURSDAY)
-    targets = mondays + pd.to_timedelta(weekday, unit="D")
+    targets = pd.DatetimeIndex(scheduled_expiries(mondays))
     inside = (targets >= sessions[0]) & (targets <= sessions[-1])
     pos = sessions.searchsorted(targets[inside], side="right") - 1
     return np.unique(pos[pos >= 0])
@@ -170,7 +161,6 @@ def weekly_windows(
 __all__ = [
     "WINDOW_COLUMNS",
     "session_windows",
-    "vix_on_sessions",
     "weekly_expiry_positions",
     "weekly_windows",
 ]

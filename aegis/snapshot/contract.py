@@ -19,6 +19,7 @@ from typing import Final, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from aegis.analytics.ranges import calendar_to_session_scale, implied_move
 from aegis.snapshot.blocks import (
     Breach,
     BuyerSignal,
@@ -133,7 +134,7 @@ class Snapshot(SnapshotModel):
         if sr is not None:
             if not math.isclose((sr.lower + sr.upper) / 2, self.spot, rel_tol=1e-6):
                 raise ValueError("safe range must be centred on spot")
-            em = self.spot * self.vix / 100 * math.sqrt(self.expiry.days / 365)
+            em = self.spot * float(implied_move(self.vix / 100, self.expiry.days))
             if not math.isclose(sr.expected_move, em, rel_tol=1e-6, abs_tol=1e-9):
                 raise ValueError(f"safe_range.expected_move {sr.expected_move} != "
                                  f"spot * vix/100 * sqrt(days/365) = {em}")
@@ -150,7 +151,8 @@ class Snapshot(SnapshotModel):
             raise ValueError(f"safe_range.sessions_to_expiry {sr.sessions_to_expiry} != "
                              f"expiry.sessions {self.expiry.sessions}")
         if sr.k_session is not None and sr.sessions_to_expiry and self.expiry.days > 0:
-            k = sr.k_session * math.sqrt(365 * sr.sessions_to_expiry / (252 * self.expiry.days))
+            scale = calendar_to_session_scale(self.expiry.days, sr.sessions_to_expiry)
+            k = sr.k_session / float(scale)
             if not math.isclose(sr.k, k, rel_tol=1e-6):
                 raise ValueError(f"safe_range.k {sr.k} != k_session * sqrt(365 h / (252 D)) = {k}")
 

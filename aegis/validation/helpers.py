@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 
 from aegis.errors import ValidationInputError
+from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, MARKET_TZ
 
 Preparer = Callable[[pd.DataFrame], pd.DataFrame]
 
-IST = "Asia/Kolkata"
-EXPIRY_CLOSE = pd.Timedelta(hours=15, minutes=30)
+IST = MARKET_TZ
+EXPIRY_CLOSE = pd.Timedelta(CLOSE_AFTER_MIDNIGHT)
 """NSE's closing time on the expiry date (IST wall clock)."""
 
 QUOTED_MIN_PRICE = 0.0

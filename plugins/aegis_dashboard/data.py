@@ -26,6 +26,7 @@ import pandas as pd
 
 from aegis.config import Settings
 from aegis.errors import AegisError, DashboardInputError
+from aegis.market.hours import MARKET_TZ, ist_day
 
 BACKTEST_REPORT: Final = "backtest/report.json"
 BACKTEST_DIAGRAM: Final = "backtest/report.reliability.png"
@@ -135,7 +136,7 @@ def _prices(store: Any, names: list[str], as_of: pd.Timestamp | None, sessions: 
     closes = daily["close"].astype(float)
     day = None
     if as_of is not None:
-        day = as_of.tz_convert("Asia/Kolkata").tz_localize(None).normalize()
+        day = ist_day(as_of)
         closes = closes[closes.index <= day]
     closes = closes.tail(sessions)
     intraday = None
@@ -143,7 +144,7 @@ def _prices(store: Any, names: list[str], as_of: pd.Timestamp | None, sessions: 
     if "nifty_intraday" in names and day is not None:
         bars = store.read("nifty_intraday")
         stamps = pd.DatetimeIndex(bars.index)
-        local = stamps.tz_convert("Asia/Kolkata") if stamps.tz is not None else stamps
+        local = stamps.tz_convert(MARKET_TZ) if stamps.tz is not None else stamps
         today = bars[local.normalize().tz_localize(None) == day]
         if len(today):
             intraday = today[["high", "low", "close"]].astype(float)

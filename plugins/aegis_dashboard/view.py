@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, MARKET_TZ, SESSION_CLOSE
 from aegis_dashboard.reading import Published
 from aegis_dashboard.words import (
     calibration_details,
@@ -25,8 +26,8 @@ from aegis_dashboard.words import (
     provenance_words,
 )
 
-IST = "Asia/Kolkata"
-CLOSE_IST = dt.time(15, 30)
+IST = MARKET_TZ
+CLOSE_IST = SESSION_CLOSE
 FIXED_CUTS = {"trap": (0.33, 0.66), "stress": (0.33, 0.60)}
 """Label thresholds of schema 1.0.0 before ``label_cuts`` (chosen from history) was published."""
 FIELD_NAMES = {
@@ -269,7 +270,7 @@ def last_expected_close(now: pd.Timestamp) -> pd.Timestamp:
         day = today
     else:
         day = previous_session(today, inclusive=False)
-    return (day + pd.Timedelta(hours=15, minutes=30)).tz_localize(IST)
+    return (day + CLOSE_AFTER_MIDNIGHT).tz_localize(IST)
 
 
 def staleness_banner(as_of: dt.datetime | None, now: pd.Timestamp) -> Banner | None:

@@ -15,8 +15,9 @@ import pytest
 
 from aegis.errors import FeatureInputError
 from aegis.features.columns import DAILY_FEATURES, FEATURE_NAMES
-from aegis.features.daily import align_vix, build_daily_features, expiry_table
+from aegis.features.daily import build_daily_features, expiry_table
 from aegis.features.technicals import atr
+from aegis.market.vix import vix_on_sessions
 
 
 def synthetic_market(seed: int, n: int = 700) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -89,9 +90,9 @@ def test_vix_is_the_last_close_on_or_before_each_session() -> None:
         {"close": [11.0, 12.0, np.nan, 14.0]},
         index=pd.DatetimeIndex(["2020-01-07", "2020-01-08", "2020-01-09", "2020-01-11"]),
     )
-    aligned = align_vix(vix, sessions)
+    aligned = vix_on_sessions(vix, sessions)
     np.testing.assert_array_equal(aligned.to_numpy(), [np.nan, 11.0, 12.0, 12.0, 12.0])
-    empty = align_vix(vix.iloc[:0], sessions)
+    empty = vix_on_sessions(vix.iloc[:0], sessions)
     assert empty.isna().all()
     assert empty.index.equals(sessions)
 
