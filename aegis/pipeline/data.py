@@ -145,11 +145,11 @@ def _read_table(path: Path, hint: str) -> pd.DataFrame:
 
 
 def _validation_frames(settings: Settings, run_id: str) -> dict[str, pd.DataFrame]:
-    store = MarketStore(settings.resolved_data_dir)
-    nifty, vix = load_daily(settings)
     staged = _read_table(staged_features_path(settings, run_id),
                          f"run {run_id!r} staged nothing: run `aegis pipeline features "
                          f"--run-id {run_id}` first")
+    store = MarketStore(settings.resolved_data_dir)
+    nifty, vix = load_daily(settings)
     frames = {"nifty_daily": nifty, "vix_daily": vix, "features": staged}
     present = store.names()
     if "option_chain" in present:
