@@ -98,9 +98,19 @@ def ingest(logical_date: str | None = None) -> dict[str, Any]:
 
     Returns the source's name, the upsert counts per series and the source's notes (a
     history folder's repairs, rejections, conflicts and skipped files).
+
+    Raises
+    ------
+    StoreError
+        The source gave no row at all (a history folder without a usable file): the reasons
+        per file are in the message.
     """
     settings = get_settings()
     report = ingest_into_store(market_source(settings, logical_date), settings)
+    if not any(u.inserted + u.updated + u.unchanged + u.held for u in report.upserts.values()):
+        reasons = "; ".join(f"{p}: {why}" for p, why in report.not_stored.items())
+        raise StoreError(f"ingest from {report.source}: expected rows of at least one series, "
+                         f"got none ({reasons or 'the source returned no frames'})")
     notes = dict(report.notes)
     if report.not_stored:
         notes["not_stored"] = dict(report.not_stored)

@@ -120,3 +120,16 @@ def test_cli_and_pipeline_ingest_store_the_same_rows(
     files = [[sorted(line.get("files", [])) for line in stores[v].history()] for v in stores]
     assert files[0] == files[1]
     assert all(files[0])
+
+
+def test_ingest_of_a_history_folder_without_data_says_why(
+    aegis_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "empty-history"
+    folder.mkdir()
+    (folder / "notes.csv").write_text("name,colour\nx,red\n")
+    monkeypatch.setenv("AEGIS_SOURCE", "history")
+    monkeypatch.setenv("AEGIS_HISTORY_DIR", str(folder))
+    get_settings.cache_clear()
+    with pytest.raises(StoreError, match=r"from history: expected rows.*notes\.csv"):
+        pipeline.ingest("2024-06-14")
