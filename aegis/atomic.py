@@ -49,6 +49,24 @@ def write_atomic(path: Path | str, write: Callable[[Path], object], *,
     return target
 
 
+def replace_atomic(source: Path | str, target: Path | str) -> Path:
+    """Move the finished file ``source`` over ``target`` (same file system), durably.
+
+    ``source`` is fsynced first, so ``target`` is then either its old bytes or all of the
+    new ones, and both folders are fsynced so the move survives a crash. A file staged with
+    :func:`write_atomic` and published later (a validated table) goes through here.
+    """
+    src, dst = Path(source), Path(target)
+    with src.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dst)
+    fsync_dir(dst.parent)
+    if src.parent != dst.parent:
+        fsync_dir(src.parent)
+    return dst
+
+
 def write_bytes_atomic(path: Path | str, data: bytes) -> Path:
     """:func:`write_atomic` of ``data``."""
     return write_atomic(path, lambda tmp: tmp.write_bytes(data))
@@ -59,4 +77,4 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-__all__ = ["fsync_dir", "write_atomic", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["fsync_dir", "replace_atomic", "write_atomic", "write_bytes_atomic", "write_text_atomic"]

@@ -49,11 +49,16 @@ def prepare_environment(home: Path) -> dict[str, str]:
 
 def run_direct() -> dict[str, Any]:
     """Every stage in this process, timed (the same functions the DAG tasks call)."""
+    from functools import partial
+
     from aegis import pipeline
+    from aegis.pipeline.paths import new_run_id
 
     timings: dict[str, Any] = {}
-    for name, stage in (("ingest", pipeline.ingest), ("features", pipeline.build_features),
-                        ("validate", pipeline.validate), ("train", pipeline.train),
+    run_id = new_run_id()
+    for name, stage in (("ingest", pipeline.ingest),
+                        ("features", partial(pipeline.build_features, run_id)),
+                        ("validate", partial(pipeline.validate, run_id)), ("train", pipeline.train),
                         ("promote_and_push", pipeline.promote_and_push),
                         ("recompute_rates", pipeline.recompute_rates),
                         ("infer", pipeline.infer)):

@@ -52,7 +52,7 @@ def load_market(history: Path | None) -> tuple[Any, Any, str]:
         loaded = load_history(nifty_files, vix_files)
         return loaded.nifty, loaded.vix, (f"real history: {len(nifty_files)} NIFTY + "
                                           f"{len(vix_files)} VIX files under {history}")
-    from aegis.market.simulator import simulate
+    from aegis.market.sources.simulator import simulate
 
     market = simulate(SIM_SEED, SIM_YEARS, end=SIM_END, intraday_sessions=0, chain_sessions=0)
     return market.nifty, market.vix, (f"simulator seed {SIM_SEED}, {SIM_YEARS:g} years ending "

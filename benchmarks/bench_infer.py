@@ -42,8 +42,10 @@ STAGES = """
 import json, sys, time
 from aegis import pipeline
 out = {}
-for name, stage in (("ingest", pipeline.ingest), ("build_features", pipeline.build_features),
-                    ("validate", pipeline.validate), ("train", pipeline.train),
+RUN = "bench-infer"
+for name, stage in (("ingest", pipeline.ingest),
+                    ("build_features", lambda: pipeline.build_features(RUN)),
+                    ("validate", lambda: pipeline.validate(RUN)), ("train", pipeline.train),
                     ("promote_and_push", lambda: pipeline.promote_and_push(push=True)),
                     ("recompute_rates", pipeline.recompute_rates)):
     t0 = time.perf_counter()

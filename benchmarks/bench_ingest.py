@@ -8,7 +8,8 @@ takes no arguments and prints one JSON object on stdout (progress goes to stderr
   on this first upsert), a second identical upsert (idempotent: nothing rewritten), the
   simulation time beside it, peak memory traced by ``tracemalloc`` on a separate run and the
   process's max RSS.
-- ``real_daily_history``: ``aegis.market.ingest.ingest_paths`` of ``$AEGIS_REAL_DATA_DIR/history``
+- ``real_daily_history``: ``aegis.market.ingest.ingest_source`` of a ``HistorySource`` of
+  ``$AEGIS_REAL_DATA_DIR/history``
   into an empty store, then again (idempotent). When the real data is absent the section says
   so instead of measuring.
 """
@@ -52,7 +53,7 @@ def real_data_dir() -> Path | None:
 
 def simulated_year(seed: int = SEED) -> tuple[Any, float]:
     """One simulated year with 1-minute bars on every session, and the seconds it took."""
-    from aegis.market.simulator import simulate
+    from aegis.market.sources.simulator import simulate
 
     daily = simulate(seed, 1.0, end=END, intraday_sessions=0, chain_sessions=0)
     start = time.perf_counter()
@@ -101,21 +102,22 @@ def bench_intraday_year(seed: int = SEED) -> dict[str, Any]:
 
 
 def bench_real_history(data_dir: Path) -> dict[str, Any]:
-    """``ingest_paths`` of every daily history file into an empty store, then again."""
-    from aegis.market.ingest import ingest_paths
+    """Ingest every daily history file (a ``HistorySource``) into an empty store, then again."""
+    from aegis.market.ingest import ingest_source
+    from aegis.market.sources.history import HistorySource
     from aegis.market.store import MarketStore
 
     folder = data_dir / "history"
     with tempfile.TemporaryDirectory(prefix="aegis-bench-ingest-") as tmp:
         store = MarketStore(Path(tmp) / "fresh")
         start = time.perf_counter()
-        report = ingest_paths([folder], store)
+        report = ingest_source(HistorySource([folder]), store)
         first_s = time.perf_counter() - start
         start = time.perf_counter()
-        again = ingest_paths([folder], store)
+        again = ingest_source(HistorySource([folder]), store)
         again_s = time.perf_counter() - start
         tracemalloc.start()
-        ingest_paths([folder], MarketStore(Path(tmp) / "traced"))
+        ingest_source(HistorySource([folder]), MarketStore(Path(tmp) / "traced"))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     return {

@@ -57,19 +57,20 @@ def _max_rss_mib() -> float:
 def bench_ingest_history(data_dir: Path | str, store_dir: Path | str) -> dict[str, Any]:
     """Wall time and peak traced memory of ingesting the daily history into a fresh store,
     and of a second (idempotent, no-write) ingest."""
-    from aegis.market.ingest import ingest_paths
+    from aegis.market.ingest import ingest_source
+    from aegis.market.sources.history import HistorySource
     from aegis.market.store import MarketStore
 
     store = MarketStore(store_dir)
     folder = Path(data_dir) / "history"
     tracemalloc.start()
     start = time.perf_counter()
-    ingest_paths([folder], store)
+    ingest_source(HistorySource([folder]), store)
     first = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     start = time.perf_counter()
-    ingest_paths([folder], store)
+    ingest_source(HistorySource([folder]), store)
     second = time.perf_counter() - start
     return {"benchmark": "ingest_daily_history", "seconds_first": round(first, 4),
             "seconds_repeat": round(second, 4), "peak_traced_mib": round(peak / 2**20, 2)}

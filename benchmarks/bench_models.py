@@ -31,7 +31,7 @@ def market(data_dir: Path | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
 
         h = load_history_dir(data_dir / "history")
         return h.nifty.loc[:"2022-12-31"], h.vix.loc[:"2022-12-31"], f"real {data_dir}"
-    from aegis.market.simulator import simulate
+    from aegis.market.sources.simulator import simulate
 
     m = simulate(7, 23.0, end=pd.Timestamp("2022-12-30"))
     return m.nifty, m.vix, "simulator seed 7, 23 years"

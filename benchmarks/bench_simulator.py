@@ -30,7 +30,7 @@ ALL_SESSIONS = 10_000
 
 
 def _run(years: float, intraday_sessions: int, seed: int) -> Any:
-    from aegis.market.simulator import simulate
+    from aegis.market.sources.simulator import simulate
 
     return simulate(seed, years, end=END, intraday_sessions=intraday_sessions, chain_sessions=10)
 

@@ -25,7 +25,8 @@ own dates.
 **Failure.** A failed validation is final (no retry): ``validate_features`` turns red with the
 failed expectations in its log, no Asset event is emitted, and the last good snapshot stays
 published. Each task is idempotent per logical date (the store upserts), so clearing or
-backfilling a run is safe.
+backfilling a run is safe. The feature table is staged under the run's ``run_id``, so a
+retrain running at the same time never validates or publishes this run's table.
 """
 
 from __future__ import annotations
@@ -87,18 +88,18 @@ def aegis_market_ingest() -> None:
         return pipeline.ingest(logical_date=market_time(context).isoformat())
 
     @task
-    def build_features() -> dict[str, Any]:
-        """Rebuild the daily features from the store."""
+    def build_features(**context: Any) -> dict[str, Any]:
+        """Rebuild the daily features from the store, staged under this run's id."""
         from aegis import pipeline
 
-        return pipeline.build_features()
+        return pipeline.build_features(run_id=context["run_id"])
 
     @task(outlets=[FEATURES_ASSET])
-    def validate_features() -> dict[str, Any]:
-        """Run the Great Expectations suites; raises ValidationFailedError on any failure."""
+    def validate_features(**context: Any) -> dict[str, Any]:
+        """Run the GX suites on this run's table; raises ValidationFailedError on any failure."""
         from aegis import pipeline
 
-        return pipeline.validate()
+        return pipeline.validate(run_id=context["run_id"])
 
     is_trading_session() >> ingest() >> build_features() >> validate_features()
 

@@ -42,18 +42,18 @@ def aegis_nightly_retrain() -> None:
     """Wire: training set -> validate -> train (mapped) -> promote + push -> git push -> rates."""
 
     @task
-    def build_training_set() -> dict[str, Any]:
-        """Rebuild the point-in-time features the models train on."""
+    def build_training_set(**context: Any) -> dict[str, Any]:
+        """Rebuild the point-in-time features the models train on, staged under this run."""
         from aegis import pipeline
 
-        return pipeline.build_features()
+        return pipeline.build_features(run_id=context["run_id"])
 
     @task
-    def validate_training_set() -> dict[str, Any]:
-        """Run the Great Expectations suites on the training set."""
+    def validate_training_set(**context: Any) -> dict[str, Any]:
+        """Run the Great Expectations suites on this run's training set."""
         from aegis import pipeline
 
-        return pipeline.validate()
+        return pipeline.validate(run_id=context["run_id"])
 
     @task
     def list_models() -> list[str]:

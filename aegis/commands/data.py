@@ -35,7 +35,7 @@ SymbolOption = typer.Option(
 
 
 def _check_symbol(symbol: str | None) -> str | None:
-    from aegis.market.ingest import SYMBOLS
+    from aegis.market.sources.history import SYMBOLS
 
     if symbol is None:
         return None
@@ -58,8 +58,8 @@ def inspect(
 ) -> None:
     """Read one market-data file: kind, symbol, rows, span, repairs and rejected rows."""
     from aegis.errors import DataFormatError
-    from aegis.market.ingest import assign_symbol
     from aegis.market.loaders import load_file
+    from aegis.market.sources.history import assign_symbol
 
     symbol = _check_symbol(symbol)
     try:
@@ -106,31 +106,33 @@ def ingest(
     """Load files, merge each series, upsert into the store; list repairs and rejections.
 
     Exit 1 when nothing was stored from a file given (the reason on stderr); revisions that
-    move a close implausibly are held for review (``aegis data conflicts``).
+    move a close implausibly are held for review (``aegis data conflicts``). The same
+    ingestion path as the pipeline's ingest stage, with the files as the source.
     """
     from aegis.config import get_settings
     from aegis.errors import DataFormatError, StoreError
-    from aegis.market.ingest import expand_paths, ingest_paths
-    from aegis.market.store import MarketStore
+    from aegis.market.sources.history import HistorySource, expand_paths
+    from aegis.pipeline.data import ingest_into_store
 
     symbol = _check_symbol(symbol)
-    store = MarketStore(get_settings().resolved_data_dir)
+    settings = get_settings()
     try:
         if as_json:
-            report = ingest_paths(paths, store, symbol=symbol)
+            report = ingest_into_store(HistorySource(paths, symbol=symbol), settings)
         else:
             from rich.progress import Progress
 
             with Progress(transient=True) as bar:
                 task = bar.add_task("loading", total=len(expand_paths(paths)))
-                report = ingest_paths(paths, store, progress=lambda p: bar.advance(task),
-                                      symbol=symbol)
+                source = HistorySource(paths, symbol=symbol,
+                                       progress=lambda p: bar.advance(task))
+                report = ingest_into_store(source, settings)
     except (DataFormatError, StoreError) as exc:
         raise _fail(exc) from exc
     if as_json:
         _print_json(report.to_json())
     else:
-        _print_ingest(report, store.root)
+        _print_ingest(report, settings.resolved_data_dir)
     for path, why in report.not_stored.items():
         typer.echo(f"aegis: nothing stored from {path}: {why}", err=True)
     if report.not_stored:

@@ -27,19 +27,24 @@ def ingest(logical_date: str = typer.Option(None, help="ISO date the run stands 
 
 
 @pipeline_app.command("features")
-def features() -> None:
-    """Build the daily feature table from the store and stage it for validation."""
+def features(
+    run_id: str = typer.Option(None, "--run-id", help="Key of the staged table (default: new)."),
+) -> None:
+    """Build the daily feature table from the store and stage it under a run id (printed)."""
     from aegis.pipeline import build_features
 
-    _show(build_features())
+    _show(build_features(run_id))
 
 
 @pipeline_app.command("validate")
-def validate() -> None:
-    """Run the GX suites on the store and the staged features; publish them if all pass."""
+def validate(
+    run_id: str = typer.Option(..., "--run-id", help="The run id `aegis pipeline features` "
+                               "printed: its staged table is validated."),
+) -> None:
+    """Run the GX suites on the store and a run's staged features; publish them if all pass."""
     from aegis.pipeline import validate as run
 
-    _show(run())
+    _show(run(run_id))
 
 
 @pipeline_app.command("train")

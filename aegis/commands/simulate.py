@@ -57,7 +57,7 @@ def simulate(
 ) -> None:
     """Simulate NIFTY-like daily and 1-minute bars, India VIX and weekly option chains."""
     from aegis.errors import AegisError
-    from aegis.market.simulator import simulate as run_simulation
+    from aegis.market.sources.simulator import simulate as run_simulation
 
     last_day = _parse_end(end)
     try:

@@ -1,28 +1,39 @@
-"""Data stages: ingest -> features -> validation gate."""
+"""Data stages: ingest -> features -> validation gate.
+
+Staging is per run: :func:`build_features` writes the table of one run id (the Airflow run id in
+the DAGs, a fresh id on the CLI) and :func:`validate` of that id checks and publishes exactly it.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from aegis.atomic import write_text_atomic
+from aegis.atomic import replace_atomic, write_atomic, write_text_atomic
 from aegis.config import Settings, get_settings
 from aegis.errors import StoreError
 from aegis.market.hours import MARKET_TZ, SESSION_CLOSE
 from aegis.market.store import MarketStore
 from aegis.pipeline.paths import (
     features_path,
+    new_run_id,
     sha256_of,
     staged_features_path,
     validated_marker,
     validation_report_path,
 )
+
+if TYPE_CHECKING:
+    from aegis.market.ingest import IngestReport
+    from aegis.market.sources.base import MarketSource
 
 
 def last_closed_session_day(moment: str | None) -> pd.Timestamp:
@@ -41,49 +52,72 @@ def last_closed_session_day(moment: str | None) -> pd.Timestamp:
     return day
 
 
-def source_frames(settings: Settings, logical_date: str | None = None) -> dict[str, Any]:
-    """The frames of the configured source, keyed by store series name, and notes about them.
+def market_source(settings: Settings, logical_date: str | None = None) -> MarketSource:
+    """The configured source, built with the settings it needs (the edge that reads them).
 
-    ``simulator``: the seeded simulator ending at the logical date (or today), so a re-run for
-    the same date gives the same frames. ``history``: every daily file under
-    ``AEGIS_HISTORY_DIR``, merged. ``live``: Yahoo daily bars and the NSE option chain.
+    ``simulator``: the seeded simulator ending at the logical date's last close (or today's),
+    so a re-run for the same date gives the same frames. ``history``: every market-data file
+    under ``AEGIS_HISTORY_DIR`` (recursively), loaded as ``aegis data ingest`` loads them.
+    ``live``: Yahoo daily bars and the NSE option chain, ``AEGIS_LIVE_TIMEOUT_S`` per request.
+
+    Raises
+    ------
+    StoreError
+        ``AEGIS_SOURCE=history`` without an existing ``AEGIS_HISTORY_DIR`` folder.
     """
     if settings.source == "simulator":
-        end = last_closed_session_day(logical_date)
-        from aegis.market.simulator import simulate
+        from aegis.market.sources.simulator import SimulatorSource
 
-        market = simulate(settings.seed, settings.sim_years, end=end)
-        return {"frames": market.series(), "notes": {"seed": settings.seed}}
+        return SimulatorSource(settings.seed, settings.sim_years,
+                               end=last_closed_session_day(logical_date))
     if settings.source == "history":
-        from aegis.market.history import load_history_dir
+        from aegis.market.sources.history import HistorySource
 
-        if settings.history_dir is None:
-            raise StoreError("AEGIS_SOURCE=history needs AEGIS_HISTORY_DIR (a folder of files)")
-        history = load_history_dir(settings.history_dir)
-        notes = {
-            "repairs": sum(len(v) for v in history.repairs.values()),
-            "rejected": sum(len(v) for v in history.rejected.values()),
-            "conflicts": len(history.conflicts),
-            "skipped_files": sorted(history.skipped),
-        }
-        return {"frames": {"nifty_daily": history.nifty, "vix_daily": history.vix}, "notes": notes}
-    from aegis.market import live
+        folder = settings.history_dir
+        if folder is None or not folder.is_dir():
+            raise StoreError("AEGIS_SOURCE=history needs AEGIS_HISTORY_DIR (a folder of files); "
+                             f"got {folder}")
+        return HistorySource([folder])
+    from aegis.market.sources.live import LiveSource
 
-    frames = {
-        "nifty_daily": live.fetch_yahoo_daily("^NSEI", timeout=settings.live_timeout_s),
-        "vix_daily": live.fetch_yahoo_daily("^INDIAVIX", timeout=settings.live_timeout_s),
-        "option_chain": live.fetch_nse_option_chain("NIFTY", timeout=settings.live_timeout_s),
-    }
-    return {"frames": frames, "notes": {"live": True}}
+    return LiveSource(timeout=settings.live_timeout_s)
+
+
+def ingest_into_store(source: MarketSource, settings: Settings) -> IngestReport:
+    """Upsert what ``source`` returns into the configured store: the one ingestion path.
+
+    ``aegis data ingest PATHS`` calls it with a history source of its paths, the ingest stage
+    (DAG task and ``aegis pipeline ingest``) with :func:`market_source`.
+    """
+    from aegis.market.ingest import ingest_source
+
+    return ingest_source(source, MarketStore(settings.resolved_data_dir))
 
 
 def ingest(logical_date: str | None = None) -> dict[str, Any]:
-    """Fetch from the configured source and upsert into the store (idempotent)."""
+    """Fetch from the configured source and upsert into the store (idempotent).
+
+    Returns the source's name, the upsert counts per series and the source's notes (a
+    history folder's repairs, rejections, conflicts and skipped files).
+
+    Raises
+    ------
+    StoreError
+        The source gave no row at all (a history folder without a usable file): the reasons
+        per file are in the message.
+    """
     settings = get_settings()
-    got = source_frames(settings, logical_date)
-    store = MarketStore(settings.resolved_data_dir)
-    counts = {name: asdict(store.upsert(name, frame)) for name, frame in got["frames"].items()}
-    return {"source": settings.source, "series": counts, "notes": got["notes"]}
+    report = ingest_into_store(market_source(settings, logical_date), settings)
+    if not any(u.inserted + u.updated + u.unchanged + u.held for u in report.upserts.values()):
+        reasons = "; ".join(f"{p}: {why}" for p, why in report.not_stored.items())
+        raise StoreError(f"ingest from {report.source}: expected rows of at least one series, "
+                         f"got none ({reasons or 'the source returned no frames'})")
+    notes = dict(report.notes)
+    if report.not_stored:
+        notes["not_stored"] = dict(report.not_stored)
+    return {"source": report.source,
+            "series": {name: asdict(up) for name, up in report.upserts.items()},
+            "notes": notes}
 
 
 def load_daily(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -92,19 +126,22 @@ def load_daily(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     return store.read("nifty_daily"), store.read("vix_daily")
 
 
-def build_features() -> dict[str, Any]:
-    """Build the daily feature table from the store and stage it for validation."""
+def build_features(run_id: str | None = None) -> dict[str, Any]:
+    """Build the daily feature table from the store and stage it for run ``run_id``.
+
+    ``run_id`` keys the staged file (the DAG passes its Airflow run id; default a fresh id,
+    returned): :func:`validate` of the same id validates and publishes exactly this table.
+    """
     from aegis.features.daily import build_daily_features
 
     settings = get_settings()
+    run_id = run_id or new_run_id()
     nifty, vix = load_daily(settings)
     table = build_daily_features(nifty, vix)
-    path = staged_features_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    table.to_parquet(tmp)
-    tmp.replace(path)
+    path = staged_features_path(settings, run_id)
+    write_atomic(path, table.to_parquet)
     return {
+        "run_id": run_id,
         "rows": len(table),
         "first": table.index[0].date().isoformat(),
         "last": table.index[-1].date().isoformat(),
@@ -118,10 +155,12 @@ def _read_table(path: Path, hint: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def _validation_frames(settings: Settings) -> dict[str, pd.DataFrame]:
+def _validation_frames(settings: Settings, run_id: str) -> dict[str, pd.DataFrame]:
+    staged = _read_table(staged_features_path(settings, run_id),
+                         f"run {run_id!r} staged nothing: run `aegis pipeline features "
+                         f"--run-id {run_id}` first")
     store = MarketStore(settings.resolved_data_dir)
     nifty, vix = load_daily(settings)
-    staged = _read_table(staged_features_path(settings), "run `aegis pipeline features` first")
     frames = {"nifty_daily": nifty, "vix_daily": vix, "features": staged}
     present = store.names()
     if "option_chain" in present:
@@ -133,11 +172,26 @@ def _validation_frames(settings: Settings) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def validate() -> dict[str, Any]:
-    """Run every GX suite on the store and the staged features; on success publish them.
+@contextmanager
+def _publishing(settings: Settings) -> Iterator[None]:
+    """One publisher at a time: the validated table and its marker are replaced together."""
+    folder = features_path(settings).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".publish.lock").open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-    The staged feature table becomes the validated one (atomic rename) only when every suite
-    passes, so inference never reads data that failed validation.
+
+def validate(run_id: str) -> dict[str, Any]:
+    """Run every GX suite on the store and run ``run_id``'s staged features; publish on success.
+
+    The table staged by this run (:func:`build_features` with the same id) becomes the
+    validated one (an atomic rename, under a lock with its marker) only when every suite
+    passes, so inference never reads data that failed validation, and a concurrent run can
+    neither validate nor publish this run's table.
 
     Raises
     ------
@@ -149,20 +203,23 @@ def validate() -> dict[str, Any]:
 
     settings = get_settings()
     report = validate_frames(
-        _validation_frames(settings), docs_dir=settings.resolved_output_dir / "data_docs"
+        _validation_frames(settings, run_id),
+        docs_dir=settings.resolved_output_dir / "data_docs",
     )
     report_path = validation_report_path(settings)
     write_text_atomic(report_path, report.to_json())
     require_valid(report, record_to=report_path)
-    staged, validated = staged_features_path(settings), features_path(settings)
+    staged, validated = staged_features_path(settings, run_id), features_path(settings)
     digest = sha256_of(staged)
-    os.replace(staged, validated)
     marker = {
         "features_sha256": digest,
         "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "report": str(report_path),
+        "run_id": run_id,
     }
-    write_text_atomic(validated_marker(settings), json.dumps(marker, indent=2))
+    with _publishing(settings):
+        replace_atomic(staged, validated)
+        write_text_atomic(validated_marker(settings), json.dumps(marker, indent=2))
     return {"success": True, "suites": [s.suite for s in report.suites], **marker}
 
 

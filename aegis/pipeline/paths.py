@@ -2,14 +2,52 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aegis.config import Settings
+from aegis.errors import StoreError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def staged_features_path(settings: Settings) -> Path:
-    """The freshly built daily feature table, not yet validated (Parquet)."""
-    return settings.resolved_data_dir / "features" / "daily.staged.parquet"
+def new_run_id() -> str:
+    """A fresh run id for a run outside Airflow (``cli-<UTC time>-<random>``)."""
+    return f"cli-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def run_key(run_id: str) -> str:
+    """``run_id`` as a file-name part: unsafe characters replaced, plus a digest of the raw id.
+
+    Airflow run ids hold ``:`` and ``+`` (``scheduled__2024-06-14T04:00:00+00:00``); the digest
+    keeps two ids that differ only in those characters apart.
+
+    Raises
+    ------
+    StoreError
+        An empty run id.
+    """
+    if not run_id or not run_id.strip():
+        raise StoreError(f"run id: expected a non-empty string; got {run_id!r}")
+    digest = hashlib.sha256(run_id.encode("utf-8")).hexdigest()[:10]
+    return f"{_UNSAFE.sub('_', run_id.strip())[:80]}-{digest}"
+
+
+def staged_dir(settings: Settings) -> Path:
+    """Where runs stage their feature tables, one file per run."""
+    return settings.resolved_data_dir / "features" / "staged"
+
+
+def staged_features_path(settings: Settings, run_id: str) -> Path:
+    """The daily feature table built by run ``run_id``, not yet validated (Parquet).
+
+    One file per run: an ingest run and a health-triggered retrain staging at the same time
+    each validate (and publish) the table they built, never the other's.
+    """
+    return staged_dir(settings) / f"daily.{run_key(run_id)}.parquet"
 
 
 def features_path(settings: Settings) -> Path:

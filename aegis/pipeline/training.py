@@ -151,15 +151,17 @@ RETRAIN_STAGES = ("build_features", "validate", "train", "promote_and_push", "re
 
 
 def retrain(seed: int | None = None, push: bool = True, rates: bool = True,
-            names: list[str] | None = None) -> dict[str, Any]:
+            names: list[str] | None = None, run_id: str | None = None) -> dict[str, Any]:
     """The nightly retrain in this process: the same stage functions the DAG's tasks call.
 
     store -> features -> GX gate (a failed validation raises and nothing is trained) -> train
     each model -> gate -> promote + ``dvc push`` + commit -> rates. Returns each stage's result.
+    ``run_id`` keys the staged feature table (default a fresh id).
     """
     from aegis.pipeline.data import build_features, validate
 
-    out: dict[str, Any] = {"build_features": build_features(), "validate": validate()}
+    staged = build_features(run_id)
+    out: dict[str, Any] = {"build_features": staged, "validate": validate(staged["run_id"])}
     out["train"] = train(names, seed)
     out["promote_and_push"] = promote_and_push(push=push)
     if rates:

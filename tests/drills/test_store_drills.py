@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aegis.market.ingest import ingest_paths
+from aegis.market.ingest import ingest_source
+from aegis.market.sources.history import HistorySource
 from aegis.market.store import MarketStore
 
 DAYS = pd.bdate_range("2010-01-04", "2024-12-31")
@@ -46,7 +47,7 @@ def _parts(root: Path) -> dict[str, pd.DataFrame]:
 
 def _ingest(args: tuple[str, str]) -> dict[str, int]:
     root, path = args
-    report = ingest_paths([path], MarketStore(root))
+    report = ingest_source(HistorySource([path]), MarketStore(root))
     return dict(report.upserts["nifty_daily"].__dict__)
 
 

@@ -35,7 +35,7 @@ import json, sys
 from pathlib import Path
 import aegis
 from aegis.market.calendar import holiday_file
-from aegis.market.simulator import simulate
+from aegis.market.sources.simulator import simulate
 from aegis.validation import validate_frames
 from aegis.validation.suites import default_expectations_dir
 

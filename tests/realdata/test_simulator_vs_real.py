@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from aegis.market.history import load_history
-from aegis.market.simulator import simulate
+from aegis.market.sources.simulator import simulate
 
 pytestmark = pytest.mark.realdata
 

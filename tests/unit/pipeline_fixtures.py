@@ -38,6 +38,8 @@ from aegis.config import get_settings
 LOGICAL_DATE = "2024-06-14"
 """The logical date of the fixture's runs (a Friday; the simulator ends there)."""
 SEED = 7
+RUN_ID = "fixture-run"
+"""The run id the fixture stages and validates its feature table under."""
 SIM_YEARS = 8
 CLEARED_ENV = ("AEGIS_DATA_DIR", "AEGIS_OUTPUT_DIR", "AEGIS_HISTORY_DIR", "AEGIS_DVC_REMOTE_URL",
                "AEGIS_S3_ENDPOINT_URL", "AEGIS_S3_ACCESS_KEY_ID", "AEGIS_S3_SECRET_ACCESS_KEY")
@@ -127,8 +129,8 @@ def build_deployment(home: Path, seed: int = SEED) -> Deployment:
             stages = deployment.stages
             stages["ingest"] = pipeline.ingest(deployment.logical_date)
             stages["ingest_again"] = pipeline.ingest(deployment.logical_date)
-            stages["features"] = pipeline.build_features()
-            stages["validate"] = pipeline.validate()
+            stages["features"] = pipeline.build_features(RUN_ID)
+            stages["validate"] = pipeline.validate(RUN_ID)
             stages["train"] = pipeline.train()
             stages["promote"] = pipeline.promote_and_push(push=True)
             deployment.forced.update(promote_refused(stages["promote"]["models"]))

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from aegis.cli import app
 from aegis.features.daily import build_daily_features
-from aegis.market.simulator import simulate
+from aegis.market.sources.simulator import simulate
 from aegis.models.walkforward import walk_forward_predictions
 from aegis.rates.backtest import plot_reliability, reliability_png_path, run_backtest
 

@@ -11,7 +11,7 @@ import pytest
 
 from aegis.analytics.calibration import brier, expected_calibration_error
 from aegis.features.daily import build_daily_features
-from aegis.market.simulator import simulate
+from aegis.market.sources.simulator import simulate
 from aegis.rates import session_windows, walk_forward_safe_ranges
 from aegis.rates.backtest import breach_by_horizon, safe_range_section
 

@@ -185,7 +185,7 @@ def test_every_airflow_process_shares_the_same_secrets(compose: dict[str, Any]) 
 def test_minio_s3_port_is_published_on_loopback_for_dvc_pulls(compose: dict[str, Any]) -> None:
     ports = [str(p) for p in compose["services"]["minio"]["ports"]]
     s3 = [p for p in ports if p.endswith(":9000")]
-    assert s3 == ["${AEGIS_BIND_ADDRESS:-127.0.0.1}:${MINIO_S3_PORT:-9000}:9000"]  # loopback by default
+    assert s3 == ["${AEGIS_BIND_ADDRESS:-127.0.0.1}:${MINIO_S3_PORT:-9000}:9000"]
 
 
 def test_airflow_containers_have_a_git_identity_for_the_promotion_commit(

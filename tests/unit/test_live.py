@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from aegis.errors import LiveSourceError
-from aegis.market import live
+from aegis.market.sources import live
 
 FIX = Path(__file__).parents[1] / "fixtures" / "market" / "live"
 

@@ -68,9 +68,10 @@ def test_ingest_of_a_later_date_inserts_only_the_new_sessions(
 def test_validate_published_the_staged_table_and_marked_it(trained_deployment: Deployment) -> None:
     folder = trained_deployment.features_dir
     validated = folder / "daily.parquet"
-    assert not (folder / "daily.staged.parquet").exists()  # moved, not copied
+    assert not list((folder / "staged").iterdir())  # moved, not copied
     marker = json.loads((folder / "validated.json").read_text())
     assert marker["features_sha256"] == sha256_of(validated)
+    assert marker["run_id"] == trained_deployment.stages["features"]["run_id"]
     assert trained_deployment.stages["validate"]["success"] is True
     table = pd.read_parquet(validated)
     assert len(table) == trained_deployment.stages["features"]["rows"]
@@ -84,12 +85,13 @@ def test_build_features_only_stages_until_validation_passes(
     before = (folder / "daily.parquet").read_bytes()
     today = pd.Timestamp(deployment_copy.logical_date)
     pipeline.ingest((today + pd.Timedelta(days=7)).date().isoformat())
-    pipeline.build_features()
-    staged = folder / "daily.staged.parquet"
+    built = pipeline.build_features()
+    staged = Path(built["path"])
+    assert staged.parent == folder / "staged"
     assert staged.exists()
     assert (folder / "daily.parquet").read_bytes() == before  # not yet published
     staged_bytes = staged.read_bytes()
-    pipeline.validate()
+    pipeline.validate(built["run_id"])
     assert not staged.exists()
     assert (folder / "daily.parquet").read_bytes() == staged_bytes
     assert pd.read_parquet(folder / "daily.parquet").index[-1] > today
@@ -123,9 +125,9 @@ def test_failed_validation_keeps_the_last_good_table_and_snapshot(
     report_path.unlink()
 
     bad_suite = inject(MarketStore(settings.resolved_data_dir))
-    pipeline.build_features()
+    built = pipeline.build_features()
     with pytest.raises(ValidationFailedError, match=bad_suite) as caught:
-        pipeline.validate()
+        pipeline.validate(built["run_id"])
 
     assert str(report_path) in str(caught.value)
     report = json.loads(report_path.read_text())  # written before raising
@@ -134,7 +136,7 @@ def test_failed_validation_keeps_the_last_good_table_and_snapshot(
     assert bad_suite in failed
     for path, data in kept.items():
         assert path.read_bytes() == data, f"{path} changed after a failed validation"
-    assert (folder / "daily.staged.parquet").exists()  # staged, never published
+    assert Path(built["path"]).exists()  # staged, never published
 
 
 def test_rates_on_a_short_history_say_why_the_spike_rate_is_missing(
@@ -145,10 +147,51 @@ def test_rates_on_a_short_history_say_why_the_spike_rate_is_missing(
     monkeypatch.setenv("AEGIS_SIM_YEARS", "4")
     get_settings.cache_clear()
     pipeline.ingest("2024-06-14")
-    pipeline.build_features()
-    pipeline.validate()
+    pipeline.validate(pipeline.build_features()["run_id"])
     summary = pipeline.recompute_rates()
     saved = json.loads(rates_path(get_settings()).read_text())
     assert "spike" not in saved
     assert saved["spike_error"].startswith("InsufficientHistoryError")
     assert summary["hit"]["n"] > 0
+
+
+def test_concurrent_runs_each_validate_the_table_they_staged(
+    aegis_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest run and a retrain staging at once: neither validates the other's table.
+
+    Run A stages the features of the store as of 2024-06-14; a later ingest moves the store on
+    and run B stages its (longer) table; A validates after B staged. With one shared staging
+    file A would publish B's table; keyed by the run, each publishes exactly its own.
+    """
+    monkeypatch.setenv("AEGIS_SIM_YEARS", "4")
+    get_settings.cache_clear()
+    pipeline.ingest("2024-06-14")
+    run_a = pipeline.build_features("scheduled__2024-06-14T04:00:00+00:00")
+    pipeline.ingest("2024-06-21")
+    run_b = pipeline.build_features("manual__2024-06-21T20:30:00+00:00")
+    staged_a, staged_b = Path(run_a["path"]), Path(run_b["path"])
+    assert staged_a != staged_b
+    assert (run_a["last"], run_b["last"]) == ("2024-06-14", "2024-06-21")
+    bytes_a, bytes_b = staged_a.read_bytes(), staged_b.read_bytes()
+    published = get_settings().resolved_data_dir / "features" / "daily.parquet"
+
+    validated_a = pipeline.validate(run_a["run_id"])
+    assert published.read_bytes() == bytes_a
+    assert validated_a["run_id"] == run_a["run_id"]
+    assert staged_b.read_bytes() == bytes_b  # B's staged table untouched by A's publish
+
+    validated_b = pipeline.validate(run_b["run_id"])
+    assert published.read_bytes() == bytes_b
+    marker = json.loads((published.parent / "validated.json").read_text())
+    assert marker["run_id"] == run_b["run_id"]
+    assert marker["features_sha256"] == sha256_of(published) == validated_b["features_sha256"]
+    assert not staged_a.exists()
+    assert not staged_b.exists()
+
+
+def test_validate_of_a_run_that_staged_nothing_names_the_run(aegis_home: Path) -> None:
+    from aegis.errors import StoreError
+
+    with pytest.raises(StoreError, match="'run-b' staged nothing"):
+        pipeline.validate("run-b")

@@ -304,8 +304,8 @@ def test_another_market_gives_other_numbers(
     (other.home / "output" / "rates.json").unlink()
     other.activate(monkeypatch)
     pipeline.ingest(other.logical_date)
-    pipeline.build_features()
-    pipeline.validate()
+    staged = pipeline.build_features()
+    pipeline.validate(staged["run_id"])
     pipeline.recompute_rates()
     assert pipeline.infer()["status"] == "ok"
     snap = read_snapshot(other.snapshot_path)

@@ -10,7 +10,7 @@ import pytest
 
 from aegis.errors import SimulatorInputError
 from aegis.market.frames import CHAIN_COLUMNS, IST, OHLCV, assert_daily
-from aegis.market.simulator import SimulatedMarket, default_end, simulate
+from aegis.market.sources.simulator import SimulatedMarket, default_end, simulate
 
 END = date(2024, 6, 28)
 

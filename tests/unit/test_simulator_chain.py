@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from aegis.market.frames import CHAIN_COLUMNS, IST
-from aegis.market.sim_chain import RISK_FREE, black_scholes, smile_iv, strike_ladder
-from aegis.market.simulator import SimulatedMarket, simulate
+from aegis.market.sources.simulator import SimulatedMarket, simulate
+from aegis.market.sources.simulator.chain import RISK_FREE, black_scholes, smile_iv, strike_ladder
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from aegis.cli import app
-from aegis.market.simulator import simulate
+from aegis.market.sources.simulator import simulate
 
 runner = CliRunner()
 ARGS = ["data", "simulate", "--seed", "5", "--years", "1.5", "--end", "2026-11-20",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from aegis.market.sim_random import Streams, day_generator, hashed_normal
+from aegis.market.sources.simulator.streams import Streams, day_generator, hashed_normal
 
 
 def test_hashed_normal_is_a_pure_function_of_its_keys() -> None:

@@ -1,13 +1,15 @@
 """Live sources for users with internet: Yahoo's chart API and NSE's option-chain JSON.
 
-Both fetchers use ``requests`` with a short timeout (``Settings.live_timeout_s`` by default) and
-turn every network or format failure into :class:`~aegis.errors.LiveSourceError` at once -- they
-never retry forever or hang. The parsers are pure functions of the decoded JSON, tested on
-recorded responses (``tests/fixtures/market/live``).
+Both fetchers use ``requests`` with the timeout they are given (the edge passes
+``Settings.live_timeout_s``; nothing here reads settings) and turn every network or format
+failure into :class:`~aegis.errors.LiveSourceError` at once -- they never retry forever or hang.
+The parsers are pure functions of the decoded JSON, tested on recorded responses
+(``tests/fixtures/market/live``). :class:`LiveSource` is the two together as a market source.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -15,6 +17,7 @@ import pandas as pd
 
 from aegis.errors import LiveSourceError
 from aegis.market.frames import CHAIN_COLUMNS, INDIAVIX, IST, NIFTY, OHLCV
+from aegis.market.sources.base import MarketFrames
 
 YAHOO_CHART_URL: Final = "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}"
 NSE_HOME_URL: Final = "https://www.nseindia.com/option-chain"
@@ -22,14 +25,6 @@ NSE_CHAIN_URL: Final = "https://www.nseindia.com/api/option-chain-indices?symbol
 YAHOO_SYMBOLS: Final = {"^NSEI": NIFTY, "^INDIAVIX": INDIAVIX}
 HEADERS: Final = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AegisMatrix/0.1",
                   "Accept": "application/json,text/html;q=0.9", "Accept-Language": "en-US"}
-
-
-def _timeout(timeout: float | None) -> float:
-    if timeout is not None:
-        return timeout
-    from aegis.config import get_settings
-
-    return get_settings().live_timeout_s
 
 
 def _get_json(session: Any, url: str, timeout: float) -> Any:
@@ -47,8 +42,10 @@ def _get_json(session: Any, url: str, timeout: float) -> Any:
 
 
 def fetch_yahoo_daily(symbol: str = "^NSEI", *, range_: str = "1y", interval: str = "1d",
-                      timeout: float | None = None, session: Any = None) -> pd.DataFrame:
+                      timeout: float, session: Any = None) -> pd.DataFrame:
     """Daily (or intraday, with ``interval`` like ``"1m"``) bars of ``^NSEI``/``^INDIAVIX``.
+
+    ``timeout`` is the read timeout in seconds (connecting gets at most 5 s of it).
 
     Raises
     ------
@@ -58,7 +55,7 @@ def fetch_yahoo_daily(symbol: str = "^NSEI", *, range_: str = "1y", interval: st
     import requests
 
     url = YAHOO_CHART_URL.format(symbol=symbol) + f"?range={range_}&interval={interval}"
-    payload = _get_json(session or requests.Session(), url, _timeout(timeout))
+    payload = _get_json(session or requests.Session(), url, timeout)
     return parse_yahoo_chart(payload, source=url)
 
 
@@ -97,7 +94,7 @@ def parse_yahoo_chart(payload: Any, *, source: str = "yahoo chart") -> pd.DataFr
     return frame
 
 
-def fetch_nse_option_chain(symbol: str = "NIFTY", *, timeout: float | None = None,
+def fetch_nse_option_chain(symbol: str = "NIFTY", *, timeout: float,
                            session: Any = None) -> pd.DataFrame:
     """The current NSE option chain of an index (cookie from the NSE page, then the JSON API).
 
@@ -109,7 +106,7 @@ def fetch_nse_option_chain(symbol: str = "NIFTY", *, timeout: float | None = Non
     import requests
 
     sess = session or requests.Session()
-    limit = _timeout(timeout)
+    limit = timeout
     try:
         sess.get(NSE_HOME_URL, headers=HEADERS, timeout=(min(limit, 5.0), limit))
     except requests.RequestException as exc:
@@ -160,3 +157,23 @@ def parse_nse_option_chain(payload: Any, *, source: str = "nse option chain") ->
 
 def _keys(payload: Any) -> list[str]:
     return sorted(payload)[:10] if isinstance(payload, dict) else [type(payload).__name__]
+
+
+@dataclass(frozen=True)
+class LiveSource:
+    """Yahoo daily bars of NIFTY 50 and India VIX, and NSE's current NIFTY option chain.
+
+    ``timeout`` (seconds, per request) comes from the caller (``Settings.live_timeout_s``).
+    """
+
+    timeout: float
+    name: str = "live"
+
+    def fetch(self) -> MarketFrames:
+        """One request per series; any failure raises :class:`~aegis.errors.LiveSourceError`."""
+        return MarketFrames(
+            nifty_daily=fetch_yahoo_daily("^NSEI", timeout=self.timeout),
+            vix_daily=fetch_yahoo_daily("^INDIAVIX", timeout=self.timeout),
+            option_chain=fetch_nse_option_chain("NIFTY", timeout=self.timeout),
+            notes={"live": True},
+        )

@@ -23,7 +23,7 @@ import pandas as pd
 
 from aegis.market.frames import IST
 from aegis.market.hours import OPEN_AFTER_MIDNIGHT
-from aegis.market.sim_daily import extremes_from_uniforms, standard_t
+from aegis.market.sources.simulator.daily import extremes_from_uniforms, standard_t
 
 BARS_PER_SESSION: Final = 375
 FIRST_BAR: Final = pd.Timedelta(OPEN_AFTER_MIDNIGHT)

@@ -3,15 +3,15 @@
 One call, :func:`simulate`, returns every series in the canonical frames of
 :mod:`aegis.market.frames`. A seed is one fixed market history from :data:`ORIGIN` (1980) on:
 any request -- any ``years``, ``end``, number of intraday or chain sessions -- returns a window
-of it, so two requests agree on every day, minute and snapshot they share
-(:mod:`aegis.market.sim_random` explains how). Re-running with a later ``end`` and upserting
-into the store inserts the new days and leaves the old ones unchanged.
+of it, so two requests agree on every day, minute and snapshot they share (:mod:`.streams`
+explains how). Re-running with a later ``end`` and upserting into the store inserts the new
+days and leaves the old ones unchanged.
 
-The engine (:mod:`aegis.market.sim_daily`) is a GJR-GARCH with skewed Student-t shocks, a slow
-long-run volatility factor and rare crisis episodes; India VIX is its 30-day variance forecast
-times a mean-reverting risk premium. Minutes (:mod:`aegis.market.sim_intraday`) are bridges
-between the daily open and close; chains (:mod:`aegis.market.sim_chain`) are Black-Scholes on a
-skewed smile around VIX with a round-strike OI profile.
+The engine (:mod:`.daily`) is a GJR-GARCH with skewed Student-t shocks, a slow long-run
+volatility factor and rare crisis episodes; India VIX is its 30-day variance forecast times a
+mean-reverting risk premium. Minutes (:mod:`.intraday`) are bridges between the daily open and
+close; chains (:mod:`.chain`) are Black-Scholes on a skewed smile around VIX with a
+round-strike OI profile.
 
 Sessions and weekly expiries are the NSE calendar's (:mod:`aegis.market.calendar`): holidays
 where the calendar knows them, weekdays outside its span.
@@ -30,10 +30,19 @@ import pandas as pd
 from aegis.errors import SimulatorInputError
 from aegis.market import calendar as nse
 from aegis.market.frames import INDIAVIX, NIFTY, OHLC
-from aegis.market.sim_chain import option_chain
-from aegis.market.sim_daily import DailyParams, DailyPaths, daily_extremes, simulate_daily
-from aegis.market.sim_intraday import intraday_frame, minute_log_bars, minute_volumes
-from aegis.market.sim_random import INTRADAY_KEY, Streams, day_generator
+from aegis.market.sources.simulator.chain import option_chain
+from aegis.market.sources.simulator.daily import (
+    DailyParams,
+    DailyPaths,
+    daily_extremes,
+    simulate_daily,
+)
+from aegis.market.sources.simulator.intraday import (
+    intraday_frame,
+    minute_log_bars,
+    minute_volumes,
+)
+from aegis.market.sources.simulator.streams import INTRADAY_KEY, Streams, day_generator
 
 #: The simulated history of every seed starts here; a request reaching further back is refused.
 ORIGIN: Final = pd.Timestamp("1980-01-01")
@@ -123,7 +132,7 @@ def simulate(
     chain_sessions
         How many of the last sessions get a close snapshot of the weekly chain.
     params
-        Engine parameters (default :class:`~aegis.market.sim_daily.DailyParams`).
+        Engine parameters (default :class:`~.daily.DailyParams`).
 
     Raises
     ------

@@ -19,7 +19,7 @@ from math import lgamma
 
 import numpy as np
 
-from aegis.market.sim_random import Streams
+from aegis.market.sources.simulator.streams import Streams
 
 #: Sessions per year used to annualise (the convention of the realised-volatility features).
 ANNUALISATION = 252.0

@@ -20,7 +20,12 @@ from scipy.special import ndtr
 
 from aegis.market.frames import CHAIN_COLUMNS, IST
 from aegis.market.hours import CLOSE_AFTER_MIDNIGHT
-from aegis.market.sim_random import CHAIN_KEY, EXPIRY_KEY, day_generator, hashed_normal
+from aegis.market.sources.simulator.streams import (
+    CHAIN_KEY,
+    EXPIRY_KEY,
+    day_generator,
+    hashed_normal,
+)
 
 STRIKE_STEP: Final = 50.0
 STRIKE_SPAN: Final = 0.10
