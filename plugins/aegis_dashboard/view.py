@@ -28,8 +28,8 @@ from aegis_dashboard.words import (
 
 IST = MARKET_TZ
 CLOSE_IST = SESSION_CLOSE
-FIXED_CUTS = {"trap": (0.33, 0.66), "stress": (0.33, 0.60)}
-"""Label thresholds of schema 1.0.0 before ``label_cuts`` (chosen from history) was published."""
+LABELLED = ("trap", "stress")
+"""Gauges with label classes: their thresholds are the snapshot's ``label_cuts``."""
 FIELD_NAMES = {
     "spot": "Spot", "vix": "India VIX", "expiry": "Weekly expiry", "max_pain": "Max pain",
     "pcr": "Put/call ratio", "direction": "Direction tomorrow", "safe_range": "Safe range",
@@ -111,8 +111,8 @@ def _gauge_card(pub: Published, field_name: str, key: str, title: str, meaning: 
     p = float(getattr(block, attr))
     label = getattr(block, "label", None) or getattr(block, "signal", "")
     kw: dict[str, Any] = {"label": label, "meaning": meaning, "gauge": p}
-    if key in FIXED_CUTS:  # label_cuts when the contract publishes them (null: climatology)
-        kw["cuts"] = getattr(block, "label_cuts", FIXED_CUTS[key])
+    if key in LABELLED:  # thresholds chosen from history (null: climatology, no classes)
+        kw["cuts"] = block.label_cuts
     if _is_climatology(block.provenance):
         kw["trust"] = ("No model beat the plain base rate, so this is the base rate itself "
                        f"({count(block.provenance.n)} settled cases).")

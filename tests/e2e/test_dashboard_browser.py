@@ -121,7 +121,8 @@ def test_page_shows_the_real_snapshot_and_its_degraded_state(
     assert banner.startswith("Degraded: ")
     names = {"trap": "Volatility trap", "expiry_stress": "Expiry stress", "max_pain": "Max pain",
              "pcr": "Put/call ratio", "direction": "Direction tomorrow",
-             "buyer_signal": "Buyer signal", "breach_probabilities": "Breach probabilities"}
+             "buyer_signal": "Buyer signal", "breach_probabilities": "Breach probabilities",
+             "historical_spike_rate": "Historical spike rate", "expiry": "Weekly expiry"}
     for reason in snap["degraded_reasons"]:
         assert f"{names.get(reason['field'], reason['field'])}: " in banner
     assert "Error" not in banner

@@ -40,11 +40,17 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def trained() -> dict[str, dict[str, TrainedModel]]:
-    """trap and buyer trained with two seeds (two distinct versions each)."""
+    """trap and buyer trained twice (two distinct versions each, with different metrics).
+
+    The second training sees 60 more sessions and another seed: trap's logistic fit does not
+    depend on the seed, so only new data makes its walk-forward metrics differ.
+    """
     nifty, vix = synthetic_market(seed=5, years=4)
     features = synthetic_features(nifty, vix)
-    return {f"seed{s}": train_all(nifty, vix, features, seed=s, names=("trap", "buyer"))
-            for s in (0, 1)}
+    cut = nifty.index[-61]
+    older = (nifty[nifty.index <= cut], vix[vix.index <= cut], features[features.index <= cut])
+    return {"seed0": train_all(*older, seed=0, names=("trap", "buyer")),
+            "seed1": train_all(nifty, vix, features, seed=1, names=("trap", "buyer"))}
 
 
 def make_repo(root: Path) -> Path:
