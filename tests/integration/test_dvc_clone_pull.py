@@ -137,8 +137,9 @@ def test_cli_train_and_the_dag_stages_give_the_same_champions(tmp_path):
         if how == "cli":
             run([aegis, "train", "--no-push", "--no-rates"], repo, env)
         else:
-            run([aegis, "pipeline", "features"], repo, env)
-            run([aegis, "pipeline", "validate"], repo, env)
+            run_id = f"dag-{LOGICAL_DATE}"  # the DAG passes its run id to both stages
+            run([aegis, "pipeline", "features", "--run-id", run_id], repo, env)
+            run([aegis, "pipeline", "validate", "--run-id", run_id], repo, env)
             for name in ("trap", "expiry_stress", "breach", "direction", "buyer"):
                 run([aegis, "pipeline", "train", "--model", name], repo, env)
             run([aegis, "pipeline", "promote", "--no-push"], repo, env)
