@@ -8,9 +8,11 @@ see temporary names (they start with a dot, or the caller's ``prefix``).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -77,4 +79,19 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-__all__ = ["fsync_dir", "replace_atomic", "write_atomic", "write_bytes_atomic", "write_text_atomic"]
+@contextmanager
+def exclusive_lock(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_file`` (created if missing; blocks while another
+    process holds it). The one lock behind the market store's series, feature publishing and the
+    model store's promotions: a killed holder releases it with its process."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+__all__ = ["exclusive_lock", "fsync_dir", "replace_atomic", "write_atomic", "write_bytes_atomic",
+           "write_text_atomic"]

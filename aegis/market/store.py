@@ -14,7 +14,6 @@ conflicts instead of applied.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aegis.atomic import exclusive_lock
 from aegis.errors import StoreError
 from aegis.market import revisions as rev
 from aegis.market.hours import MARKET_TZ
@@ -97,15 +97,9 @@ class MarketStore:
     @contextmanager
     def lock(self, series: str) -> Iterator[None]:
         """Exclusive lock on ``series`` (blocks until free); stray temp files removed inside."""
-        folder = self._series_dir(series)
-        (self.root / LOCKS_DIR).mkdir(parents=True, exist_ok=True)
-        with (self.root / LOCKS_DIR / f"{series}.lock").open("a") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                rev.remove_stray_temps(folder)
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        with exclusive_lock(self.root / LOCKS_DIR / f"{series}.lock"):
+            rev.remove_stray_temps(self._series_dir(series))
+            yield
 
     # --- writing ------------------------------------------------------------------------
     def upsert(self, series: str, frame: pd.DataFrame, *,

@@ -6,7 +6,6 @@ the DAGs, a fresh id on the CLI) and :func:`validate` of that id checks and publ
 
 from __future__ import annotations
 
-import fcntl
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from aegis.atomic import replace_atomic, write_atomic, write_text_atomic
+from aegis.atomic import exclusive_lock, replace_atomic, write_atomic, write_text_atomic
 from aegis.config import Settings, get_settings
 from aegis.errors import StoreError
 from aegis.market.hours import MARKET_TZ, SESSION_CLOSE
@@ -175,14 +174,8 @@ def _validation_frames(settings: Settings, run_id: str) -> dict[str, pd.DataFram
 @contextmanager
 def _publishing(settings: Settings) -> Iterator[None]:
     """One publisher at a time: the validated table and its marker are replaced together."""
-    folder = features_path(settings).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".publish.lock").open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with exclusive_lock(features_path(settings).parent / ".publish.lock"):
+        yield
 
 
 def validate(run_id: str) -> dict[str, Any]:

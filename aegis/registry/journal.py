@@ -29,7 +29,6 @@ killed process).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -39,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from aegis.atomic import fsync_dir, write_bytes_atomic
+from aegis.atomic import exclusive_lock, fsync_dir, write_bytes_atomic
 from aegis.errors import ModelStoreError
 
 Phase = Literal["prepared", "applied", "pushed"]
@@ -78,14 +77,8 @@ write_durable = write_bytes_atomic
 @contextmanager
 def store_lock(models_dir: Path) -> Iterator[None]:
     """Hold the store's exclusive lock (blocks while another process changes the store)."""
-    folder = journal_dir(models_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "lock").open("a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with exclusive_lock(journal_dir(models_dir) / "lock"):
+        yield
 
 
 def _current(models_dir: Path) -> Path:
