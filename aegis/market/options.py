@@ -154,10 +154,28 @@ def _iso(t: object) -> str:
     return "" if pd.isna(t) else pd.Timestamp(t).isoformat()
 
 
+def _after_now(timestamp: object, now: pd.Timestamp) -> bool:
+    ts = pd.Timestamp(timestamp)
+    if pd.isna(ts):
+        return False
+    return bool((ts.tz_localize(IST) if ts.tz is None else ts) > now)
+
+
 def _check_chain(chain: pd.DataFrame, out: ParsedOptions) -> pd.DataFrame:
     keep = np.ones(len(chain), dtype=bool)
     seen_bad_strike: set[int] = set()
+    seen_future: set[int] = set()
+    now = pd.Timestamp.now(tz=IST)
     for i, r in enumerate(chain.itertuples(index=False)):
+        if _after_now(r.timestamp, now):  # a snapshot that has not been taken yet
+            keep[i] = False
+            if r.row_ not in seen_future:
+                seen_future.add(r.row_)
+                when = now.isoformat(timespec="minutes")
+                out.rejected.append(RowNote(int(r.row_), _iso(r.timestamp), "timestamp",
+                                            f"stamped after now ({when} IST): a snapshot "
+                                            "that has not been taken"))
+            continue
         if not (np.isfinite(r.strike) and r.strike > 0):
             keep[i] = False
             if r.row_ not in seen_bad_strike:

@@ -206,3 +206,17 @@ def test_inspect_json_contract() -> None:
                                "reason": "open=0, high=0, low=0 with a valid close 23.045: "
                                          "set to the close"}
     assert j["rejected"][0]["row"] == 4
+
+
+def test_chain_rows_stamped_in_the_future_are_rejected(tmp_path: Path) -> None:
+    """A chain snapshot stamped after now has not been taken: rejected with row and reason."""
+    text = (FIX / "chain_wide_after_expiry.csv").read_text().splitlines()
+    header, first = text[0], text[1]
+    future = first.replace("2026-08-19 04:53:41", "2030-01-02 10:00:00", 1)
+    path = tmp_path / "nifty_chain_future.csv"
+    path.write_text("\n".join([header, first, future]) + "\n")
+    r = load_file(path)
+    notes = [n for n in r.rejected if n.column == "timestamp"]
+    assert [n.row for n in notes] == [2]  # the second data row
+    assert "after now" in notes[0].reason
+    assert (pd.DatetimeIndex(r.frame["timestamp"]).year < 2030).all()
