@@ -122,7 +122,10 @@ def test_fresh_clone_dvc_pull_returns_the_pushed_champions(tmp_path, moto_endpoi
 
 def test_cli_train_and_the_dag_stages_give_the_same_champions(tmp_path):
     """``aegis train`` and the DAG's tasks (one process per stage and per model, as the mapped
-    ``train_model`` tasks run) on the same store and seed publish byte-identical champions."""
+    ``train_model`` tasks run) on the same store and seed publish byte-identical champions.
+
+    Two models keep it short (one scikit-learn, one PyTorch: both export paths); the others go
+    through the same stage functions."""
     aegis = str(BIN / "aegis")
     champions = {}
     for how in ("cli", "dag"):
@@ -135,12 +138,13 @@ def test_cli_train_and_the_dag_stages_give_the_same_champions(tmp_path):
                         AEGIS_DVC_REMOTE_URL=str(tmp_path / f"remote-{how}"))
         run([aegis, "pipeline", "ingest", "--logical-date", LOGICAL_DATE], repo, env)
         if how == "cli":
-            run([aegis, "train", "--no-push", "--no-rates"], repo, env)
+            run([aegis, "train", "--no-push", "--no-rates", "--model", "trap",
+                 "--model", "buyer"], repo, env)
         else:
             run_id = f"dag-{LOGICAL_DATE}"  # the DAG passes its run id to both stages
             run([aegis, "pipeline", "features", "--run-id", run_id], repo, env)
             run([aegis, "pipeline", "validate", "--run-id", run_id], repo, env)
-            for name in ("trap", "expiry_stress", "breach", "direction", "buyer"):
+            for name in ("trap", "buyer"):
                 run([aegis, "pipeline", "train", "--model", name], repo, env)
             run([aegis, "pipeline", "promote", "--no-push"], repo, env)
         registry = json.loads((repo / "models" / "registry.json").read_text())
