@@ -1,12 +1,8 @@
-"""scikit-learn estimators: regularised logistic (trap, expiry_stress), boosting, breach calibrator.
+"""scikit-learn estimators: time-validated logistic (trap, expiry_stress), breach calibrator.
 
-Both follow the scikit-learn contract (settings in ``__init__``, ``fit`` returns self, learned
+Each follows the scikit-learn contract (settings in ``__init__``, ``fit`` returns self, learned
 state ends in ``_``, ``check_is_fitted`` before predicting). Their fitted ``model_`` is a plain
 scikit-learn object that skl2onnx converts (see :mod:`aegis.registry.export`).
-
-``HistGradientBoostingClassifier`` is not used: skl2onnx 1.20 fails to convert it under
-scikit-learn 1.9 (``TreeEnsembleClassifier`` attribute types), while ``GradientBoostingClassifier``
-inside ``CalibratedClassifierCV`` converts and matches to 1e-7.
 """
 
 from __future__ import annotations
@@ -16,8 +12,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import TimeSeriesSplit
 from sklearn.pipeline import Pipeline
@@ -54,52 +48,6 @@ class _WrappedSklearnModel(ClassifierMixin, BaseEstimator):
         """The fitted scikit-learn object to convert to ONNX."""
         check_is_fitted(self, "model_")
         return self.model_
-
-
-class CalibratedBoostingClassifier(_WrappedSklearnModel):
-    """Gradient-boosted trees with sigmoid (Platt) calibration over ``cv`` folds.
-
-    Parameters
-    ----------
-    n_estimators, learning_rate, max_depth, subsample : GradientBoostingClassifier settings.
-    method : ``"sigmoid"`` or ``"isotonic"`` calibration.
-    cv : folds of :class:`~sklearn.calibration.CalibratedClassifierCV`.
-    random_state : seed of the boosting subsampling.
-    """
-
-    def __init__(
-        self,
-        n_estimators: int = 120,
-        learning_rate: float = 0.05,
-        max_depth: int = 3,
-        subsample: float = 0.8,
-        method: str = "sigmoid",
-        cv: int = 3,
-        random_state: int = 0,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.subsample = subsample
-        self.method = method
-        self.cv = cv
-        self.random_state = random_state
-
-    def fit(self, X: ArrayLike, y: ArrayLike) -> CalibratedBoostingClassifier:
-        """Fit on X (n, F) float and y (n,) 0/1; returns self."""
-        X, _ = validate_data(self, X, np.asarray(y), dtype=np.float64)
-        yy = _binary_target(y, type(self).__name__)
-        booster = GradientBoostingClassifier(
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            max_depth=self.max_depth,
-            subsample=self.subsample,
-            random_state=self.random_state,
-        )
-        self.model_ = CalibratedClassifierCV(booster, method=self.method, cv=self.cv).fit(X, yy)
-        self.classes_ = self.model_.classes_
-        return self
-
 
 
 class BreachCalibrator(_WrappedSklearnModel):
