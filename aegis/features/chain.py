@@ -76,7 +76,7 @@ def build_chain_features(
         "oi_concentration_call": oi_concentration(rows, "CE"),
         "oi_concentration_put": oi_concentration(rows, "PE"),
     }
-    iv = _iv_by_strike(rows)
+    iv = iv_by_strike(rows)
     features["atm_iv"] = atm_iv(iv, float(spot))
     features["skew"] = _iv_near(iv["PE"], spot * (1.0 - SKEW_MONEYNESS)) - _iv_near(
         iv["CE"], spot * (1.0 + SKEW_MONEYNESS)
@@ -93,7 +93,7 @@ def oi_concentration(rows: pd.DataFrame, side: str, top: int = TOP_STRIKES) -> f
     return float(np.sort(oi.to_numpy())[::-1][:top].sum() / total)
 
 
-def _iv_by_strike(rows: pd.DataFrame) -> pd.DataFrame:
+def iv_by_strike(rows: pd.DataFrame) -> pd.DataFrame:
     """Strike-indexed ``CE``/``PE`` IV (percent); 0, negative or missing IV -> NaN."""
     if "iv" not in rows.columns:
         return pd.DataFrame({"CE": [], "PE": []}, index=pd.Index([], name="strike"), dtype=float)

@@ -253,13 +253,25 @@ class SnapshotBuilder:
         return spot, as_of, source
 
     def chain(self, expiry: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
+        """(rows, reason): the latest chain's rows of ``expiry``, or None and why not.
+
+        The chain must list ``expiry`` and be taken on the snapshot's session or later: the
+        open interest of an earlier session is stale (max pain, PCR and the chain features
+        would describe positions that have since moved).
+        """
+        from aegis.market.hours import ist_day
+
         latest = self.inputs.chain
-        if latest is None:
+        if latest is None or latest.empty:
             return None, "no option chain in the store"
+        taken = pd.Timestamp(latest["timestamp"].max())
+        if ist_day(taken) < self.session.normalize():
+            return None, (f"the latest option chain was taken {taken.isoformat()}, before the "
+                          f"snapshot's session {self.session.date()}: its open interest is stale")
         expiries = pd.to_datetime(latest["expiry"]).dt.normalize()
         if (expiries == expiry).any():
             return latest[expiries == expiry], ""
-        return None, (f"the latest option chain ({latest['timestamp'].max()}) lists no "
+        return None, (f"the latest option chain ({taken.isoformat()}) lists no "
                       f"contracts for the {expiry.date()} expiry")
 
     def spike_rate(self) -> Any:
@@ -289,12 +301,15 @@ def build_snapshot(settings: Settings, now: datetime | None = None) -> Any:
 def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: datetime) -> Any:
     """The snapshot of ``inputs`` with ``champions`` at time ``now`` (UTC): pure, no I/O.
 
+    ``market_context`` holds the chain features of the chain max pain and PCR come from and
+    the intraday features of the snapshot's session (each unavailable with a reason otherwise).
     Raises :class:`~aegis.errors.SnapshotError` when no snapshot can be honest (no VIX,
     market data stamped after ``now``).
     """
-    from aegis.analytics import expected_move, max_pain, pcr, safe_range
+    from aegis.analytics import expected_move, safe_range
     from aegis.market.calendar import expiry_determination
     from aegis.models.specs import BREACH_OFFSETS
+    from aegis.pipeline.context import chain_context, chain_features, intraday_context
     from aegis.rates import fit_range_for_session, historical_hit_rate, session_windows
     from aegis.snapshot import (
         DateWindow,
@@ -302,6 +317,7 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
         EmpiricalProvenance,
         Expiry,
         FormulaProvenance,
+        MarketContext,
         SafeRange,
         ScalarProvenance,
         Snapshot,
@@ -337,16 +353,22 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
         f"no past range with {n_sessions} sessions to expiry has been scored yet")
 
     chain, chain_reason = b.chain(expiry_day)
+    features, chain_reason = chain_features(chain, chain_reason, spot=spot, expiry=expiry_day)
     if chain is None:
         strikes = sorted({round(spot * (1 + s * o) / STRIKE_STEP) * STRIKE_STEP
                           for o in BREACH_OFFSETS if o > 0 for s in (-1, 1)})
+    else:
+        listed = np.sort(chain["strike"].unique())
+        strikes = [float(k) for k in listed if abs(k / spot - 1) <= max(BREACH_OFFSETS)]
+    if features is None:
         mp = pc = None
         for field in ("max_pain", "pcr"):
             b.degrade(field, chain_reason)
     else:
-        listed = np.sort(chain["strike"].unique())
-        strikes = [float(k) for k in listed if abs(k / spot - 1) <= max(BREACH_OFFSETS)]
-        mp, pc = float(max_pain(chain)), float(pcr(chain))
+        mp, pc = features["max_pain"], features["pcr"]
+    context = MarketContext(
+        chain=chain_context(chain, features, chain_reason, expiry=expiry_day),
+        intraday=intraday_context(inputs.intraday, b.session))
     trap, stress = b.trap_and_stress()
     expiry_note = expiry_determination(b.session, inclusive=False)
     if expiry_note["assumed"]:
@@ -380,6 +402,7 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
         ),
         safe_range=safe,
         historical_hit_rate=hit_rate_block(hit, horizon_reason),
+        market_context=context,
         **blocks,
     )
 

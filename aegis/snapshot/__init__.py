@@ -13,6 +13,7 @@ from aegis.snapshot.blocks import (
     SpikeRate,
     Trap,
 )
+from aegis.snapshot.context import ChainContext, IntradayContext, MarketContext
 from aegis.snapshot.contract import (
     NULLABLE_FIELDS,
     PUBLISHED_FIELDS,
@@ -41,6 +42,7 @@ __all__ = [
     "BreachCalibration",
     "BuyerSignal",
     "Calibration",
+    "ChainContext",
     "DateWindow",
     "DegradedReason",
     "Direction",
@@ -49,6 +51,8 @@ __all__ = [
     "ExpiryStress",
     "FormulaProvenance",
     "HitRate",
+    "IntradayContext",
+    "MarketContext",
     "ModelProvenance",
     "SafeRange",
     "ScalarProvenance",

@@ -3,7 +3,9 @@
 Top-level scalars the old dashboard read (``spot``, ``vix``, ``max_pain``, ``pcr``) stay plain
 numbers; their provenance is in the top-level ``provenance`` map. Blocks (``trap``,
 ``expiry_stress``, ...) keep their old keys (``trap.score``, ``trap.label``) and carry
-``provenance`` and, for probabilities, ``calibration`` beside them. See docs/snapshot.md.
+``provenance`` and, for probabilities, ``calibration`` beside them. ``market_context`` (the
+chain's and the session's features, :mod:`aegis.snapshot.context`) is optional, so documents
+written before it existed still read. See docs/snapshot.md.
 
 Degradation law (checked on every construction and read): ``status`` is ``"degraded"`` exactly
 when ``degraded_reasons`` is non-empty; every number with ``baseline`` provenance and every
@@ -31,6 +33,7 @@ from aegis.snapshot.blocks import (
     SpikeRate,
     Trap,
 )
+from aegis.snapshot.context import MarketContext
 from aegis.snapshot.provenance import DegradedReason, Provenance, SnapshotModel
 
 SCHEMA_VERSION: Final = "1.0.0"
@@ -48,7 +51,8 @@ NULLABLE_FIELDS: Final = (
 )
 """Published fields that may be ``null`` -- only with a degraded reason naming them."""
 
-PUBLISHED_FIELDS: Final = ("spot", "vix", "expiry", "breach_probabilities", *NULLABLE_FIELDS)
+PUBLISHED_FIELDS: Final = ("spot", "vix", "expiry", "breach_probabilities", *NULLABLE_FIELDS,
+                           "market_context")
 
 
 class ScalarProvenance(SnapshotModel):
@@ -83,6 +87,9 @@ class Snapshot(SnapshotModel):
     buyer_signal: BuyerSignal | None = None
     historical_hit_rate: HitRate | None = None
     historical_spike_rate: SpikeRate | None = None
+    market_context: MarketContext | None = Field(
+        default=None, description="Option-chain and intraday features of this snapshot, each "
+        "sub-block available or not with its reason; absent in documents written before it.")
 
     def iter_provenance(self) -> Iterator[tuple[str, Provenance]]:
         """``(field, provenance)`` of every published number, field as in ``PUBLISHED_FIELDS``."""
@@ -97,6 +104,10 @@ class Snapshot(SnapshotModel):
                 yield name, block.provenance
         for breach in self.breach_probabilities:
             yield "breach_probabilities", breach.provenance
+        if self.market_context is not None:
+            for block in (self.market_context.chain, self.market_context.intraday):
+                if block.provenance is not None:
+                    yield "market_context", block.provenance
 
     @model_validator(mode="after")
     def _degradation_law(self) -> Snapshot:
@@ -142,7 +153,33 @@ class Snapshot(SnapshotModel):
         for b in self.breach_probabilities:
             if not math.isclose(b.distance_pct, (b.strike / self.spot - 1) * 100, abs_tol=1e-6):
                 raise ValueError(f"strike {b.strike}: distance_pct must be (strike/spot - 1)*100")
+        if self.market_context is not None:
+            self._check_context(self.market_context)
         return self
+
+    def _check_context(self, context: MarketContext) -> None:
+        """The chain features are of this expiry and of the chain max pain and PCR came from."""
+        chain, intraday = context.chain, context.intraday
+        if chain.available:
+            if chain.expiry != self.expiry.date:
+                raise ValueError(f"market_context.chain.expiry {chain.expiry} != expiry.date "
+                                 f"{self.expiry.date}")
+            if self.max_pain is None or self.pcr is None:
+                raise ValueError("market_context.chain is available: max_pain and pcr, of the "
+                                 "same chain, must be published")
+            distance = (self.max_pain - self.spot) / self.spot
+            if chain.max_pain_distance is None or not math.isclose(
+                    chain.max_pain_distance, distance, rel_tol=1e-9, abs_tol=1e-12):
+                raise ValueError(f"market_context.chain.max_pain_distance "
+                                 f"{chain.max_pain_distance} != (max_pain - spot) / spot")
+            if chain.pcr is None or not math.isclose(chain.pcr, self.pcr, rel_tol=1e-9):
+                raise ValueError(f"market_context.chain.pcr {chain.pcr} != pcr {self.pcr}")
+            if chain.timestamp is not None and chain.timestamp > self.generated_at:
+                raise ValueError(f"market_context.chain.timestamp {chain.timestamp} is after "
+                                 f"generated_at {self.generated_at}")
+        if intraday.last_bar is not None and intraday.last_bar > self.as_of:
+            raise ValueError(f"market_context.intraday.last_bar {intraday.last_bar} is after "
+                             f"as_of {self.as_of}")
 
 
     def _check_range_horizon(self, sr: SafeRange) -> None:

@@ -92,7 +92,37 @@ def snapshot_rows(s: Snapshot) -> list[tuple[str, str, str, str]]:
         extra = f", base rate {rate.base_rate:.3f}" if hasattr(rate, "base_rate") else ""
         rows.append((label, f"{rate.value:.3f} [{rate.ci95[0]:.3f}, {rate.ci95[1]:.3f}] "
                      f"n={rate.n}{extra}", _source(rate.provenance), ""))
+    if s.market_context is not None:
+        rows += _context_rows(s.market_context)
     return rows
+
+
+def _num(value: float | None, spec: str, unit: str = "") -> str:
+    return "null" if value is None else f"{value:{spec}}{unit}"
+
+
+def _context_rows(context: Any) -> list[tuple[str, str, str, str]]:
+    """The chain and intraday features (or why they are unavailable)."""
+    c, i = context.chain, context.intraday
+    if c.available:
+        chain = (f"PCR {_num(c.pcr, '.2f')}, max pain {_num(c.max_pain_distance, '+.2%')} from "
+                 f"spot, OI top-3 CE {_num(c.oi_concentration_call, '.0%')} / PE "
+                 f"{_num(c.oi_concentration_put, '.0%')}, ATM IV {_num(c.atm_iv, '.2f', '%')}, "
+                 f"skew {_num(c.skew, '+.2f', ' pp')} ({c.expiry}, {c.timestamp.isoformat()})")
+        chain += "".join(f"; {k} null: {v}" for k, v in c.null_reasons.items())
+    else:
+        chain = f"unavailable: {c.reason}"
+    if i.available:
+        vwap = "VWAP" if i.vwap_volume_weighted else "TWAP"
+        intraday = (f"RV {_num(i.intraday_rv, '.1%')} ann., opening-range position "
+                    f"{_num(i.opening_range_position, '.2f')}, {vwap} distance "
+                    f"{_num(i.vwap_distance, '+.2%')} ({i.session}, {i.bars} bars to "
+                    f"{i.last_bar.strftime('%H:%M')})")
+        intraday += "".join(f"; {k} null: {v}" for k, v in i.null_reasons.items())
+    else:
+        intraday = f"unavailable: {i.reason}"
+    return [("chain context", chain, _source(c.provenance), ""),
+            ("intraday context", intraday, _source(i.provenance), "")]
 
 
 def snapshot_table(snapshot: Snapshot, width: int = 150) -> str:

@@ -14,6 +14,7 @@ from aegis.config import Settings
 from aegis.errors import AegisError
 from aegis_dashboard import data
 from aegis_dashboard.charts import intraday_chart, price_chart
+from aegis_dashboard.context_panel import market_context_panel
 from aegis_dashboard.dag_runs import DagRunRow
 from aegis_dashboard.reading import Published, read_published
 from aegis_dashboard.track import gauge_history, horizon_sentence, track_record
@@ -111,6 +112,7 @@ def page_context(settings: Settings, *, now: pd.Timestamp, runs: list[DagRunRow]
     ctx: dict[str, Any] = {
         "pub": pub, "notes": notes, "field_names": FIELD_NAMES, "runs": runs,
         "champions": _champions(settings, notes), "cards": {}, "charts": {}, "banners": [],
+        "context": [],
         "header": None, "breach": [], "history": gauge_history(ledger),
         "track": track_record(ledger, backtest), "has_backtest": backtest is not None,
         "backtest_diagram": data.served_file(settings, data.BACKTEST_DIAGRAM) is not None,
@@ -121,6 +123,7 @@ def page_context(settings: Settings, *, now: pd.Timestamp, runs: list[DagRunRow]
     expiry = pub.get("expiry")
     sentence = horizon_sentence(backtest, expiry.sessions if expiry else None)
     ctx["cards"] = {**market_cards(pub), **probability_cards(pub, sentence)}
+    ctx["context"] = market_context_panel(pub)
     ctx["header"] = header(pub, now)
     ctx["charts"] = _charts(settings, pub, notes)
     every = sorted(pub.get("breach_probabilities") or [], key=lambda b: b.strike)

@@ -36,7 +36,7 @@ FIELD_NAMES = {
     "trap": "Volatility trap", "expiry_stress": "Expiry stress",
     "breach_probabilities": "Breach probabilities", "buyer_signal": "Buyer signal",
     "historical_hit_rate": "Historical hit rate", "historical_spike_rate": "Historical spike rate",
-    "snapshot": "The snapshot as a whole",
+    "market_context": "Market context", "snapshot": "The snapshot as a whole",
 }
 
 

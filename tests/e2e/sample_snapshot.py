@@ -4,8 +4,11 @@ Built as dicts and checked against :class:`aegis.snapshot.contract.Snapshot`, so
 tested on exactly what the writer may publish. Three flavours:
 
 - ``sample_snapshot()``: degraded; the trap is a baseline substitute (its model failed its
-  checksum) and max pain is missing (no option chain), each with a reason naming its field.
-- ``sample_snapshot(degraded=False)``: ok.
+  checksum) and max pain is missing (no option chain), each with a reason naming its field;
+  ``market_context.chain`` is unavailable for the same reason, ``market_context.intraday`` is
+  available (5-minute bars without volume, so the VWAP is the TWAP).
+- ``sample_snapshot(degraded=False)``: ok; both market-context sub-blocks available, the ATM IV
+  ``null`` with its reason.
 - any of them with an old ``as_of`` is stale.
 
 :func:`write_world` also writes the market store (daily closes, the day's intraday bars), a
@@ -36,6 +39,12 @@ TRAP_REASON = ("champion 'trap' unavailable (ChecksumMismatchError: "
                "manifest's 9b8a7c6d5e4f3a2b...)")
 TRAP_PLAIN = "Champion 'trap' unavailable (model.onnx: checksum differs from the manifest's)"
 MAX_PAIN_REASON = "no option chain in the store"
+MAX_PAIN = 23500.0
+PCR = 0.87
+ATM_IV_REASON = ("no usable IV on the call (CE) and put (PE) side of the chain (0 or missing on "
+                 "every strike, as after the expiry or before the open)")
+INTRADAY = {"intraday_rv": 0.1124, "opening_range_position": 0.64, "vwap_distance": 0.0012,
+            "vwap_volume_weighted": False, "bars": 75}
 
 
 def _cal(n: int = 400) -> dict[str, Any]:
@@ -72,8 +81,8 @@ def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dic
         "spot": SPOT,
         "vix": VIX,
         "expiry": {"date": expiry.isoformat(), "days": DAYS, "sessions": 3},
-        "max_pain": 23500.0,
-        "pcr": 0.87,
+        "max_pain": MAX_PAIN,
+        "pcr": PCR,
         "provenance": {
             "spot": {"kind": "formula", "name": "market_data", "expression": "NIFTY daily close"},
             "vix": {"kind": "formula", "name": "vix", "expression": "last India VIX close"},
@@ -105,6 +114,7 @@ def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dic
                                   "provenance": {"kind": "empirical", "n": 48,
                                                  "window": window}},
     }
+    snap["market_context"] = _market_context(as_of, expiry)
     from aegis.snapshot import Trap
 
     if "label_cuts" in Trap.model_fields:  # the contract once labels use cuts from history
@@ -119,10 +129,28 @@ def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dic
         snap["trap"]["calibration"] = {"reason": "baseline substitute: model unavailable"}
         snap["max_pain"] = None
         snap["provenance"]["max_pain"] = None
+        snap["market_context"]["chain"] = {"available": False, "reason": MAX_PAIN_REASON}
     from aegis.snapshot.contract import Snapshot
 
     Snapshot.model_validate(snap)
     return snap
+
+
+def _market_context(as_of: dt.datetime, expiry: dt.date) -> dict[str, Any]:
+    """Both sub-blocks available: the chain's of ``expiry`` at the close, the session's bars."""
+    chain = {
+        "available": True, "expiry": expiry.isoformat(), "timestamp": as_of.isoformat(),
+        "pcr": PCR, "max_pain_distance": (MAX_PAIN - SPOT) / SPOT,
+        "oi_concentration_call": 0.3412, "oi_concentration_put": 0.2875, "atm_iv": None,
+        "skew": None, "null_reasons": {"atm_iv": ATM_IV_REASON, "skew": ATM_IV_REASON},
+        "provenance": {"kind": "formula", "name": "chain_features",
+                       "expression": "aegis.features.chain.build_chain_features"}}
+    intraday = {
+        "available": True, "session": as_of.date().isoformat(),
+        "last_bar": (as_of - dt.timedelta(minutes=5)).isoformat(), **INTRADAY,
+        "provenance": {"kind": "formula", "name": "intraday_features",
+                       "expression": "aegis.features.intraday.build_intraday_features"}}
+    return {"chain": chain, "intraday": intraday}
 
 
 def fresh_as_of(now: pd.Timestamp | None = None) -> dt.datetime:

@@ -133,6 +133,10 @@ def check_every_element(driver: Any) -> None:
         card = css(driver, f"#{key}-card")[0]
         assert card.find_element("css selector", ".meaning").text, key
         assert card.find_element("css selector", ".trust").text, key
+    for key in ("chain", "intraday"):  # the market-context panel: values or the reason
+        section = css(driver, f"#{key}-context")[0]
+        assert section.is_displayed(), key
+        assert section.find_elements("css selector", ".context-row, .trust"), key
     toggle = css(driver, "#trap-card details.provenance")[0]
     assert not css(driver, "#trap-card details.provenance td")[0].is_displayed()
     toggle.find_element("css selector", "summary").click()
@@ -163,6 +167,8 @@ def test_ok_snapshot(served: tuple[str, World], browser: Any) -> None:
     assert css(browser, "#status-banner")[0].text.startswith("Up to date.")
     assert not css(browser, "#stale-banner")
     assert not css(browser, "#degraded-banner")
+    assert css(browser, "#chain-pcr-value")[0].text == "0.87"
+    assert css(browser, "#intraday-opening_range_position-value")[0].text == "0.64"
     check_every_element(browser)
 
 
@@ -177,6 +183,9 @@ def test_degraded_snapshot(served: tuple[str, World], browser: Any) -> None:
     assert "baseline substitute" not in banner
     assert css(browser, "#trap-card")[0].get_attribute("data-state") == "fallback"
     assert css(browser, "#max_pain-card")[0].get_attribute("data-state") == "missing"
+    chain = css(browser, "#chain-context")[0]
+    assert chain.get_attribute("data-state") == "missing"
+    assert "Not available: No option chain in the store." in chain.text
     check_every_element(browser)
 
 

@@ -402,3 +402,76 @@ def test_gauges_are_coloured_at_the_label_thresholds(settings: Settings) -> None
     for block, fixed in (("trap", (0.33, 0.66)), ("expiry_stress", (0.33, 0.60))):
         lo, hi = snap[block].get("label_cuts") or fixed
         assert f"#d4a72c {100 * lo:.1f}% {100 * hi:.1f}%" in html, block
+
+
+# --- market context panel ---
+def _panel(raw: dict) -> dict:
+    from aegis_dashboard.context_panel import market_context_panel
+
+    return {s.key: s for s in market_context_panel(parse_published(raw, Path("x")))}
+
+
+def test_market_context_panel_shows_values_with_units_and_null_reasons() -> None:
+    from tests.e2e.sample_snapshot import ATM_IV_REASON, INTRADAY, MAX_PAIN
+
+    panel = _panel(sample_snapshot(degraded=False))
+    chain, intraday = panel["chain"], panel["intraday"]
+    assert (chain.state, intraday.state) == ("", "")
+    values = {r.key: r.value for r in chain.rows}
+    distance = (MAX_PAIN - SPOT) / SPOT
+    assert values == {
+        "pcr": "0.87", "max_pain_distance": f"{100 * distance:+.2f} % ({MAX_PAIN - SPOT:+,.0f} "
+                                            "points)",
+        "oi_concentration_call": "34 %", "oi_concentration_put": "29 %", "atm_iv": "—",
+        "skew": "—"}
+    missing = {r.key: r.missing for r in chain.rows if r.missing}
+    assert missing == {"atm_iv": plain_reason(ATM_IV_REASON) + ".",
+                       "skew": plain_reason(ATM_IV_REASON) + "."}
+    assert chain.of.startswith("Expiry ")
+    assert "chain taken Mon 06 Jan 2025 15:30 IST" in chain.of
+    meanings = {r.key: r.meaning for r in chain.rows}
+    assert "3 largest call strikes" in meanings["oi_concentration_call"]
+    assert "about 5 % below spot" in meanings["skew"]
+    assert "annualised percent (India VIX 14.20 %)" in meanings["atm_iv"]
+    values = {r.key: r.value for r in intraday.rows}
+    assert values == {"intraday_rv": f"{100 * INTRADAY['intraday_rv']:.1f} %",
+                      "opening_range_position": "0.64",
+                      "vwap_distance": f"{100 * INTRADAY['vwap_distance']:+.2f} %"}
+    names = {r.key: r.name for r in intraday.rows}
+    assert names["vwap_distance"] == "Distance from TWAP"  # the sample's bars carry no volume
+    assert "first 15 minutes" in {r.key: r.meaning for r in intraday.rows}[
+        "opening_range_position"]
+    assert intraday.of == "Session Mon 06 Jan 2025; 75 bars, the last starting 15:25 IST."
+
+
+def test_market_context_panel_says_why_a_block_is_unavailable() -> None:
+    panel = _panel(sample_snapshot())
+    assert panel["chain"].state == "missing"
+    assert panel["chain"].rows == []
+    assert panel["chain"].reason == "Not available: No option chain in the store."
+    assert panel["intraday"].state == ""
+    old = sample_snapshot()
+    del old["market_context"]
+    for section in _panel(old).values():
+        assert section.state == "missing"
+        assert "written before the market context was published" in section.reason
+    broken = sample_snapshot()
+    broken["market_context"]["intraday"]["bars"] = -4
+    for section in _panel(broken).values():
+        assert section.state == "malformed"
+
+
+def test_market_context_on_the_page(settings: Settings) -> None:
+    write_world(settings.home, sample_snapshot(degraded=False, as_of=fresh_as_of(NOW)))
+    html = render_page(settings, now=NOW)
+    assert 'id="market-context"' in html
+    assert 'id="chain-context" data-state=""' in html.replace('class="card context " ', "")
+    assert 'id="chain-pcr-value">0.87<' in html
+    assert 'id="intraday-opening_range_position-value">0.64<' in html
+    text = _text(html.split('id="operator-corner"')[0])
+    assert "Not computed: No usable IV on the call (CE) and put (PE) side" in text
+    write_world(settings.home, sample_snapshot(as_of=fresh_as_of(NOW)))
+    html = render_page(settings, now=NOW)
+    assert 'id="chain-context" data-state="missing"' in html.replace(
+        'class="card context missing" ', "")
+    assert "Not available: No option chain in the store." in _text(html)

@@ -200,6 +200,7 @@ def _runs(n: int, trap: float | None, spot_step: float, *, every: str = "1D") ->
         snap = sample_snapshot()
         snap["generated_at"] = (start + i * pd.Timedelta(every)).isoformat()
         snap["as_of"] = snap["generated_at"]
+        del snap["market_context"]  # its bars end at the sample's 15:30 as_of; no ledger row
         snap["expiry"]["date"] = "2025-01-30"  # after every as_of here
         snap["trap"]["score"] = trap if trap is not None else 0.70 + 0.01 * i
         snap["direction"]["probability_up"] = 0.50 + 0.01 * i

@@ -118,6 +118,25 @@ def example() -> dict[str, Any]:
             "base_rate": 0.33,
             "provenance": {"kind": "empirical", "n": 120, "window": window},
         },
+        "market_context": market_context(),
+    }
+
+
+def market_context() -> dict[str, Any]:
+    """Both sub-blocks available; consistent with :func:`example`'s max pain, PCR and times."""
+    return {
+        "chain": {
+            "available": True, "expiry": "2026-08-18", "timestamp": "2026-08-14T15:30:00+05:30",
+            "pcr": 0.93, "max_pain_distance": (24450.0 - SPOT) / SPOT,
+            "oi_concentration_call": 0.31, "oi_concentration_put": 0.27, "atm_iv": 12.4,
+            "skew": 2.1, "provenance": formula("chain_features"),
+        },
+        "intraday": {
+            "available": True, "session": "2026-08-14", "last_bar": "2026-08-14T15:29:00+05:30",
+            "bars": 375, "intraday_rv": 0.104, "opening_range_position": 0.62,
+            "vwap_distance": -0.0011, "vwap_volume_weighted": False,
+            "provenance": formula("intraday_features"),
+        },
     }
 
 
@@ -189,7 +208,8 @@ def test_baseline_in_a_breach_row_needs_a_breach_reason() -> None:
 
 
 def test_null_block_needs_a_reason() -> None:
-    doc = mutate(max_pain=None, provenance__max_pain=None)
+    no_chain = {"available": False, "reason": "no option chain in the store"}
+    doc = mutate(max_pain=None, provenance__max_pain=None, market_context__chain=no_chain)
     with pytest.raises(ValidationError, match="max_pain"):
         Snapshot.model_validate(doc)
     doc["status"] = "degraded"

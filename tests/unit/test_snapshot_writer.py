@@ -29,6 +29,7 @@ def published(tmp_path: Path, snap: Snapshot) -> Path:
 def newer(snap: Snapshot) -> Snapshot:
     doc = snap.model_dump(mode="json")
     doc["pcr"] = 1.07
+    doc["market_context"]["chain"]["pcr"] = 1.07  # the same chain's PCR
     return Snapshot.model_validate(doc)
 
 
