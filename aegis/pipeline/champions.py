@@ -15,22 +15,22 @@ from aegis.errors import ModelError
 
 
 def calibration_of(model: Any | None, reason: str, event: str | None = None) -> Any:
-    """Walk-forward calibration from the champion's manifest (never invented)."""
+    """Walk-forward calibration from the champion's (typed) manifest (never invented)."""
     from aegis.snapshot import Calibration
 
     if model is None:
         return Calibration(reason=f"not measured: {reason}")
-    metrics = model.manifest.get("metrics", {})
+    metrics = model.typed.metrics
     if event is not None:
-        metrics = metrics.get("by_event", {}).get(event, {})
-    m, b, c = metrics.get("model"), metrics.get("baseline"), metrics.get("climatology")
-    if not m or not b:
+        metrics = (metrics.by_event or {}).get(event)
+    m, b = (None, None) if metrics is None else (metrics.model, metrics.baseline)
+    if m is None or b is None:
         return Calibration(reason=f"the manifest of {model.name} {model.version} has no "
                                   f"walk-forward metrics{' for ' + event if event else ''}")
-    extra = {} if not c else {"brier_climatology": c["brier"],
-                              "bss_climatology": 1.0 - m["brier"] / c["brier"]}
-    return Calibration(brier=m["brier"], brier_baseline=b["brier"], ece=m["ece"], n=m["n"],
-                       **extra)
+    c = metrics.climatology
+    extra = {} if c is None else {"brier_climatology": c.brier,
+                                  "bss_climatology": 1.0 - m.brier / c.brier}
+    return Calibration(brier=m.brier, brier_baseline=b.brier, ece=m.ece, n=m.n, **extra)
 
 
 def climatology_calibration(decision: dict[str, Any]) -> Any:

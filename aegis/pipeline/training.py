@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aegis.atomic import write_text_atomic
 from aegis.config import Settings, get_settings
@@ -21,22 +21,24 @@ from aegis.errors import ModelStoreError
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path
 
+if TYPE_CHECKING:
+    from aegis.models.metrics import FoldSummary
+    from aegis.models.training import TrainedModel
+
 #: Years of complete features the buyer model trains on before its first walk-forward signal.
 SPIKE_WARMUP_YEARS = 5
 
 
-def _add_event_metrics(trained: Any) -> None:
-    """Breach: score touch and close-beyond apart over the folds (they are published apart)."""
+def event_metrics(trained: TrainedModel) -> dict[str, FoldSummary] | None:
+    """Breach: touch and close-beyond scored apart over the folds (they are published apart);
+    None for the other models."""
     from aegis.models.training import fold_summary
 
     pred = trained.fold_predictions
     if trained.name != "breach" or pred is None or "event" not in pred:
-        return
-    trained.metrics["by_event"] = {
-        event: fold_summary(pred[pred["event"] == event])
-        for event in ("touch", "close")
-        if (pred["event"] == event).any()
-    }
+        return None
+    return {event: fold_summary(pred[pred["event"] == event])
+            for event in ("touch", "close") if (pred["event"] == event).any()}
 
 
 def challenger_root(settings: Settings, name: str) -> Path:
@@ -65,11 +67,11 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
     params = settings.params()
     seed = settings.seed if seed is None else seed
     trained = fit(name, nifty, vix, features, seed=seed, params=params)
-    _add_event_metrics(trained)
     champion, note = defending_champion(name, settings.resolved_models_dir)
     decision = gate(name, trained.fold_predictions, trained.fold.X, champion,
                     champion_note=note or "no champion yet", params=params.gate, seed=seed)
-    trained.metrics["gate"] = decision.model_dump(mode="json", exclude={"folds"})
+    trained.metrics = trained.metrics.model_copy(update={
+        "by_event": event_metrics(trained), "gate": decision.verdict()})
     root = challenger_root(settings, name)
     shutil.rmtree(root, ignore_errors=True)  # the previous run's refused challenger
     folder = write_version(trained, settings.resolved_models_dir, root=root)
@@ -79,7 +81,7 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
         "trained_at": started.isoformat(timespec="seconds"),
         "seconds": round((datetime.now(UTC) - started).total_seconds(), 2),
         "seed": trained.seed,
-        "metrics": {k: {m: v for m, v in trained.metrics[k].items() if m != "reliability"}
+        "metrics": {k: getattr(trained.metrics, k).summary().model_dump(mode="json")
                     for k in ("model", "baseline", "climatology")},
     }
     write_text_atomic(challengers_dir(settings) / f"{name}.json", json.dumps(record, indent=2))
