@@ -93,6 +93,7 @@ def report() -> None:
     from aegis.errors import ManifestMismatchError
     from aegis.market.store import MarketStore
     from aegis.pipeline.paths import features_path, gate_log_path, validation_report_path
+    from aegis.pipeline.records import read_gate_log
     from aegis.registry.artifacts import MANIFEST_FILE, read_registry
     from aegis.registry.manifest import parse_manifest
     from aegis.snapshot import read_snapshot
@@ -127,13 +128,10 @@ def report() -> None:
     console.print(_table("champions (walk-forward folds of their gate)",
                          ["model", "version", "Brier", "baseline Brier", "climatology Brier",
                           "skill", "ECE", "n"], rows))
-    gate_log = gate_log_path(settings)
-    if gate_log.exists():
-        refused = {name: d["reason"] for name, d in
-                   json.loads(gate_log.read_text(encoding="utf-8")).items()
-                   if not d.get("promote") and name not in registry["champions"]}
-        for name, reason in sorted(refused.items()):
-            console.print(f"[bold]{name}[/bold]: published as climatology; gate: {reason}")
+    refused = {name: d.reason for name, d in read_gate_log(gate_log_path(settings)).root.items()
+               if not d.promote and name not in registry["champions"]}
+    for name, reason in sorted(refused.items()):
+        console.print(f"[bold]{name}[/bold]: published as climatology; gate: {reason}")
     log = subprocess.run(["git", "log", "--oneline", "--", "models.dvc"], capture_output=True,
                          text=True, cwd=settings.resolved_models_dir.parent, check=False)
     console.print(f"git log models.dvc ({settings.resolved_models_dir.parent}):\n"

@@ -132,7 +132,7 @@ class SnapshotBuilder:
             prov = EmpiricalProvenance(
                 name="climatology", n=clim.n, window=DateWindow(from_=clim.first, to=clim.last),
                 reason=f"no model beat climatology at the last retrain "
-                       f"({refusal['trained_at']}): {refusal['reason']}")
+                       f"({refusal.trained_at}): {refusal.reason}")
             return prov, climatology_calibration(refusal)
         self.degrade(field, why)
         return BaselineProvenance(name="climatology", reason=why), calibration_of(None, why)

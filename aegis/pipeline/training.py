@@ -2,10 +2,12 @@
 
 In Airflow each model trains in its own mapped task (own process), so a challenger is handed
 on as a written ONNX *version* (in ``<parent of models>/.models.txn/challengers/<name>/``, not in
-the store) plus its gate decision in ``<home>/challengers/<name>.json``; ``promote_and_push``
-moves the winners into the store, ``dvc push``es and commits ``models.dvc`` in one crash-safe
-transaction. No Python object is pickled. :func:`retrain` runs the same stages in one process
-(``aegis train``), so the CLI and the DAG train, gate and publish identically.
+the store) plus its gate decision in ``<home>/challengers/<name>.json`` (a
+:class:`~aegis.pipeline.records.ChallengerRecord`); ``promote_and_push`` moves the winners into
+the store, ``dvc push``es and commits ``models.dvc`` in one crash-safe transaction, and writes
+the gate log (:class:`~aegis.pipeline.records.GateLog`). No Python object is pickled.
+:func:`retrain` runs the same stages in one process (``aegis train``), so the CLI and the DAG
+train, gate and publish identically.
 """
 
 from __future__ import annotations
@@ -50,11 +52,16 @@ def challenger_root(settings: Settings, name: str) -> Path:
 
 
 def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
-    """Train challenger ``name`` on the validated features, gate it, write it as a version."""
+    """Train challenger ``name`` on the validated features, gate it, write it as a version.
+
+    Returns its :class:`~aegis.pipeline.records.ChallengerRecord` as JSON (the XCom), the
+    record also written to ``<home>/challengers/<name>.json``.
+    """
     import shutil
 
     from aegis.models.gate import gate
     from aegis.models.training import train_model as fit
+    from aegis.pipeline.records import ChallengerRecord, ChallengerScores, write_challenger
     from aegis.registry.defender import defending_champion
     from aegis.registry.store import StoreConfig, recover_store
     from aegis.registry.writer import write_version
@@ -75,17 +82,15 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
     root = challenger_root(settings, name)
     shutil.rmtree(root, ignore_errors=True)  # the previous run's refused challenger
     folder = write_version(trained, settings.resolved_models_dir, root=root)
-    record = {
-        "name": name, "version": folder.name, "folder": str(folder),
-        "decision": decision.model_dump(mode="json"),
-        "trained_at": started.isoformat(timespec="seconds"),
-        "seconds": round((datetime.now(UTC) - started).total_seconds(), 2),
-        "seed": trained.seed,
-        "metrics": {k: getattr(trained.metrics, k).summary().model_dump(mode="json")
-                    for k in ("model", "baseline", "climatology")},
-    }
-    write_text_atomic(challengers_dir(settings) / f"{name}.json", json.dumps(record, indent=2))
-    return record
+    m = trained.metrics
+    record = ChallengerRecord(
+        name=name, version=folder.name, folder=folder, decision=decision,
+        trained_at=started.isoformat(timespec="seconds"),
+        seconds=round((datetime.now(UTC) - started).total_seconds(), 2), seed=trained.seed,
+        metrics=ChallengerScores(model=m.model.summary(), baseline=m.baseline.summary(),
+                                 climatology=m.climatology.summary()))
+    write_challenger(challengers_dir(settings), record)
+    return record.model_dump(mode="json")
 
 
 def train(names: list[str] | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -103,25 +108,24 @@ def promote_and_push(push: bool = True) -> dict[str, Any]:
     ``models.dvc`` stay (or are recovered to) exactly what they were, and the challengers stay
     staged for a retry (:class:`~aegis.errors.RemoteUnavailableError` is raised).
     """
+    from aegis.pipeline.records import GateLog, GateLogEntry, read_challenger, write_gate_log
     from aegis.registry.publish import publish_versions
     from aegis.registry.store import StoreConfig
 
     settings = get_settings()
     folder = challengers_dir(settings)
-    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    paths = sorted(folder.glob("*.json"))
+    records = [read_challenger(p) for p in paths]  # a malformed one: named error, nothing moves
     if not records:
         raise ModelStoreError(f"no challengers in {folder}: run the training tasks first")
-    winners = {r["name"]: (Path(r["folder"]), r["decision"]["reason"]) for r in records
-               if r["decision"]["promote"]}
-    summary = {r["name"]: {"promoted": r["decision"]["promote"], "version": r["version"],
-                           "folder": r["folder"], "reason": r["decision"]["reason"]}
+    winners = {r.name: (r.folder, r.decision.reason) for r in records if r.decision.promote}
+    summary = {r.name: {"promoted": r.decision.promote, "version": r.version,
+                        "folder": str(r.folder), "reason": r.decision.reason}
                for r in records}
     cfg = StoreConfig.from_settings(settings)
     result = publish_versions(winners, cfg, push=push, settings=settings)
-    decided = {r["name"]: {**r["decision"], "version": r["version"], "trained_at": r["trained_at"]}
-               for r in records}
-    write_text_atomic(gate_log_path(settings), json.dumps(decided, indent=2))
-    for path in folder.glob("*.json"):
+    write_gate_log(gate_log_path(settings), GateLog({r.name: GateLogEntry.of(r) for r in records}))
+    for path in paths:
         path.unlink()
     return {"models": summary, "commit": result.commit, "pushed": result.pushed}
 
