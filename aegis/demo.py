@@ -90,9 +90,12 @@ def report() -> None:
     import pandas as pd
 
     from aegis.config import get_settings
+    from aegis.errors import ManifestMismatchError
     from aegis.market.store import MarketStore
     from aegis.pipeline.paths import features_path, gate_log_path, validation_report_path
-    from aegis.registry.artifacts import read_registry
+    from aegis.pipeline.records import read_gate_log
+    from aegis.registry.artifacts import MANIFEST_FILE, read_registry
+    from aegis.registry.manifest import parse_manifest
     from aegis.snapshot import read_snapshot
     from aegis.snapshot.table import snapshot_table
 
@@ -113,24 +116,22 @@ def report() -> None:
     registry = read_registry(settings.resolved_models_dir)
     rows = []
     for name, entry in sorted(registry["champions"].items()):
-        manifest = json.loads((settings.resolved_models_dir / name / "manifest.json")
-                              .read_text(encoding="utf-8"))
-        m, b = manifest["metrics"]["model"], manifest["metrics"]["baseline"]
-        c = manifest["metrics"].get("climatology", {}).get("brier")
-        rows.append([name, entry["version"], f"{m['brier']:.4f}", f"{b['brier']:.4f}",
+        manifest, _ = parse_manifest(settings.resolved_models_dir / name / MANIFEST_FILE)
+        m, b = manifest.metrics.model, manifest.metrics.baseline
+        if m is None or b is None:
+            raise ManifestMismatchError(f"{settings.resolved_models_dir / name / MANIFEST_FILE}: "
+                                        "metrics.model and metrics.baseline expected")
+        c = None if manifest.metrics.climatology is None else manifest.metrics.climatology.brier
+        rows.append([name, entry["version"], f"{m.brier:.4f}", f"{b.brier:.4f}",
                      "-" if c is None else f"{c:.4f}",
-                     "-" if c is None else f"{1 - m['brier'] / c:+.1%}", f"{m['ece']:.4f}",
-                     m["n"]])
+                     "-" if c is None else f"{1 - m.brier / c:+.1%}", f"{m.ece:.4f}", m.n])
     console.print(_table("champions (walk-forward folds of their gate)",
                          ["model", "version", "Brier", "baseline Brier", "climatology Brier",
                           "skill", "ECE", "n"], rows))
-    gate_log = gate_log_path(settings)
-    if gate_log.exists():
-        refused = {name: d["reason"] for name, d in
-                   json.loads(gate_log.read_text(encoding="utf-8")).items()
-                   if not d.get("promote") and name not in registry["champions"]}
-        for name, reason in sorted(refused.items()):
-            console.print(f"[bold]{name}[/bold]: published as climatology; gate: {reason}")
+    refused = {name: d.reason for name, d in read_gate_log(gate_log_path(settings)).root.items()
+               if not d.promote and name not in registry["champions"]}
+    for name, reason in sorted(refused.items()):
+        console.print(f"[bold]{name}[/bold]: published as climatology; gate: {reason}")
     log = subprocess.run(["git", "log", "--oneline", "--", "models.dvc"], capture_output=True,
                          text=True, cwd=settings.resolved_models_dir.parent, check=False)
     console.print(f"git log models.dvc ({settings.resolved_models_dir.parent}):\n"

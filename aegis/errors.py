@@ -166,5 +166,16 @@ class ForecastDriftError(AegisError):
 
 # --- dashboard ------------------------------------------------------------------------
 class DashboardInputError(AegisError):
-    """An input the AegisMatrix page reads (ledger, backtest report, gate log) exists but cannot
+    """An input the AegisMatrix page reads (ledger, backtest report, registry) exists but cannot
     be used; the message names the file and what was expected."""
+
+
+# --- training stage: challenger records and the gate log ---------------------------------
+class ChallengerRecordError(ModelError):
+    """A challenger record (``<home>/challengers/<name>.json``) is not JSON or is wrongly
+    shaped; the message names the file and the field."""
+
+
+class GateLogFormatError(ModelError):
+    """The gate log (``<output>/gate.json``) is not JSON or is wrongly shaped; the message names
+    the file and the field."""

@@ -85,8 +85,8 @@ def bench(data_dir: Path | None) -> dict[str, Any]:
         "target_load_all_s": TARGET_LOAD_ALL_S,
         "inference_pass_ms": round(infer_ms, 3),
         "target_inference_ms": TARGET_INFER_MS,
-        "fold_brier": {n: [round(m.metrics["model"]["brier"], 5),
-                           round(m.metrics["baseline"]["brier"], 5)]
+        "fold_brier": {n: [round(m.metrics.model.brier, 5),
+                           round(m.metrics.baseline.brier, 5)]
                        for n, m in trained.items()},
         "ok": train_s < TARGET_TRAIN_ALL_S and load_s < TARGET_LOAD_ALL_S
         and infer_ms < TARGET_INFER_MS,

@@ -43,6 +43,7 @@ def train(
     The same stage functions as the ``aegis_nightly_retrain`` DAG, on the configured market
     store (``aegis data ingest`` or ``aegis pipeline ingest`` fill it) and model store.
     """
+    from aegis.pipeline.records import ChallengerRecord
     from aegis.pipeline.training import retrain
 
     out = retrain(seed=seed, push=push, rates=rates, names=model or None)
@@ -50,10 +51,11 @@ def train(
     typer.echo(f"features {feats['first']}..{feats['last']} ({feats['rows']} sessions), "
                f"validation passed ({len(out['validate']['suites'])} suites)")
     typer.echo(f"{'model':<14} {'brier':>8} {'baseline':>9} {'ece':>7}  decision")
-    for name, record in out["train"].items():
-        m, b = record["metrics"]["model"], record["metrics"]["baseline"]
-        typer.echo(f"{name:<14} {_fmt(m.get('brier')):>8} {_fmt(b.get('brier')):>9} "
-                   f"{_fmt(m.get('ece')):>7}  {record['decision']['reason']}")
+    for name, staged in out["train"].items():
+        record = ChallengerRecord.model_validate(staged)
+        m, b = record.metrics.model, record.metrics.baseline
+        typer.echo(f"{name:<14} {_fmt(m.brier):>8} {_fmt(b.brier):>9} {_fmt(m.ece):>7}  "
+                   f"{record.decision.reason}")
     promoted = out["promote_and_push"]
     if promoted["commit"]:
         typer.echo(f"committed models.dvc at {promoted['commit'][:12]}")

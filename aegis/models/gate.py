@@ -63,8 +63,9 @@ class FoldResult(BaseModel):
     skill: float
 
 
-class GateDecision(BaseModel):
-    """Whether a challenger replaces the champion, and the evidence."""
+class GateVerdict(BaseModel):
+    """Whether a challenger replaces the champion, and the evidence, without the per-fold table
+    (what the manifest's ``metrics.gate`` holds: the manifest carries the fold scores itself)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -76,7 +77,6 @@ class GateDecision(BaseModel):
     p_value: float
     mean_difference: float
     ci95: tuple[float, float]
-    folds: list[FoldResult]
     challenger_brier: float
     baseline_brier: float
     climatology_brier: float
@@ -85,6 +85,16 @@ class GateDecision(BaseModel):
     n: int
     champion_brier: float | None = None
     champion_version: str | None = None
+
+
+class GateDecision(GateVerdict):
+    """Whether a challenger replaces the champion, the evidence and each fold's result."""
+
+    folds: list[FoldResult]
+
+    def verdict(self) -> GateVerdict:
+        """The decision without its per-fold table."""
+        return GateVerdict.model_validate(self.model_dump(exclude={"folds"}))
 
 
 @dataclass(frozen=True)
@@ -232,5 +242,5 @@ def gate(
         "champion_brier": champion_brier, "champion_version": champion.version})
 
 
-__all__ = ["Defender", "FoldResult", "GateDecision", "block_bootstrap_test", "gate",
-           "judge"]
+__all__ = ["Defender", "FoldResult", "GateDecision", "GateVerdict", "block_bootstrap_test",
+           "gate", "judge"]

@@ -19,6 +19,14 @@ from numpy.typing import NDArray
 
 from aegis.config import default_params
 from aegis.models.datasets import Dataset, build_dataset
+from aegis.models.metrics import (
+    FoldMetrics,
+    FoldParams,
+    FoldSummary,
+    FoldWindow,
+    HyperParameters,
+    Skill,
+)
 from aegis.models.params import Params
 from aegis.models.scoring import score
 from aegis.models.specs import MODEL_NAMES, MODEL_SPECS, ModelSpec
@@ -36,8 +44,10 @@ class TrainedModel:
     spec : the model's definition.  estimator : fitted on every labelled row.
     seed : training seed.  fingerprint : sha256 of the training table (inputs, labels, sessions).
     span : (first, last) session of the training rows, ISO dates.  n_train : training rows.
-    metrics : ``{"fold": {...}, "model", "baseline", "climatology": score, "skill": {...}}``
-        over the latest walk-forward folds (trap/stress: also ``label_cuts``).
+    metrics : :class:`~aegis.models.metrics.FoldMetrics`, the scores of model, baseline and
+        climatology over the latest walk-forward folds with the fold window and the
+        parameters (trap/stress: also ``label_cuts``); the training stage adds ``by_event``
+        (breach) and ``gate``.
     fold : the folds' rows (inputs, labels, baseline), in the order of ``fold_predictions``.
     fold_p : the challenger's out-of-sample P(y=1) on ``fold``.
     fold_predictions : the walk-forward frame behind the scores (see
@@ -52,7 +62,7 @@ class TrainedModel:
     fingerprint: str
     span: tuple[str, str]
     n_train: int
-    metrics: dict[str, Any]
+    metrics: FoldMetrics
     fold: Dataset
     probe: NDArray[np.float32]
     fold_p: NDArray[np.float64] | None = None
@@ -109,17 +119,30 @@ def label_cuts(p: NDArray[np.float64]) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def fold_summary(pred: pd.DataFrame) -> dict[str, Any]:
+def fold_summary(pred: pd.DataFrame) -> FoldSummary:
     """Scores of model, baseline and climatology on walk-forward predictions, with skill."""
     y = pred["y"].to_numpy(float)
-    out = {key: score(pred[column].to_numpy(float), y)
-           for key, column in (("model", "p_model"), ("baseline", "p_baseline"),
-                               ("climatology", "p_climatology"))}
-    out["skill"] = {
-        "bss_climatology": 1.0 - out["model"]["brier"] / out["climatology"]["brier"],
-        "bss_baseline": 1.0 - out["model"]["brier"] / out["baseline"]["brier"],
-    }
-    return out
+    model, baseline, climatology = (score(pred[column].to_numpy(float), y)
+                                    for column in ("p_model", "p_baseline", "p_climatology"))
+    skill = Skill(bss_climatology=1.0 - model.brier / climatology.brier,
+                  bss_baseline=1.0 - model.brier / baseline.brier)
+    return FoldSummary(model=model, baseline=baseline, climatology=climatology, skill=skill)
+
+
+def fold_window(pred: pd.DataFrame, fold: Dataset, data: Dataset, starts: list[pd.Timestamp]
+                ) -> FoldWindow:
+    """The folds' span and count, the rows settled before them, and the buyer's signals."""
+    first = starts[0].to_datetime64()
+    signals: dict[str, Any] = {}
+    if "signal" in pred:
+        signal = pred["signal"].to_numpy(bool)
+        y = pred["y"].to_numpy(float)
+        signals = {"signals": int(signal.sum()),
+                   "spike_rate": float(y[signal].mean()) if signal.any() else None,
+                   "base_rate": float(y.mean())}
+    return FoldWindow(start=_iso(fold.session.min()), end=_iso(fold.session.max()),
+                      folds=len(starts), train_rows=int((data.label_end < first).sum()),
+                      **signals)
 
 
 def train_model(
@@ -145,27 +168,20 @@ def train_model(
     pred = predictions_over_blocks(name, data, starts, stop, seed=seed, params=params)
     rows = pred["row"].to_numpy()
     fold = data.subset(np.isin(np.arange(len(data)), rows))
-    first = starts[0].to_datetime64()
-    metrics: dict[str, Any] = {
-        "fold": {"start": _iso(fold.session.min()), "end": _iso(fold.session.max()),
-                 "folds": len(starts), "train_rows": int((data.label_end < first).sum())},
-        **fold_summary(pred),
-    }
-    if name in ("trap", "expiry_stress"):
-        metrics["label_cuts"] = list(label_cuts(pred["p_model"].to_numpy(float)))
+    window = fold_window(pred, fold, data, starts)
     estimator = fit_on(name, data, seed, params)
-    metrics["params"] = {"model": getattr(params.models, name).model_dump(mode="json"),
-                         "gate": params.gate.model_dump(mode="json")}
-    if hasattr(estimator, "C_"):
-        metrics["hyper_parameters"] = {"C": estimator.C_, "chosen_by": estimator.C_chosen_by_,
-                                       "C_grid": list(estimator.C_grid)}
+    tuned = (HyperParameters(C=estimator.C_, chosen_by=estimator.C_chosen_by_,
+                             C_grid=list(estimator.C_grid))
+             if hasattr(estimator, "C_") else None)
+    summary = fold_summary(pred)
+    metrics = FoldMetrics(
+        model=summary.model, baseline=summary.baseline, climatology=summary.climatology,
+        skill=summary.skill, fold=window,
+        params=FoldParams(model=getattr(params.models, name), gate=params.gate),
+        label_cuts=(label_cuts(pred["p_model"].to_numpy(float))
+                    if name in ("trap", "expiry_stress") else None),
+        hyper_parameters=tuned)
     threshold = getattr(estimator, "threshold_", None)
-    if "signal" in pred:
-        signal = pred["signal"].to_numpy(bool)
-        y = pred["y"].to_numpy(float)
-        metrics["fold"]["signals"] = int(signal.sum())
-        metrics["fold"]["spike_rate"] = float(y[signal].mean()) if signal.any() else None
-        metrics["fold"]["base_rate"] = float(y.mean())
     return TrainedModel(
         spec=MODEL_SPECS[name],
         estimator=estimator,

@@ -7,40 +7,42 @@ last retrain's gate refused it (then climatology is published honestly), it reme
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aegis.errors import ModelError
+from aegis.errors import GateLogFormatError, ModelError
+
+if TYPE_CHECKING:
+    from aegis.models.gate import GateVerdict
+    from aegis.pipeline.records import GateLogEntry
 
 
 def calibration_of(model: Any | None, reason: str, event: str | None = None) -> Any:
-    """Walk-forward calibration from the champion's manifest (never invented)."""
+    """Walk-forward calibration from the champion's (typed) manifest (never invented)."""
     from aegis.snapshot import Calibration
 
     if model is None:
         return Calibration(reason=f"not measured: {reason}")
-    metrics = model.manifest.get("metrics", {})
+    metrics = model.typed.metrics
     if event is not None:
-        metrics = metrics.get("by_event", {}).get(event, {})
-    m, b, c = metrics.get("model"), metrics.get("baseline"), metrics.get("climatology")
-    if not m or not b:
+        metrics = (metrics.by_event or {}).get(event)
+    m, b = (None, None) if metrics is None else (metrics.model, metrics.baseline)
+    if m is None or b is None:
         return Calibration(reason=f"the manifest of {model.name} {model.version} has no "
                                   f"walk-forward metrics{' for ' + event if event else ''}")
-    extra = {} if not c else {"brier_climatology": c["brier"],
-                              "bss_climatology": 1.0 - m["brier"] / c["brier"]}
-    return Calibration(brier=m["brier"], brier_baseline=b["brier"], ece=m["ece"], n=m["n"],
-                       **extra)
+    c = metrics.climatology
+    extra = {} if c is None else {"brier_climatology": c.brier,
+                                  "bss_climatology": 1.0 - m.brier / c.brier}
+    return Calibration(brier=m.brier, brier_baseline=b.brier, ece=m.ece, n=m.n, **extra)
 
 
-def climatology_calibration(decision: dict[str, Any]) -> Any:
+def climatology_calibration(decision: GateVerdict) -> Any:
     """Calibration of the climatology forecast, from the gate's walk-forward folds."""
     from aegis.snapshot import Calibration
 
-    return Calibration(brier=decision["climatology_brier"],
-                       brier_baseline=decision["baseline_brier"],
-                       ece=decision["climatology_ece"], n=decision["n"],
-                       brier_climatology=decision["climatology_brier"], bss_climatology=0.0)
+    return Calibration(brier=decision.climatology_brier, brier_baseline=decision.baseline_brier,
+                       ece=decision.climatology_ece, n=decision.n,
+                       brier_climatology=decision.climatology_brier, bss_climatology=0.0)
 
 
 class Champions:
@@ -55,7 +57,7 @@ class Champions:
         self.gate_log = gate_log
         self.loaded: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
-        self.refused: dict[str, dict[str, Any]] = {}
+        self.refused: dict[str, GateLogEntry] = {}
 
     @classmethod
     def load(cls, models_dir: Path, gate_log: Path | None = None) -> Champions:
@@ -68,19 +70,22 @@ class Champions:
             try:
                 champions.loaded[name] = load_champion(name, models_dir)
             except ModelError as exc:
-                refusal = champions.refusal(name)
-                if refusal is not None and "climatology_brier" in refusal:
+                refusal, note = champions.verdict(name)
+                if refusal is not None:
                     champions.refused[name] = refusal  # the gate tested it: climatology
-                champions.errors[name] = (f"{type(exc).__name__}: {exc}"
-                                          f"{champions._gate_note(refusal)}")
+                champions.errors[name] = f"{type(exc).__name__}: {exc}{note}"
         return champions
 
     def get(self, name: str) -> Any | None:
         """The loaded champion of ``name``, or None (then :attr:`errors` says why)."""
         return self.loaded.get(name)
 
-    def refusal(self, name: str) -> dict[str, Any] | None:
-        """The last gate decision when it refused ``name`` and no champion was ever promoted."""
+    def refusal(self, name: str) -> GateLogEntry | None:
+        """The last gate decision when it refused ``name`` and no champion was ever promoted.
+
+        Raises :class:`~aegis.errors.GateLogFormatError` when the gate log is wrongly shaped.
+        """
+        from aegis.pipeline.records import read_gate_log
         from aegis.registry.artifacts import read_registry
 
         path = self.gate_log
@@ -92,16 +97,24 @@ class Champions:
             return None  # a malformed registry: load_champion's own error says so
         if name in champions:
             return None  # a champion exists and broke: that is a failure, not a verdict
-        decision = json.loads(path.read_text(encoding="utf-8")).get(name)
-        if not decision or decision.get("promote"):
+        decision = read_gate_log(path).get(name)
+        if decision is None or decision.promote:
             return None
-        return dict(decision)
+        return decision
 
-    @staticmethod
-    def _gate_note(decision: dict[str, Any] | None) -> str:
+    def verdict(self, name: str) -> tuple[GateLogEntry | None, str]:
+        """(:meth:`refusal`, a note for the reason ``name`` has no usable champion).
+
+        A gate log that cannot be read gives no refusal (the model is degraded, not published
+        as climatology) and a note naming the file and the field.
+        """
+        try:
+            decision = self.refusal(name)
+        except GateLogFormatError as exc:
+            return None, f"; the gate's verdict is unknown: {exc}"
         if decision is None:
-            return ""
-        return f"; last retrain ({decision['trained_at']}): {decision['reason']}"
+            return None, ""
+        return decision, f"; last retrain ({decision.trained_at}): {decision.reason}"
 
 
 def model_provenance(model: Any) -> Any:

@@ -48,11 +48,12 @@ def model_health() -> dict[str, Any]:
     champions = set(read_registry(models_dir)["champions"])
     missing = sorted(set(MODEL_SPECS) - champions)
     refused = Champions(models_dir, gate_log_path(settings))
-    climatology = {name: decision["reason"] for name in missing
-                   if (decision := refused.refusal(name)) and "climatology_brier" in decision}
+    verdicts = {name: refused.verdict(name) for name in missing}
+    climatology = {name: decision.reason for name, (decision, _) in verdicts.items()
+                   if decision is not None}
     bad = [f"{r.name} ({r.version}): {r.reason}" for r in results if not r.ok]
-    bad += [f"{name}: no champion in {models_dir / 'registry.json'}"
-            for name in missing if name not in climatology]
+    bad += [f"{name}: no champion in {models_dir / 'registry.json'}{note}"
+            for name, (decision, note) in verdicts.items() if decision is None]
     if bad:
         raise ArtifactMissingError("unhealthy champions: " + "; ".join(bad))
     return {"healthy": sorted(r.name for r in results),

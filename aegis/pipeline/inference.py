@@ -132,7 +132,7 @@ class SnapshotBuilder:
             prov = EmpiricalProvenance(
                 name="climatology", n=clim.n, window=DateWindow(from_=clim.first, to=clim.last),
                 reason=f"no model beat climatology at the last retrain "
-                       f"({refusal['trained_at']}): {refusal['reason']}")
+                       f"({refusal.trained_at}): {refusal.reason}")
             return prov, climatology_calibration(refusal)
         self.degrade(field, why)
         return BaselineProvenance(name="climatology", reason=why), calibration_of(None, why)
@@ -149,8 +149,8 @@ class SnapshotBuilder:
     def _cuts(model: Any | None) -> tuple[float, float] | None:
         if model is None:
             return None
-        cuts = model.manifest.get("metrics", {}).get("label_cuts")
-        return None if cuts is None else (float(cuts[0]), float(cuts[1]))
+        cuts: tuple[float, float] | None = model.typed.metrics.label_cuts
+        return cuts
 
     def trap_and_stress(self) -> tuple[Any, Any]:
         from aegis.analytics import stress_label, trap_label

@@ -2,10 +2,12 @@
 
 In Airflow each model trains in its own mapped task (own process), so a challenger is handed
 on as a written ONNX *version* (in ``<parent of models>/.models.txn/challengers/<name>/``, not in
-the store) plus its gate decision in ``<home>/challengers/<name>.json``; ``promote_and_push``
-moves the winners into the store, ``dvc push``es and commits ``models.dvc`` in one crash-safe
-transaction. No Python object is pickled. :func:`retrain` runs the same stages in one process
-(``aegis train``), so the CLI and the DAG train, gate and publish identically.
+the store) plus its gate decision in ``<home>/challengers/<name>.json`` (a
+:class:`~aegis.pipeline.records.ChallengerRecord`); ``promote_and_push`` moves the winners into
+the store, ``dvc push``es and commits ``models.dvc`` in one crash-safe transaction, and writes
+the gate log (:class:`~aegis.pipeline.records.GateLog`). No Python object is pickled.
+:func:`retrain` runs the same stages in one process (``aegis train``), so the CLI and the DAG
+train, gate and publish identically.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aegis.atomic import write_text_atomic
 from aegis.config import Settings, get_settings
@@ -21,22 +23,24 @@ from aegis.errors import ModelStoreError
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path
 
+if TYPE_CHECKING:
+    from aegis.models.metrics import FoldSummary
+    from aegis.models.training import TrainedModel
+
 #: Years of complete features the buyer model trains on before its first walk-forward signal.
 SPIKE_WARMUP_YEARS = 5
 
 
-def _add_event_metrics(trained: Any) -> None:
-    """Breach: score touch and close-beyond apart over the folds (they are published apart)."""
+def event_metrics(trained: TrainedModel) -> dict[str, FoldSummary] | None:
+    """Breach: touch and close-beyond scored apart over the folds (they are published apart);
+    None for the other models."""
     from aegis.models.training import fold_summary
 
     pred = trained.fold_predictions
     if trained.name != "breach" or pred is None or "event" not in pred:
-        return
-    trained.metrics["by_event"] = {
-        event: fold_summary(pred[pred["event"] == event])
-        for event in ("touch", "close")
-        if (pred["event"] == event).any()
-    }
+        return None
+    return {event: fold_summary(pred[pred["event"] == event])
+            for event in ("touch", "close") if (pred["event"] == event).any()}
 
 
 def challenger_root(settings: Settings, name: str) -> Path:
@@ -48,11 +52,16 @@ def challenger_root(settings: Settings, name: str) -> Path:
 
 
 def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
-    """Train challenger ``name`` on the validated features, gate it, write it as a version."""
+    """Train challenger ``name`` on the validated features, gate it, write it as a version.
+
+    Returns its :class:`~aegis.pipeline.records.ChallengerRecord` as JSON (the XCom), the
+    record also written to ``<home>/challengers/<name>.json``.
+    """
     import shutil
 
     from aegis.models.gate import gate
     from aegis.models.training import train_model as fit
+    from aegis.pipeline.records import ChallengerRecord, ChallengerScores, write_challenger
     from aegis.registry.defender import defending_champion
     from aegis.registry.store import StoreConfig, recover_store
     from aegis.registry.writer import write_version
@@ -65,25 +74,23 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
     params = settings.params()
     seed = settings.seed if seed is None else seed
     trained = fit(name, nifty, vix, features, seed=seed, params=params)
-    _add_event_metrics(trained)
     champion, note = defending_champion(name, settings.resolved_models_dir)
     decision = gate(name, trained.fold_predictions, trained.fold.X, champion,
                     champion_note=note or "no champion yet", params=params.gate, seed=seed)
-    trained.metrics["gate"] = decision.model_dump(mode="json", exclude={"folds"})
+    trained.metrics = trained.metrics.model_copy(update={
+        "by_event": event_metrics(trained), "gate": decision.verdict()})
     root = challenger_root(settings, name)
     shutil.rmtree(root, ignore_errors=True)  # the previous run's refused challenger
     folder = write_version(trained, settings.resolved_models_dir, root=root)
-    record = {
-        "name": name, "version": folder.name, "folder": str(folder),
-        "decision": decision.model_dump(mode="json"),
-        "trained_at": started.isoformat(timespec="seconds"),
-        "seconds": round((datetime.now(UTC) - started).total_seconds(), 2),
-        "seed": trained.seed,
-        "metrics": {k: {m: v for m, v in trained.metrics[k].items() if m != "reliability"}
-                    for k in ("model", "baseline", "climatology")},
-    }
-    write_text_atomic(challengers_dir(settings) / f"{name}.json", json.dumps(record, indent=2))
-    return record
+    m = trained.metrics
+    record = ChallengerRecord(
+        name=name, version=folder.name, folder=folder, decision=decision,
+        trained_at=started.isoformat(timespec="seconds"),
+        seconds=round((datetime.now(UTC) - started).total_seconds(), 2), seed=trained.seed,
+        metrics=ChallengerScores(model=m.model.summary(), baseline=m.baseline.summary(),
+                                 climatology=m.climatology.summary()))
+    write_challenger(challengers_dir(settings), record)
+    return record.model_dump(mode="json")
 
 
 def train(names: list[str] | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -101,25 +108,24 @@ def promote_and_push(push: bool = True) -> dict[str, Any]:
     ``models.dvc`` stay (or are recovered to) exactly what they were, and the challengers stay
     staged for a retry (:class:`~aegis.errors.RemoteUnavailableError` is raised).
     """
+    from aegis.pipeline.records import GateLog, GateLogEntry, read_challenger, write_gate_log
     from aegis.registry.publish import publish_versions
     from aegis.registry.store import StoreConfig
 
     settings = get_settings()
     folder = challengers_dir(settings)
-    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    paths = sorted(folder.glob("*.json"))
+    records = [read_challenger(p) for p in paths]  # a malformed one: named error, nothing moves
     if not records:
         raise ModelStoreError(f"no challengers in {folder}: run the training tasks first")
-    winners = {r["name"]: (Path(r["folder"]), r["decision"]["reason"]) for r in records
-               if r["decision"]["promote"]}
-    summary = {r["name"]: {"promoted": r["decision"]["promote"], "version": r["version"],
-                           "folder": r["folder"], "reason": r["decision"]["reason"]}
+    winners = {r.name: (r.folder, r.decision.reason) for r in records if r.decision.promote}
+    summary = {r.name: {"promoted": r.decision.promote, "version": r.version,
+                        "folder": str(r.folder), "reason": r.decision.reason}
                for r in records}
     cfg = StoreConfig.from_settings(settings)
     result = publish_versions(winners, cfg, push=push, settings=settings)
-    decided = {r["name"]: {**r["decision"], "version": r["version"], "trained_at": r["trained_at"]}
-               for r in records}
-    write_text_atomic(gate_log_path(settings), json.dumps(decided, indent=2))
-    for path in folder.glob("*.json"):
+    write_gate_log(gate_log_path(settings), GateLog({r.name: GateLogEntry.of(r) for r in records}))
+    for path in paths:
         path.unlink()
     return {"models": summary, "commit": result.commit, "pushed": result.pushed}
 

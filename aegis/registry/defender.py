@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from aegis.errors import ModelError
-from aegis.registry.artifacts import load_champion, read_registry
+from aegis.registry.artifacts import MANIFEST_FILE, load_champion, read_registry
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,14 @@ def defending_champion(name: str, models_dir: Path | str) -> tuple[Defender | No
         champion = load_champion(name, models_dir)
     except ModelError as exc:
         return None, f"champion unusable ({type(exc).__name__}: {exc}); only the references count"
+    typed = champion.typed
+    where = Path(models_dir) / name / MANIFEST_FILE
+    if len(typed.training_data.span) != 2 or typed.metrics.model is None:
+        return None, (f"champion unusable ({where}: expected training_data.span [first, last] "
+                      "and metrics.model); only the references count")
     return Defender(
         version=champion.version,
-        seen_until=np.datetime64(champion.manifest["training_data"]["span"][1]),
-        recorded_brier=float(champion.manifest["metrics"]["model"]["brier"]),
+        seen_until=np.datetime64(typed.training_data.span[1]),
+        recorded_brier=typed.metrics.model.brier,
         model=champion,
     ), ""

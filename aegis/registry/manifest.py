@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aegis.errors import ManifestMismatchError, RegistryFormatError
+from aegis.models.scoring import ScoreSummary
 
 
 def validation_reason(exc: ValidationError, limit: int = 3) -> str:
@@ -66,19 +67,24 @@ class TrainingData(_Strict):
     seed: int | None = None
 
 
-class Score(_Strict):
-    """Walk-forward score of the model or its baseline (more keys welcome)."""
+class ManifestScore(ScoreSummary):
+    """A walk-forward score as a manifest holds it: the training side's
+    :class:`~aegis.models.scoring.ScoreSummary`, open to extra keys (``reliability``, new
+    scores), ``log_loss`` optional (hand-written and older manifests may lack it)."""
 
-    n: int
-    brier: float
-    ece: float
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    log_loss: float | None = None  # type: ignore[assignment]
 
 
 class Metrics(_Strict):
-    """``metrics``: open to extra keys; ``model``/``baseline`` typed when present."""
+    """``metrics``: open to extra keys; the scores and the label cuts typed when present
+    (the writer's shape is :class:`aegis.models.metrics.FoldMetrics`)."""
 
-    model: Score | None = None
-    baseline: Score | None = None
+    model: ManifestScore | None = None
+    baseline: ManifestScore | None = None
+    climatology: ManifestScore | None = None
+    label_cuts: tuple[float, float] | None = None
     by_event: dict[str, Metrics] | None = None
 
 

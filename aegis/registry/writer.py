@@ -70,7 +70,7 @@ def build_manifest(trained: TrainedModel, version: str, created_at: str, sha256:
         "input_shape": [None, *trained.probe.shape[1:]],
         "target": spec.target,
         "baseline": spec.baseline,
-        "metrics": trained.metrics,
+        "metrics": trained.metrics.model_dump(mode="json"),
         "libraries": library_versions(),
         "onnx": {"opset": OPSET, "file": MODEL_FILE, "input": INPUT_NAME,
                  "input_dtype": INPUT_DTYPE, "output": output, "output_column": column},

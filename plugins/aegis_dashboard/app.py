@@ -151,9 +151,10 @@ def create_app(settings_factory: Callable[[], Settings] = Settings) -> FastAPI:
         results, problem = data.verify_champions(settings)
         entries = data.read_registry_entries(settings)
         try:
-            gate, gate_problem = data.read_gate_log(settings) or {}, None
+            log, gate_problem = data.read_gate_log(settings), None
         except AegisError as exc:
-            gate, gate_problem = {}, str(exc)
+            log, gate_problem = None, str(exc)
+        gate = {} if log is None else log.model_dump(mode="json")
         return {
             "registry_problem": problem, "gate_problem": gate_problem,
             "champions": [{"name": r.name, "version": r.version, "ok": r.ok, "reason": r.reason,

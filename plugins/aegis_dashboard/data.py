@@ -20,13 +20,16 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
 from aegis.config import Settings
 from aegis.errors import AegisError, DashboardInputError
 from aegis.market.hours import MARKET_TZ, ist_day
+
+if TYPE_CHECKING:
+    from aegis.pipeline.records import GateLog
 
 BACKTEST_REPORT: Final = "backtest/report.json"
 BACKTEST_DIAGRAM: Final = "backtest/report.reliability.png"
@@ -79,9 +82,14 @@ def read_backtest(settings: Settings) -> dict[str, Any] | None:
     return _read_json(settings.resolved_output_dir / BACKTEST_REPORT, "the backtest report")
 
 
-def read_gate_log(settings: Settings) -> dict[str, Any] | None:
-    """The last retrain's gate decision per model (``<output>/gate.json``)."""
-    return _read_json(settings.resolved_output_dir / "gate.json", "the gate log")
+def read_gate_log(settings: Settings) -> GateLog | None:
+    """The last retrain's gate decision per model (``<output>/gate.json``), typed; ``None`` when
+    there is none yet, :class:`~aegis.errors.GateLogFormatError` when it is wrongly shaped."""
+    from aegis.pipeline.paths import gate_log_path
+    from aegis.pipeline.records import read_gate_log as read
+
+    path = gate_log_path(settings)
+    return read(path) if path.is_file() else None
 
 
 def served_file(settings: Settings, name: str) -> tuple[Path, str] | None:

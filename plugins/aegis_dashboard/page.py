@@ -83,19 +83,18 @@ def _champions(settings: Settings, notes: dict[str, str]) -> list[dict[str, Any]
     if problem:
         notes["champions"] = problem[:1].upper() + problem[1:] + "."
     entries = data.read_registry_entries(settings)
-    gate = _optional(lambda: data.read_gate_log(settings), "The gate log", notes, "gate") or {}
+    gate = _optional(lambda: data.read_gate_log(settings), "The gate log", notes, "gate")
     rows = []
     for r in results:
-        found = gate.get(r.name)
-        decision: dict[str, Any] = found if isinstance(found, dict) else {}
+        decision = None if gate is None else gate.get(r.name)
         rows.append({
             "name": r.name, "version": r.version or "—", "ok": r.ok,
             "check": "verified: checksum, features and probe" if r.ok else plain_reason(r.reason),
             "technical": r.reason,
             "promoted_at": str(entries.get(r.name, {}).get("promoted_at") or "—")[:16]
             .replace("T", " "),
-            "gate": str(decision.get("reason") or "no decision logged"),
-            "promoted": decision.get("promote"),
+            "gate": "no decision logged" if decision is None else decision.reason,
+            "promoted": None if decision is None else decision.promote,
         })
     return rows
 

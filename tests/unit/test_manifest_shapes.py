@@ -24,7 +24,8 @@ GOOD: dict[str, Any] = {
     "probe": {"inputs": [[0.5]], "expected": [0.3], "atol": 1e-5},
     "metrics": {"model": {"n": 10, "brier": 0.2, "ece": 0.05, "log_loss": 0.6},
                 "baseline": {"n": 10, "brier": 0.25, "ece": 0.07},
-                "climatology": {"brier": 0.24}, "fold": {"start": "2025-01-01"}},
+                "climatology": {"n": 10, "brier": 0.24, "ece": 0.0},
+                "fold": {"start": "2025-01-01"}, "label_cuts": [0.3, 0.6]},
     "training_data": {"span": ["2020-01-01", "2025-12-31"], "rows": 100},
     "a_future_field": {"kept": True},
 }
@@ -46,6 +47,9 @@ BAD = {
     "input_shape zero width": (lambda m: m.update(input_shape=[None, 0]), "input_shape"),
     "no onnx.output": (_drop("onnx", "output"), "onnx.output"),
     "metrics.model without brier": (_drop("metrics", "model", "brier"), "metrics.model.brier"),
+    "metrics.climatology without n": (_drop("metrics", "climatology", "n"),
+                                      "metrics.climatology.n"),
+    "label_cuts of one": (lambda m: m["metrics"].update(label_cuts=[0.3]), "metrics.label_cuts"),
     "sha256 not hex": (lambda m: m.update(sha256="abc"), "sha256"),
 }
 
@@ -60,7 +64,10 @@ def test_good_manifest_keeps_extra_keys(tmp_path: Path) -> None:
     typed, raw = parse_manifest(_write(tmp_path, "manifest.json", GOOD))
     assert typed.metrics.model is not None
     assert typed.metrics.model.brier == 0.2
-    assert typed.metrics.model_dump()["climatology"] == {"brier": 0.24}
+    assert typed.metrics.climatology is not None
+    assert typed.metrics.climatology.brier == 0.24
+    assert typed.metrics.label_cuts == (0.3, 0.6)
+    assert typed.metrics.model_dump()["fold"] == {"start": "2025-01-01"}
     assert raw["a_future_field"] == {"kept": True}
 
 

@@ -9,6 +9,7 @@ from sklearn.base import clone
 
 from aegis.models.datasets import build_dataset
 from aegis.models.gate import gate, judge
+from aegis.models.metrics import FoldMetrics
 from aegis.models.specs import MODEL_NAMES, MODEL_SPECS
 from aegis.models.torch_models import choose_threshold
 from aegis.models.training import train_model
@@ -113,11 +114,11 @@ def test_gate_needs_to_beat_the_references_and_champion(market, tmp_path):
     first = _gate(trained, tmp_path)
     assert first.promote == judge("trap", trained.fold_predictions).promote
     assert "no champion yet" in first.reason
-    assert first.climatology_brier == pytest.approx(trained.metrics["climatology"]["brier"])
+    assert first.climatology_brier == pytest.approx(trained.metrics.climatology.brier)
     write_artifact(trained, tmp_path)
     again = _gate(trained, tmp_path)  # the same model cannot beat itself (recorded Brier)
     assert not again.promote
-    assert again.champion_brier == pytest.approx(trained.metrics["model"]["brier"])
+    assert again.champion_brier == pytest.approx(trained.metrics.model.brier)
     assert "recorded Brier" in again.reason
     assert "does not beat the champion" in again.reason
 
@@ -139,14 +140,22 @@ def test_gate_scores_an_older_champion_on_rows_it_never_saw(market, tmp_path):
 def test_fold_metrics_sit_beside_the_baseline(market):
     trained = train_model("expiry_stress", *market, seed=0)
     m = trained.metrics
-    assert set(m) == {"fold", "model", "baseline", "climatology", "skill", "label_cuts",
-                      "hyper_parameters", "params"}
-    assert m["params"]["gate"]["folds"] == 4
-    assert m["hyper_parameters"]["C"] in m["hyper_parameters"]["C_grid"]
-    assert m["fold"]["folds"] >= 2
-    lo, hi = m["label_cuts"]
+    # the manifest's keys: only those that apply to the model (no nulls for the others)
+    assert set(m.model_dump(mode="json")) == {"fold", "model", "baseline", "climatology",
+                                              "skill", "label_cuts", "hyper_parameters",
+                                              "params"}
+    assert set(m.model_dump(mode="json")["fold"]) == {"start", "end", "folds", "train_rows"}
+    assert m.params.gate.folds == 4
+    assert m.hyper_parameters is not None
+    assert m.hyper_parameters.C in m.hyper_parameters.C_grid
+    assert m.fold.folds >= 2
+    assert m.label_cuts is not None
+    lo, hi = m.label_cuts
     assert 0 < lo <= hi < 1
-    for side in ("model", "baseline", "climatology"):
-        assert {"n", "brier", "log_loss", "ece", "reliability"} <= set(m[side])
-        assert len(m[side]["reliability"]) == 10
-    assert pd.Timestamp(m["fold"]["start"]) < pd.Timestamp(m["fold"]["end"])
+    for side in (m.model, m.baseline, m.climatology):
+        assert len(side.reliability) == 10
+        assert sum(b.count for b in side.reliability) == side.n
+    assert pd.Timestamp(m.fold.start) < pd.Timestamp(m.fold.end)
+    assert m.skill.bss_climatology == pytest.approx(1 - m.model.brier / m.climatology.brier)
+    # what the manifest holds reads back as the same typed metrics
+    assert FoldMetrics.model_validate_json(m.model_dump_json()) == m

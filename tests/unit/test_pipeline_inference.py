@@ -335,39 +335,55 @@ def test_another_market_gives_other_numbers(
     assert snap.historical_spike_rate.base_rate != healthy.historical_spike_rate.base_rate
 
 
+def _refusal(name: str, reason: str, **evidence: float) -> dict[str, object]:
+    """A gate-log entry as ``promote_and_push`` writes it: ``name`` refused for ``reason``."""
+    from aegis.pipeline.records import GateLogEntry
+
+    entry = GateLogEntry.model_validate({
+        "name": name, "promote": False, "reason": reason, "reference": "climatology",
+        "p_value": 0.41, "mean_difference": 0.001, "ci95": [-0.001, 0.003], "folds": [],
+        "challenger_brier": 0.2, "baseline_brier": 0.26, "climatology_brier": 0.19,
+        "climatology_ece": 0.01, "bss_climatology": -0.05, "n": 980, "version": "v-refused",
+        "trained_at": "2024-06-14T02:00:00+00:00", **evidence})
+    return entry.model_dump(mode="json")
+
+
 def _without_champion(copy: Deployment, name: str, decision: dict[str, object]) -> None:
     """Remove ``name``'s champion and record the last retrain's gate ``decision`` for it."""
     registry_path = copy.models_dir / "registry.json"
     registry = json.loads(registry_path.read_text())
     del registry["champions"][name]
     registry_path.write_text(json.dumps(registry))
-    gate = {name: {"promote": False, "trained_at": "2024-06-14T02:00:00+00:00", **decision}}
-    (copy.home / "output" / "gate.json").write_text(json.dumps(gate))
+    (copy.home / "output" / "gate.json").write_text(json.dumps({name: decision}))
 
 
-def test_a_missing_champion_says_why_the_last_retrain_did_not_promote_it(
+def test_a_missing_champion_with_an_unreadable_gate_verdict_is_degraded_naming_the_field(
     deployment_copy: Deployment,
 ) -> None:
+    """A gate-log entry without the climatology evidence (an older gate log): no honest
+    climatology can be claimed; the number is degraded and the reason names file and field."""
     _without_champion(deployment_copy, "direction", {
+        "promote": False, "trained_at": "2024-06-14T02:00:00+00:00",
         "reason": "not promoted: challenger Brier 0.2484 >= baseline 0.2454"})
     pipeline.infer()
     snapshot = read_snapshot(deployment_copy.snapshot_path)
     reasons = {r.field: r.reason for r in snapshot.degraded_reasons}
     assert snapshot.status == "degraded"
     assert "no champion named 'direction'" in reasons["direction"]
-    assert "last retrain (2024-06-14T02:00:00+00:00): not promoted" in reasons["direction"]
+    assert "gate.json: gate log wrongly shaped" in reasons["direction"]
+    assert "direction.name: Field required" in reasons["direction"]
     assert snapshot.direction is not None
     assert snapshot.direction.provenance.kind == "baseline"
+    with pytest.raises(ArtifactMissingError, match="direction.name: Field required"):
+        pipeline.model_health()
 
 
 def test_a_model_the_gate_refused_publishes_climatology_honestly(
     deployment_copy: Deployment,
 ) -> None:
     """No model beat climatology: climatology with its n, window and the gate's reason; ok."""
-    _without_champion(deployment_copy, "trap", {
-        "reason": "not promoted: no model beat climatology and the baseline significantly: "
-                  "p=0.41",
-        "climatology_brier": 0.19, "baseline_brier": 0.26, "climatology_ece": 0.01, "n": 980})
+    _without_champion(deployment_copy, "trap", _refusal(
+        "trap", "not promoted: no model beat climatology and the baseline significantly: p=0.41"))
     pipeline.infer()
     snapshot = read_snapshot(deployment_copy.snapshot_path)
     assert "trap" not in {r.field for r in snapshot.degraded_reasons}
@@ -376,6 +392,7 @@ def test_a_model_the_gate_refused_publishes_climatology_honestly(
     assert trap.provenance.kind == "empirical"
     assert trap.provenance.name == "climatology"
     assert "no model beat climatology" in (trap.provenance.reason or "")
+    assert "last retrain (2024-06-14T02:00:00+00:00)" in (trap.provenance.reason or "")
     assert trap.provenance.n > 100
     assert trap.label == "MEDIUM"
     assert trap.label_cuts is None
