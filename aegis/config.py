@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
-    from aegis.models.params import Params
+    from aegis.params import Params
 
 
 class Settings(BaseSettings):
@@ -94,23 +94,9 @@ class Settings(BaseSettings):
 
     def params(self) -> Params:
         """The hyper-parameters of ``params_file`` (or the packaged file), validated."""
-        from aegis.models.params import PARAMS_FILE
+        from aegis.params import PARAMS_FILE, load_params
 
-        return _load_params(str(self.params_file or PARAMS_FILE))
-
-
-@lru_cache(maxsize=8)
-def _load_params(path: str) -> Params:
-    from aegis.models.params import load_params
-
-    return load_params(path)
-
-
-def default_params() -> Params:
-    """The packaged ``aegis/params.yaml``: what library functions use when handed none."""
-    from aegis.models.params import PARAMS_FILE
-
-    return _load_params(str(PARAMS_FILE))
+        return load_params(self.params_file or PARAMS_FILE)
 
 
 @lru_cache(maxsize=1)

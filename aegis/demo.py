@@ -23,6 +23,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from aegis.atomic import write_text_atomic
+
 REPO = Path(__file__).resolve().parents[1]
 console = Console(width=150, soft_wrap=False)
 
@@ -168,7 +170,7 @@ def write_backtest(days: int = 365) -> Path:
                            f"AegisMatrix walk-forward {start.date()}..{end.date()}")
     report["reliability_png"] = png.name
     report["inputs"] = {"source": "the demo's market store", "store": "nifty_daily, vix_daily"}
-    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    write_text_atomic(out, json.dumps(report, indent=2))
     return out
 
 

@@ -72,10 +72,6 @@ class ModelError(AegisError):
     """Base of model and artifact errors."""
 
 
-class NotFittedError(ModelError):
-    """An estimator was used before ``fit``."""
-
-
 class ArtifactMissingError(ModelError):
     """A champion named in the registry has no model file or manifest."""
 

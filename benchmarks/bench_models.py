@@ -40,7 +40,7 @@ def market(data_dir: Path | None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
 def bench(data_dir: Path | None) -> dict[str, Any]:
     from aegis.features.daily import build_daily_features
     from aegis.models.training import train_all
-    from aegis.registry.writer import write_artifact
+    from tests.store_helpers import write_champion
 
     nifty, vix, source = market(data_dir)
     features = build_daily_features(nifty, vix)
@@ -55,7 +55,7 @@ def bench(data_dir: Path | None) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         for model in trained.values():
-            write_artifact(model, tmp)
+            write_champion(model, tmp)
         # a fresh process would also pay the onnxruntime import; measure it separately
         t0 = time.perf_counter()
         import onnxruntime  # noqa: F401

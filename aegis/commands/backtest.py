@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from aegis.atomic import write_text_atomic
 from aegis.commands._multi import split_paths
 
 BACKTEST_FLAGS = ("--nifty", "--vix")
@@ -66,7 +67,7 @@ def backtest(
     png = plot_reliability(predictions, reliability_png_path(json_out),
                            f"AegisMatrix walk-forward {start}..{end}")
     report["reliability_png"] = str(png)
-    json_out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    write_text_atomic(json_out, json.dumps(report, indent=2))
     typer.echo(json.dumps(report, indent=2))
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from aegis.atomic import write_text_atomic
 from aegis.commands._multi import MULTI_VALUE_CONTEXT, split_paths
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; the CLI imports heavy modules lazily
@@ -44,10 +45,12 @@ def validate(
     --vix FILE...    India VIX daily files.
     Exit 0 when every suite passes, 1 when any fails, 2 when a file cannot be read.
     """
+    from aegis.config import get_settings
+
     files = split_paths(ctx.args, VALIDATE_FLAGS, required=VALIDATE_FLAGS)
-    report = validate_history(files["--nifty"], files["--vix"], docs_dir=docs_dir)
-    json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(report.to_json(), encoding="utf-8")
+    docs = docs_dir if docs_dir is not None else get_settings().resolved_output_dir / "data_docs"
+    report = validate_history(files["--nifty"], files["--vix"], docs_dir=docs)
+    write_text_atomic(json_out, report.to_json())
     for suite in report.suites:
         verdict = "passed" if suite.success else "FAILED"
         stats = suite.statistics

@@ -24,8 +24,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from aegis.config import default_params
-from aegis.models.params import GateParams
+from aegis.params import GateParams, default_params
 
 MIN_SHARED_ROWS = 20
 BLOCK_SESSIONS = 10

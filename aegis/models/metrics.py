@@ -23,8 +23,8 @@ from pydantic import (
 )
 
 from aegis.models.gate import GateVerdict
-from aegis.models.params import BreachParams, GateParams, LogisticParams, TorchParams
 from aegis.models.scoring import Score
+from aegis.params import BreachParams, GateParams, LogisticParams, TorchParams
 
 #: The fold window's keys that only the buyer (a model with a BREAKOUT signal) carries.
 SIGNAL_KEYS = ("signals", "spike_rate", "base_rate")

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from aegis.config import default_params
 from aegis.models.datasets import Dataset, build_dataset
 from aegis.models.metrics import (
     FoldMetrics,
@@ -27,10 +26,10 @@ from aegis.models.metrics import (
     HyperParameters,
     Skill,
 )
-from aegis.models.params import Params
 from aegis.models.scoring import score
 from aegis.models.specs import MODEL_NAMES, MODEL_SPECS, ModelSpec
 from aegis.models.walkforward import fit_on
+from aegis.params import Params, default_params
 
 PROBE_ROWS = 16
 

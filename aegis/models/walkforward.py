@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from aegis.config import default_params
 from aegis.errors import TrainingDataError
 from aegis.models.datasets import Dataset, build_dataset
-from aegis.models.params import Params
 from aegis.models.specs import MODEL_SPECS
+from aegis.params import Params, default_params
 
 MIN_TRAIN_ROWS = 200
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from aegis.analytics.calibration import brier, expected_calibration_error
 from aegis.errors import InsufficientHistoryError
-from aegis.models.params import Params
+from aegis.params import Params
 from aegis.rates.empirical import wilson_interval
 from aegis.rates.hit_rate import rate_of, walk_forward_safe_ranges
 from aegis.rates.range_fit import MIN_HORIZON_WINDOWS
@@ -64,9 +64,9 @@ def publish_as_gated(name: str, pred: pd.DataFrame, start: pd.Timestamp, *, seed
     their label cuts from those earlier folds. Returns the evaluated rows with ``p_published``,
     ``promoted`` and (trap, stress) ``cut_low``, ``cut_high``, plus one gate record per fold.
     """
-    from aegis.config import default_params
     from aegis.models.gate import judge
     from aegis.models.training import label_cuts
+    from aegis.params import default_params
 
     gate = (params or default_params()).gate
 
@@ -221,9 +221,9 @@ def run_backtest(
     refit : pandas offset alias of the refit blocks (``"YS"``: yearly).
     progress : optional callable ``progress(step_name)`` called before each step.
     """
-    from aegis.config import default_params
     from aegis.models.datasets import build_dataset
     from aegis.models.walkforward import block_starts, predictions_over_blocks, usable_start
+    from aegis.params import default_params
 
     params = params or default_params()
 

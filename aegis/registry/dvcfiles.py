@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aegis.atomic import write_text_atomic
 from aegis.registry.artifacts import MODEL_FILE
 
 #: name -> description of each published model (the store's five champions).
@@ -59,5 +60,5 @@ def write_dvc_yaml(repo_root: Path, models_dir: Path) -> Path:
     params = repo_root / "aegis" / "params.yaml"
     text = dvc_yaml_text(models_dir.relative_to(repo_root).as_posix(),
                          "aegis/params.yaml" if params.is_file() else None)
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, text)
     return path

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aegis.atomic import write_text_atomic
 from aegis.config import Settings
 from aegis.errors import ModelStoreError, RemoteUnavailableError
 from aegis.registry import gitops, journal
@@ -213,8 +214,8 @@ def init_repo(repo_root: Path, remote_url: str, *, models_dir: Path | None = Non
     line = f"/{journal.journal_dir(models_dir).relative_to(repo_root).as_posix()}/"
     text = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
     if line not in text.splitlines():
-        ignore.write_text(text + ("" if not text or text.endswith("\n") else "\n") + line + "\n",
-                          encoding="utf-8")
+        write_text_atomic(ignore, text + ("" if not text or text.endswith("\n") else "\n")
+                          + line + "\n")
 
 
 def open_repo(cfg: StoreConfig, settings: Settings | None = None) -> Any:

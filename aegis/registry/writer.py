@@ -31,7 +31,6 @@ from aegis.registry.artifacts import (
     MODEL_FILE,
     PROBE_ATOL,
     REGISTRY_FILE,
-    OnnxModel,
     expected_inputs,
     load_artifact,
     read_registry,
@@ -214,12 +213,5 @@ def rollback(name: str, models_dir: Path | str) -> str:
     return change.summary[name]
 
 
-def write_artifact(trained: TrainedModel, models_dir: Path | str) -> OnnxModel:
-    """Write a new version of ``trained`` and make it the champion (no gate; see ``gate``)."""
-    folder = write_version(trained, models_dir)
-    promote(trained.name, folder.name, models_dir, reason="written by write_artifact")
-    return load_artifact(Path(models_dir) / trained.name, trained.name)
-
-
 __all__ = ["apply_local", "build_manifest", "champion_metrics", "plan_promotion",
-           "plan_rollback", "promote", "rollback", "write_artifact", "write_version"]
+           "plan_rollback", "promote", "rollback", "write_version"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from aegis.atomic import write_text_atomic
 from aegis.errors import ValidationFailedError, ValidationInputError
 from aegis.validation.helpers import PREPARERS
 from aegis.validation.report import (
@@ -33,18 +34,10 @@ SAMPLE_SIZE = 5
 """Unexpected values and offending rows kept per failed expectation."""
 
 
-def default_docs_dir() -> Path:
-    """``<output dir>/data_docs`` from the settings."""
-    from aegis.config import get_settings
-
-    return get_settings().resolved_output_dir / "data_docs"
-
-
 def validate_frames(
     frames: dict[str, pd.DataFrame],
     *,
     docs_dir: Path | None = None,
-    build_docs: bool = True,
     expectations_dir: Path | None = None,
 ) -> ValidationReport:
     """Validate each frame against the suite of the same name.
@@ -56,9 +49,9 @@ def validate_frames(
         ``features``) -> the canonical frame (see ``aegis/market/frames.py`` and
         ``aegis/features/columns.py``). Helper columns are added to a copy (``helpers.py``).
     docs_dir : Path, optional
-        Where the GX Data Docs site is written; default ``<output dir>/data_docs``.
-    build_docs : bool
-        Build the Data Docs HTML (the benchmark switches it off to time the suite alone).
+        Where the GX Data Docs site is written (the pipeline passes ``<output dir>/data_docs``);
+        None builds no Data Docs (``report.data_docs`` is then None). The caller chooses: this
+        module reads no settings.
     expectations_dir : Path, optional
         Folder of the suite JSON files; default the packaged ``aegis/validation/expectations/``.
 
@@ -85,8 +78,8 @@ def validate_frames(
 
     import great_expectations as gx
 
-    docs = (docs_dir or default_docs_dir()).resolve()
-    context = _ephemeral_context(docs if build_docs else None)
+    docs = docs_dir.resolve() if docs_dir is not None else None
+    context = _ephemeral_context(docs)
     datasource = context.data_sources.add_pandas("aegis_frames")
     results: list[SuiteResult] = []
     for name, frame in prepared.items():
@@ -102,7 +95,7 @@ def validate_frames(
         results.append(_suite_result(name, frame, outcome.to_json_dict()))
 
     index_html = None
-    if build_docs:
+    if docs is not None:
         docs.mkdir(parents=True, exist_ok=True)
         context.build_data_docs(site_names=[DOCS_SITE])
         index_html = str(docs / "index.html")
@@ -131,8 +124,7 @@ def require_valid(report: ValidationReport, *, record_to: Path | None = None) ->
     if report.success:
         return report
     if record_to is not None:
-        record_to.parent.mkdir(parents=True, exist_ok=True)
-        record_to.write_text(report.to_json(), encoding="utf-8")
+        write_text_atomic(record_to, report.to_json())
     where = f"; full report in {record_to}" if record_to is not None else ""
     detail = report.describe_failures() or "no suite was run"
     raise ValidationFailedError(f"validation failed{where}:\n{detail}", report=report)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from aegis.models.training import train_all
-from aegis.registry.writer import write_artifact
+from tests.store_helpers import write_champion
 from tests.unit.test_models_support import synthetic_features, synthetic_market
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -48,7 +48,7 @@ def test_artifacts_load_in_fresh_venv(tmp_path):
     trained = train_all(nifty, vix, synthetic_features(nifty, vix), seed=0,
                         names=("expiry_stress", "direction", "breach"))
     for model in trained.values():
-        write_artifact(model, tmp_path / "models")
+        write_champion(model, tmp_path / "models")
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env_dir)

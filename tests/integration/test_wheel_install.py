@@ -41,11 +41,10 @@ from aegis.validation.suites import default_expectations_dir
 
 venv = Path(sys.prefix).resolve()
 market = simulate(seed=3, years=2, end="2024-06-14")
-clean = validate_frames({"nifty_daily": market.nifty, "vix_daily": market.vix},
-                        build_docs=False)
+clean = validate_frames({"nifty_daily": market.nifty, "vix_daily": market.vix})
 broken = market.nifty.copy()
 broken.iloc[5, broken.columns.get_loc("high")] = broken["low"].iloc[5] - 100.0
-bad = validate_frames({"nifty_daily": broken}, build_docs=False)
+bad = validate_frames({"nifty_daily": broken})
 print("RESULT " + json.dumps({
     "aegis": str(Path(aegis.__file__).resolve()),
     "suites": str(default_expectations_dir().resolve()),

@@ -40,7 +40,6 @@ def test_real_history_and_features_pass_every_suite(history: MarketHistory) -> N
     features = build_daily_features(history.nifty, history.vix)
     report = validate_frames(
         {"nifty_daily": history.nifty, "vix_daily": history.vix, "features": features},
-        build_docs=False,
     )
     assert report.describe_failures() == ""
     assert report.success
@@ -75,7 +74,7 @@ def test_real_vix_with_an_oddity_put_back_fails_the_right_expectation(
     vix = history.vix.copy()
     for column, value in raw.items():
         vix.loc[pd.Timestamp(session), column] = value
-    report = validate_frames({"vix_daily": vix}, build_docs=False)
+    report = validate_frames({"vix_daily": vix})
     assert {(f.expectation_type, f.column) for f in report.suite("vix_daily").failed} == failed
     rows = [r for f in report.suite("vix_daily").failed for r in f.offending_rows]
     assert {r["session"][:10] for r in rows} == {session}
@@ -83,7 +82,7 @@ def test_real_vix_with_an_oddity_put_back_fails_the_right_expectation(
 
 def test_real_nifty_with_a_month_cut_out_fails_the_gap_rule(history: MarketHistory) -> None:
     nifty = history.nifty.drop(history.nifty.loc["2016-03-01":"2016-03-31"].index)
-    report = validate_frames({"nifty_daily": nifty}, build_docs=False)
+    report = validate_frames({"nifty_daily": nifty})
     (failure,) = report.suite("nifty_daily").failed
     assert failure.column == "gap_days"
     assert failure.offending_rows[0]["session"].startswith("2016-04-01")
@@ -92,14 +91,14 @@ def test_real_nifty_with_a_month_cut_out_fails_the_gap_rule(history: MarketHisto
 def test_real_intraday_bars_pass(real_data_dir: Path) -> None:
     for name in ("niftyscreener_nifty_5min_2026-08-17.csv", "dispersion_banknifty_1min_2023.csv"):
         frame = load_file(real_data_dir / "intraday" / name).frame
-        report = validate_frames({"intraday_bars": frame}, build_docs=False)
+        report = validate_frames({"intraday_bars": frame})
         assert report.success, report.describe_failures()
 
 
 def test_real_chain_snapshot_taken_after_its_expiry_is_caught(real_data_dir: Path) -> None:
     path = real_data_dir / "option_chain" / "niftyscreener_nifty_chain_snapshot_2026-08-19.csv"
     chain = load_file(path).frame
-    report = validate_frames({"option_chain": chain}, build_docs=False)
+    report = validate_frames({"option_chain": chain})
     failed = {(f.expectation_type, f.column) for f in report.suite("option_chain").failed}
     assert failed == {(BETWEEN, "hours_to_expiry")}
 

@@ -7,8 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from aegis.models.metrics import FoldMetrics, FoldParams, FoldWindow, Skill
-from aegis.models.params import GateParams, TorchParams
 from aegis.models.scoring import Score, ScoreSummary, score
+from aegis.params import GateParams, TorchParams
 from aegis.registry.manifest import ManifestScore
 
 

@@ -15,7 +15,7 @@ from aegis.models.torch_models import choose_threshold
 from aegis.models.training import train_model
 from aegis.models.walkforward import make_estimator, walk_forward_predictions
 from aegis.registry.defender import defending_champion
-from aegis.registry.writer import write_artifact
+from tests.store_helpers import write_champion
 from tests.unit.test_models_support import synthetic_features, synthetic_market
 
 # slow: fits every estimator, walk-forward included; make test runs it
@@ -115,7 +115,7 @@ def test_gate_needs_to_beat_the_references_and_champion(market, tmp_path):
     assert first.promote == judge("trap", trained.fold_predictions).promote
     assert "no champion yet" in first.reason
     assert first.climatology_brier == pytest.approx(trained.metrics.climatology.brier)
-    write_artifact(trained, tmp_path)
+    write_champion(trained, tmp_path)
     again = _gate(trained, tmp_path)  # the same model cannot beat itself (recorded Brier)
     assert not again.promote
     assert again.champion_brier == pytest.approx(trained.metrics.model.brier)
@@ -127,7 +127,7 @@ def test_gate_scores_an_older_champion_on_rows_it_never_saw(market, tmp_path):
     nifty, vix, features = market
     cut = nifty.index[-120]
     old = train_model("trap", nifty[:cut], vix[:cut], features[:cut], seed=0)
-    write_artifact(old, tmp_path)
+    write_champion(old, tmp_path)
     new = train_model("trap", *market, seed=0)
     decision = _gate(new, tmp_path)
     assert "fold rows after" in decision.reason

@@ -8,8 +8,8 @@ import pytest
 
 from aegis.config import Settings
 from aegis.errors import ConfigurationError
-from aegis.models.params import PARAMS_FILE, load_params
 from aegis.models.walkforward import make_estimator
+from aegis.params import PARAMS_FILE, load_params
 
 
 def test_the_packaged_file_is_valid_and_used_by_default():

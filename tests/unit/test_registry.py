@@ -21,7 +21,8 @@ from aegis.errors import (
 from aegis.models.specs import MODEL_NAMES
 from aegis.models.training import train_all
 from aegis.registry.artifacts import load_champion, read_registry, verify_all
-from aegis.registry.writer import promote, rollback, write_artifact, write_version
+from aegis.registry.writer import promote, rollback, write_version
+from tests.store_helpers import write_champion
 from tests.unit.test_models_support import synthetic_features, synthetic_market
 
 # slow: trains every model (module fixture), spawns an interpreter; make test runs it
@@ -38,7 +39,7 @@ def trained():
 @pytest.fixture
 def store(tmp_path, trained):
     for model in trained.values():
-        write_artifact(model, tmp_path)
+        write_champion(model, tmp_path)
     return tmp_path
 
 

@@ -133,7 +133,6 @@ def test_good_frames_pass_every_suite(tmp_path: pytest.TempPathFactory) -> None:
             "option_chain": good_chain(),
             "features": good_features(),
         },
-        build_docs=False,
     )
     assert report.describe_failures() == ""
     assert report.success

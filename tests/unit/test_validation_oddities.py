@@ -22,7 +22,7 @@ PAIR = "expect_column_pair_values_a_to_be_greater_than_b"
 
 
 def run_one(suite: str, frame: pd.DataFrame) -> set[tuple[str, str | None]]:
-    report = validate_frames({suite: frame}, build_docs=False)
+    report = validate_frames({suite: frame})
     assert not report.success
     return failed_set(report, suite)
 
@@ -48,7 +48,7 @@ def test_close_below_its_own_low_fails_the_pair_check() -> None:
     vix = good_vix()
     day = vix.index[20]
     vix.loc[day, ["open", "high", "low", "close"]] = [28.09, 29.86, 27.99, 27.68]
-    report = validate_frames({"vix_daily": vix}, build_docs=False)
+    report = validate_frames({"vix_daily": vix})
     assert failed_set(report, "vix_daily") == {(PAIR, "close,low")}
     (failure,) = report.suite("vix_daily").failed
     assert failure.unexpected_count == 1
@@ -89,7 +89,7 @@ def test_gap_of_30_days_fails_gap_rule() -> None:
     shifted = nifty.index.where(nifty.index < nifty.index[30],
                                 nifty.index + pd.Timedelta(days=30))
     gappy = nifty.set_axis(pd.DatetimeIndex(shifted, name="session"))
-    report = validate_frames({"nifty_daily": gappy}, build_docs=False)
+    report = validate_frames({"nifty_daily": gappy})
     assert failed_set(report, "nifty_daily") == {(BETWEEN, "gap_days")}
     (failure,) = report.suite("nifty_daily").failed
     assert failure.unexpected_values[0] > 30
@@ -134,7 +134,7 @@ def test_chain_with_one_stale_call_price_passes() -> None:
     chain = good_chain()
     calls = chain.index[(chain["option_type"] == "CE") & (chain["strike"] == 17300.0)]
     chain.loc[calls, "last_price"] += 40.0
-    assert validate_frames({"option_chain": chain}, build_docs=False).success
+    assert validate_frames({"option_chain": chain}).success
 
 
 def test_chain_quoted_after_its_expiry_fails() -> None:
@@ -159,7 +159,7 @@ def test_features_percentile_140_fails_its_range() -> None:
 def test_features_hole_after_warm_up_fails_and_names_the_column() -> None:
     features = good_features()
     features.loc[features.index[35], "rsi_14"] = np.nan
-    report = validate_frames({"features": features}, build_docs=False)
+    report = validate_frames({"features": features})
     assert failed_set(report, "features") == {
         ("expect_column_values_to_be_in_set", "late_null_features")
     }

@@ -23,8 +23,7 @@ def bad_vix() -> pd.DataFrame:
 
 
 def test_failed_report_json_and_require_valid_records_before_raising(tmp_path: Path) -> None:
-    report = validate_frames({"nifty_daily": good_nifty(), "vix_daily": bad_vix()},
-                             build_docs=False)
+    report = validate_frames({"nifty_daily": good_nifty(), "vix_daily": bad_vix()})
     assert report.success is False
     assert report.suite("nifty_daily").success is True
     payload = json.loads(report.to_json())
@@ -51,7 +50,7 @@ def test_failed_report_json_and_require_valid_records_before_raising(tmp_path: P
 
 
 def test_require_valid_passes_a_good_report_through(tmp_path: Path) -> None:
-    report = validate_frames({"features": good_features()}, build_docs=False)
+    report = validate_frames({"features": good_features()})
     assert require_valid(report, record_to=tmp_path / "r.json") is report
     assert not (tmp_path / "r.json").exists()
 
@@ -66,11 +65,12 @@ def test_a_report_without_suites_is_not_a_success() -> None:
     assert "suite 'features' failed (0 rows): no NIFTY rows" in not_built.describe_failures()
 
 
-def test_data_docs_site_is_written_to_the_output_dir(
+def test_data_docs_site_is_written_where_the_caller_says(
     settings: Settings, tmp_path: Path
 ) -> None:
-    report = validate_frames({"nifty_daily": good_nifty(), "vix_daily": bad_vix()})
-    docs = settings.resolved_output_dir / "data_docs"
+    docs = tmp_path / "data_docs"
+    report = validate_frames({"nifty_daily": good_nifty(), "vix_daily": bad_vix()},
+                             docs_dir=docs)
     assert report.data_docs == str((docs / "index.html").resolve())
     index = (docs / "index.html").read_text()
     assert "nifty_daily" in index
@@ -79,11 +79,10 @@ def test_data_docs_site_is_written_to_the_output_dir(
     assert pages == [("validations", "nifty_daily"), ("validations", "vix_daily")]
     vix_page = next(docs.glob("validations/vix_daily/**/*.html")).read_text()
     assert "500" in vix_page  # the unexpected value is rendered
-    # an explicit docs_dir wins over the settings
-    other = tmp_path / "elsewhere"
-    again = validate_frames({"features": good_features()}, docs_dir=other)
-    assert Path(again.data_docs or "").parent == other.resolve()
-    assert (other / "expectations" / "features.html").is_file()
+    # without a docs_dir no site is built, and nothing lands in the settings' output dir
+    again = validate_frames({"features": good_features()})
+    assert again.data_docs is None
+    assert not (settings.resolved_output_dir / "data_docs").exists()
 
 
 def test_json_safe_handles_timestamps_nan_and_numpy() -> None:

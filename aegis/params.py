@@ -1,18 +1,21 @@
 """Typed hyper-parameters of the models and the gate (the contents of ``aegis/params.yaml``).
 
-The values live in the YAML file only; this module says what each key is and checks it.
-:meth:`aegis.config.Settings.params` reads the file (library code never reads it on its own).
+The values live in the YAML file only; this module says what each key is and checks it. A
+foundation module (it imports only :mod:`aegis.errors`), so settings and every layer can use it.
+:meth:`aegis.config.Settings.params` reads the configured file; :func:`default_params` the
+packaged one, which library functions use when handed none.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aegis.errors import ConfigurationError
 
-PARAMS_FILE = Path(__file__).resolve().parent.parent / "params.yaml"
+PARAMS_FILE = Path(__file__).resolve().parent / "params.yaml"
 """The packaged ``aegis/params.yaml``."""
 
 
@@ -68,7 +71,17 @@ class Params(_Strict):
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:
-    """Read and validate a params file; errors name the file and the bad key."""
+    """Read and validate a params file (cached per path); errors name the file and the bad key."""
+    return _load(str(Path(path)))
+
+
+def default_params() -> Params:
+    """The packaged ``aegis/params.yaml``."""
+    return _load(str(PARAMS_FILE))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> Params:
     import yaml
 
     file = Path(path)
@@ -83,4 +96,4 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
         raise ConfigurationError(f"{file}: {problems}") from exc
 
 
-__all__ = ["PARAMS_FILE", "GateParams", "Params", "load_params"]
+__all__ = ["PARAMS_FILE", "GateParams", "Params", "default_params", "load_params"]
