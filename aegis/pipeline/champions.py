@@ -8,35 +8,37 @@ last retrain's gate refused it (then climatology is published honestly), it reme
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aegis.errors import GateLogFormatError, ModelError
 
 if TYPE_CHECKING:
     from aegis.models.gate import GateVerdict
     from aegis.pipeline.records import GateLogEntry
+    from aegis.registry.artifacts import OnnxModel
+    from aegis.snapshot import Calibration, ModelProvenance
 
 
-def calibration_of(model: Any | None, reason: str, event: str | None = None) -> Any:
+def calibration_of(model: OnnxModel | None, reason: str, event: str | None = None
+                   ) -> Calibration:
     """Walk-forward calibration from the champion's (typed) manifest (never invented)."""
     from aegis.snapshot import Calibration
 
     if model is None:
         return Calibration(reason=f"not measured: {reason}")
-    metrics = model.typed.metrics
-    if event is not None:
-        metrics = (metrics.by_event or {}).get(event)
+    metrics = (model.typed.metrics if event is None
+               else (model.typed.metrics.by_event or {}).get(event))
     m, b = (None, None) if metrics is None else (metrics.model, metrics.baseline)
-    if m is None or b is None:
+    if metrics is None or m is None or b is None:
         return Calibration(reason=f"the manifest of {model.name} {model.version} has no "
                                   f"walk-forward metrics{' for ' + event if event else ''}")
     c = metrics.climatology
-    extra = {} if c is None else {"brier_climatology": c.brier,
-                                  "bss_climatology": 1.0 - m.brier / c.brier}
-    return Calibration(brier=m.brier, brier_baseline=b.brier, ece=m.ece, n=m.n, **extra)
+    return Calibration(brier=m.brier, brier_baseline=b.brier, ece=m.ece, n=m.n,
+                       brier_climatology=None if c is None else c.brier,
+                       bss_climatology=None if c is None else 1.0 - m.brier / c.brier)
 
 
-def climatology_calibration(decision: GateVerdict) -> Any:
+def climatology_calibration(decision: GateVerdict) -> Calibration:
     """Calibration of the climatology forecast, from the gate's walk-forward folds."""
     from aegis.snapshot import Calibration
 
@@ -55,7 +57,7 @@ class Champions:
     def __init__(self, models_dir: Path, gate_log: Path | None = None) -> None:
         self.models_dir = models_dir
         self.gate_log = gate_log
-        self.loaded: dict[str, Any] = {}
+        self.loaded: dict[str, OnnxModel] = {}
         self.errors: dict[str, str] = {}
         self.refused: dict[str, GateLogEntry] = {}
 
@@ -76,7 +78,7 @@ class Champions:
                 champions.errors[name] = f"{type(exc).__name__}: {exc}{note}"
         return champions
 
-    def get(self, name: str) -> Any | None:
+    def get(self, name: str) -> OnnxModel | None:
         """The loaded champion of ``name``, or None (then :attr:`errors` says why)."""
         return self.loaded.get(name)
 
@@ -117,7 +119,7 @@ class Champions:
         return decision, f"; last retrain ({decision.trained_at}): {decision.reason}"
 
 
-def model_provenance(model: Any) -> Any:
+def model_provenance(model: OnnxModel) -> ModelProvenance:
     from aegis.snapshot import ModelProvenance
 
     return ModelProvenance(name=model.name, version=model.version)

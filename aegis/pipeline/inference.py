@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,24 @@ from aegis.pipeline.champions import (
 )
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import gate_log_path, rates_path
+
+if TYPE_CHECKING:  # the blocks are imported where they are built (the stage's import cost)
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
+
+    from aegis.models.climatology import Climatology
+    from aegis.registry.artifacts import OnnxModel
+    from aegis.snapshot import (
+        Breach,
+        BuyerSignal,
+        Direction,
+        ExpiryStress,
+        Snapshot,
+        SpikeRate,
+        Trap,
+    )
+    from aegis.snapshot.provenance import Calibration, Provenance
 
 STRIKE_STEP = 50.0
 
@@ -98,7 +116,8 @@ class SnapshotBuilder:
         self.reasons.append({"field": field, "reason": reason})
 
     # --- model-or-baseline probabilities ------------------------------------------------
-    def _model_probability(self, name: str, inputs: Any) -> tuple[float | None, Any, str]:
+    def _model_probability(self, name: str, inputs: Callable[[], NDArray[np.floating[Any]]]
+                           ) -> tuple[float | None, OnnxModel | None, str]:
         """(p, model, reason): p from the champion, or None with the reason it was not used."""
         model = self.champions.get(name)
         if model is None:
@@ -109,7 +128,7 @@ class SnapshotBuilder:
         except ModelError as exc:
             return None, model, f"{name} {model.version} could not score today's inputs: {exc}"
 
-    def climatology(self, name: str) -> Any:
+    def climatology(self, name: str) -> Climatology:
         """The event frequency of everything settled (cached per model)."""
         from aegis.models.climatology import climatology
 
@@ -117,7 +136,7 @@ class SnapshotBuilder:
             self._climatology[name] = climatology(name, self.nifty, self.vix, self.features)
         return self._climatology[name]
 
-    def _fallback(self, name: str, field: str, why: str) -> tuple[Any, Any]:
+    def _fallback(self, name: str, field: str, why: str) -> tuple[Provenance, Calibration]:
         """(provenance, calibration) of the climatology forecast published instead of a model.
 
         An honest answer (``empirical``, not degraded) when the last retrain's gate found no
@@ -137,22 +156,23 @@ class SnapshotBuilder:
         self.degrade(field, why)
         return BaselineProvenance(name="climatology", reason=why), calibration_of(None, why)
 
-    def _score(self, name: str, field: str, inputs: Any) -> tuple[float, Any, Any, Any]:
+    def _score(self, name: str, field: str, inputs: Callable[[], NDArray[np.floating[Any]]]
+               ) -> tuple[float, Provenance, Calibration, OnnxModel | None]:
         """(score, provenance, calibration, champion): the champion's, or climatology's."""
         p, model, why = self._model_probability(name, inputs)
-        if p is None:
+        if p is None or model is None:  # both or neither: a probability comes from a model
             prov, cal = self._fallback(name, field, why)
             return self.climatology(name).value, prov, cal, None
         return p, model_provenance(model), calibration_of(model, why), model
 
     @staticmethod
-    def _cuts(model: Any | None) -> tuple[float, float] | None:
+    def _cuts(model: OnnxModel | None) -> tuple[float, float] | None:
         if model is None:
             return None
         cuts: tuple[float, float] | None = model.typed.metrics.label_cuts
         return cuts
 
-    def trap_and_stress(self) -> tuple[Any, Any]:
+    def trap_and_stress(self) -> tuple[Trap, ExpiryStress]:
         from aegis.analytics import stress_label, trap_label
         from aegis.models.inputs import row_inputs
         from aegis.snapshot import ExpiryStress, Trap
@@ -170,7 +190,7 @@ class SnapshotBuilder:
                               provenance=prov, calibration=cal)
         return trap, stress
 
-    def direction(self) -> Any:
+    def direction(self) -> Direction:
         from aegis.models.inputs import sequence_inputs
         from aegis.models.specs import MODEL_SPECS
         from aegis.snapshot import Direction
@@ -182,24 +202,26 @@ class SnapshotBuilder:
         return Direction(label="UP" if p >= 0.5 else "DOWN", probability_up=p,
                          confidence=max(p, 1.0 - p), provenance=prov, calibration=cal)
 
-    def buyer(self) -> Any:
+    def buyer(self) -> BuyerSignal:
         from aegis.models.inputs import row_inputs
         from aegis.snapshot import BuyerSignal
 
         today = self.features.iloc[[-1]]
         p, prov, cal, model = self._score("buyer", "buyer_signal",
                                           lambda: row_inputs("buyer", today))
-        if model is not None and model.threshold is None:
+        threshold = None if model is None else model.threshold
+        if model is not None and threshold is None:
             why = f"buyer {model.version} has no BREAKOUT threshold in its manifest"
             prov, cal = self._fallback("buyer", "buyer_signal", why)
-            p, model = self.climatology("buyer").value, None
+            p = self.climatology("buyer").value
         # without a model there is no BREAKOUT: climatology never passes a threshold of 1
-        threshold = 1.0 if model is None else float(model.threshold)
+        threshold = 1.0 if threshold is None else float(threshold)
         return BuyerSignal(signal="BREAKOUT" if p >= threshold else "WAIT",
                            spike_probability=p, threshold=threshold, provenance=prov,
                            calibration=cal)
 
-    def breach(self, spot: float, sigma: float, days: float, strikes: list[float]) -> list[Any]:
+    def breach(self, spot: float, sigma: float, days: float, strikes: list[float]
+               ) -> list[Breach]:
         from aegis.models.inputs import breach_inputs
         from aegis.models.specs import MODEL_SPECS
         from aegis.snapshot import Breach, BreachCalibration
@@ -218,7 +240,7 @@ class SnapshotBuilder:
                 close = model.predict_proba(breach_inputs(*args, np.ones(n, bool), daily))
             except ModelError as exc:
                 why = f"breach {model.version} could not score today's inputs: {exc}"
-        if why:
+        if why or model is None:  # model is None always comes with its reason in why
             prov, cal = self._fallback("breach", "breach_probabilities", why)
             clim = self.climatology("breach")
             touch, close = clim.breach(spot, k, "touch"), clim.breach(spot, k, "close")
@@ -274,7 +296,7 @@ class SnapshotBuilder:
         return None, (f"the latest option chain ({taken.isoformat()}) lists no "
                       f"contracts for the {expiry.date()} expiry")
 
-    def spike_rate(self) -> Any:
+    def spike_rate(self) -> SpikeRate | None:
         from aegis.rates.empirical import EmpiricalRate
         from aegis.snapshot import spike_rate_block
 
@@ -290,7 +312,7 @@ class SnapshotBuilder:
         return spike_rate_block(EmpiricalRate.model_validate(data["spike"]))
 
 
-def build_snapshot(settings: Settings, now: datetime | None = None) -> Any:
+def build_snapshot(settings: Settings, now: datetime | None = None) -> Snapshot:
     """The snapshot for the latest validated session: load the inputs and champions, assemble."""
     from aegis.snapshot import now_utc
 
@@ -298,7 +320,8 @@ def build_snapshot(settings: Settings, now: datetime | None = None) -> Any:
     return assemble_snapshot(load_inputs(settings), champions, now or now_utc())
 
 
-def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: datetime) -> Any:
+def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: datetime
+                      ) -> Snapshot:
     """The snapshot of ``inputs`` with ``champions`` at time ``now`` (UTC): pure, no I/O.
 
     ``market_context`` holds the chain features of the chain max pain and PCR come from and
@@ -373,11 +396,10 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
     expiry_note = expiry_determination(b.session, inclusive=False)
     if expiry_note["assumed"]:
         b.degrade("expiry", expiry_note["reason"])
-    blocks = {
-        "direction": b.direction(), "trap": trap, "expiry_stress": stress,
-        "breach_probabilities": b.breach(spot, sigma, days, strikes),
-        "buyer_signal": b.buyer(), "historical_spike_rate": b.spike_rate(),
-    }
+    # every block before the status: building one may degrade its field
+    direction = b.direction()
+    breach = b.breach(spot, sigma, days, strikes)
+    buyer, spike = b.buyer(), b.spike_rate()
     return Snapshot(
         status="degraded" if b.reasons else "ok",
         degraded_reasons=[DegradedReason(**r) for r in b.reasons],
@@ -403,7 +425,8 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
         safe_range=safe,
         historical_hit_rate=hit_rate_block(hit, horizon_reason),
         market_context=context,
-        **blocks,
+        direction=direction, trap=trap, expiry_stress=stress, breach_probabilities=breach,
+        buyer_signal=buyer, historical_spike_rate=spike,
     )
 
 
