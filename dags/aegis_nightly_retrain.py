@@ -11,6 +11,8 @@ the git remote of the Airflow connection ``aegis_git`` (host: the repository URL
 checkout's ``origin``; login/password: a user and token; extra ``{"branch": "main"}``), and says
 plainly in its log when no such connection is configured; finally the historical hit and spike
 rates are recomputed walk-forward. ``aegis train`` runs the same stage functions in one process.
+Triggered with ``{"models": ["trap"]}`` it retrains only those models (the others' champions
+stay as they are).
 
 **Retries.** An unreachable S3 endpoint is retried with exponential backoff and then fails; the
 push is all-or-nothing, so no half-written version is published and the previous champions stay
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aegis_common import DEFAULT_ARGS, MARKET_TZ, MODELS_ASSET, model_store_credentials
-from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 GIT_CONNECTION = "aegis_git"
 """Airflow connection naming the git remote the promotion commits are pushed to."""
@@ -35,6 +37,12 @@ GIT_CONNECTION = "aegis_git"
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    params={
+        "models": Param(
+            [], type="array", items={"type": "string"},
+            description="Models to retrain (e.g. [\"trap\"]); empty: every model. Unknown "
+                        "names fail the run with the list of known ones."),
+    },
     doc_md=__doc__,
     tags=["aegis", "training"],
 )
@@ -56,11 +64,11 @@ def aegis_nightly_retrain() -> None:
         return pipeline.validate(run_id=context["run_id"])
 
     @task
-    def list_models() -> list[str]:
-        """The model names to train, one mapped task each."""
-        from aegis.models.specs import MODEL_NAMES
+    def list_models(**context: Any) -> list[str]:
+        """The model names to train, one mapped task each (the ``models`` param, else all)."""
+        from aegis import pipeline
 
-        return list(MODEL_NAMES)
+        return pipeline.models_to_train(list(context["params"]["models"]))
 
     @task(max_active_tis_per_dagrun=2)
     def train_model(name: str) -> dict[str, Any]:

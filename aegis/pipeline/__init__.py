@@ -9,6 +9,7 @@ from aegis.pipeline.data import build_features, ingest, validate
 from aegis.pipeline.health import calendar_health, model_health, track_record_health
 from aegis.pipeline.inference import infer
 from aegis.pipeline.training import (
+    models_to_train,
     promote_and_push,
     push_promotions,
     recompute_rates,
@@ -23,6 +24,7 @@ __all__ = [
     "infer",
     "ingest",
     "model_health",
+    "models_to_train",
     "promote_and_push",
     "push_promotions",
     "recompute_rates",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aegis.atomic import write_text_atomic
 from aegis.config import Settings, get_settings
-from aegis.errors import ModelStoreError
+from aegis.errors import ConfigurationError, ModelStoreError
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path
 
@@ -93,11 +93,26 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
     return record.model_dump(mode="json")
 
 
+def models_to_train(requested: list[str] | None = None) -> list[str]:
+    """``requested`` in the house order (every model when empty or None).
+
+    Raises :class:`~aegis.errors.ConfigurationError` naming any unknown name and the known ones
+    (the DAG's ``models`` param and ``aegis train --model`` both come through here).
+    """
+    from aegis.models.specs import MODEL_NAMES
+
+    if not requested:
+        return list(MODEL_NAMES)
+    unknown = sorted(set(requested) - set(MODEL_NAMES))
+    if unknown:
+        raise ConfigurationError(
+            f"models to train: unknown {unknown}; expected some of {list(MODEL_NAMES)}")
+    return [name for name in MODEL_NAMES if name in requested]
+
+
 def train(names: list[str] | None = None, seed: int | None = None) -> dict[str, Any]:
     """Train every model (or ``names``) in this process; returns the per-model records."""
-    from aegis.models.specs import MODEL_SPECS
-
-    return {name: train_model(name, seed) for name in (names or list(MODEL_SPECS))}
+    return {name: train_model(name, seed) for name in models_to_train(names)}
 
 
 def promote_and_push(push: bool = True) -> dict[str, Any]:
@@ -220,5 +235,5 @@ def recompute_rates() -> dict[str, Any]:
             for k, v in out.items()}
 
 
-__all__ = ["RETRAIN_STAGES", "promote_and_push", "push_promotions", "recompute_rates", "retrain",
-           "train", "train_model"]
+__all__ = ["RETRAIN_STAGES", "models_to_train", "promote_and_push", "push_promotions",
+           "recompute_rates", "retrain", "train", "train_model"]

@@ -25,9 +25,8 @@ from tests.integration.airflow_harness import (
     AirflowStack,
     ApiClient,
     airflow_env,
-    create_database,
     drop_database,
-    migrate,
+    migrated_database,
 )
 
 pytestmark = pytest.mark.integration
@@ -78,13 +77,12 @@ def _generated_secrets() -> dict[str, str]:
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root = tmp_path_factory.mktemp("forged")
     db = f"aegis_forged_{id(root) % 100000}"
-    env = airflow_env(root / "airflow", create_database(db),
+    env = airflow_env(root / "airflow", migrated_database(db),
                       aegis_env={"AEGIS_HOME": str(root / "home")})
     generated = _generated_secrets()
     env["AIRFLOW__API_AUTH__JWT_SECRET"] = generated["AIRFLOW_JWT_SECRET"]
     env["AIRFLOW__API__SECRET_KEY"] = generated["AIRFLOW_API_SECRET_KEY"]
     env["AIRFLOW__CORE__FERNET_KEY"] = generated["AIRFLOW_FERNET_KEY"]
-    migrate(env)
     stack = AirflowStack(env, root / "logs")
     stack.COMPONENTS = (("api-server", ("api-server",)),)
     try:

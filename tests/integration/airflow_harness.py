@@ -1,6 +1,7 @@
 """Start, drive and stop real Airflow 3 components for the integration and browser tests.
 
-- :func:`create_database` / :func:`drop_database`: a fresh PostgreSQL database per session.
+- :func:`migrated_database` / :func:`drop_database`: a fresh, migrated PostgreSQL database (a
+  copy of the session's one migrated template).
 - :func:`airflow_env`: the environment every Airflow process of a test session shares.
 - :class:`AirflowStack`: api-server, scheduler, dag-processor and one Celery worker, each in its
   own process group (``start_new_session``) so :meth:`AirflowStack.stop` kills them and their
@@ -53,6 +54,37 @@ def create_database(name: str) -> str:
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return PG_URL.format(db=name)
+
+
+_TEMPLATE: dict[str, str] = {}
+"""The session's migrated template database (created on first use, dropped at exit)."""
+
+
+def migrated_database(name: str) -> str:
+    """Database ``name`` holding a freshly migrated Airflow schema; its SQLAlchemy URL.
+
+    The session runs ``airflow db migrate`` once, into a template database; every database
+    after that is a PostgreSQL copy of it (``CREATE DATABASE ... TEMPLATE``, well under a
+    second instead of a migration each).
+    """
+    import atexit
+    import tempfile
+
+    import psycopg2
+
+    if "name" not in _TEMPLATE:
+        template = f"aegis_template_{os.getpid()}"
+        home = Path(tempfile.mkdtemp(prefix="aegis-airflow-template-"))
+        migrate(airflow_env(home / "airflow", create_database(template), aegis_env={}))
+        _TEMPLATE["name"] = template
+        atexit.register(drop_database, template)
+    conn = psycopg2.connect(PG_ADMIN_DSN)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE["name"]}"')
     conn.close()
     return PG_URL.format(db=name)
 
@@ -413,9 +445,7 @@ def dagtest_env(config: Any, world: World, root: Path) -> dict[str, str]:
     db = f"aegis_dagtest_{os.getpid()}"
 
     def make() -> dict[str, str]:
-        env = airflow_env(root / "airflow", create_database(db), aegis_env=world.env)
-        migrate(env)
-        return env
+        return airflow_env(root / "airflow", migrated_database(db), aegis_env=world.env)
 
     return dict(shared(config, "dagtest-env", make, lambda _env: drop_database(db)))
 
@@ -439,9 +469,8 @@ def session_chain(config: Any, stack: AirflowStack, client: ApiClient,
 def start_stack(world: World, root: Path) -> tuple[AirflowStack, ApiClient]:
     """Celery stack on a fresh database for ``world``; DAGs parsed, ingest + inference unpaused."""
     db = f"aegis_stack_{os.getpid()}"
-    env = airflow_env(root / "airflow", create_database(db), aegis_env=world.env,
+    env = airflow_env(root / "airflow", migrated_database(db), aegis_env=world.env,
                       executor="CeleryExecutor", redis_db=6)
-    migrate(env)
     stack = AirflowStack(env, root / "logs")
     try:
         stack.start()

@@ -16,10 +16,9 @@ import pytest
 
 from tests.integration.airflow_harness import (
     airflow_env,
-    create_database,
     dag_test,
     drop_database,
-    migrate,
+    migrated_database,
 )
 from tests.integration.smtp_sink import SmtpSink
 
@@ -57,14 +56,13 @@ def test_failed_health_checks_are_mailed_through_the_smtp_notifier(
     db = f"aegis_alerts_{os.getpid()}"
     home = tmp_path / "aegis"
     aegis_env = {"AEGIS_HOME": str(home), "AEGIS_MODELS_DIR": str(home / "models")}
-    env = airflow_env(tmp_path / "airflow", create_database(db), aegis_env=aegis_env)
+    env = airflow_env(tmp_path / "airflow", migrated_database(db), aegis_env=aegis_env)
     env["AIRFLOW_CONN_AEGIS_SMTP"] = json.dumps({
         "conn_type": "smtp", "host": "127.0.0.1", "port": sink.port,
         "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "aegis@aegis.test"},
     })
     env["AIRFLOW__AEGIS__ALERT_EMAIL"] = ALERT_TO
     try:
-        migrate(env)
         run = dag_test(env, "aegis_model_health")
     finally:
         drop_database(db)

@@ -96,8 +96,10 @@ def test_s3_down_makes_the_push_retry_then_fail_with_no_half_written_version(
     shutil.copytree(world.home / "data", fresh.home / "data")
     down = {**env, **fresh.env, "AEGIS_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
     before_log = git_log(fresh)
-    result = dag_test(down, "aegis_nightly_retrain")
+    # one model that the gate promotes on this market is enough to make a push due
+    result = dag_test(down, "aegis_nightly_retrain", conf={"models": ["trap"]})
     assert result.state == "failed"
+    assert result.tasks["list_models"] == "success"
     assert result.tasks["promote_and_push"] == "failed", result.output[-5000:]
     assert result.tries["promote_and_push"] == 4, "1 try + 3 retries with backoff"
     assert "RemoteUnavailableError" in result.output

@@ -107,6 +107,7 @@ for dag_id, dag in bag.dags.items():
                        "callback": d.callback.path, "kwargs": sorted(d.callback.kwargs)}
                       for d in (dag.deadline or [])],
         "fires": [] if is_asset else fire_times(dag, *week),
+        "params": {k: dag.params.get_param(k).resolve() for k in dag.params},
         "tasks": tasks,
     }
 print("RESULT " + json.dumps(out))
@@ -199,6 +200,7 @@ def test_retrain_runs_at_two_ist_and_maps_training(parsed: dict[str, Any]) -> No
     assert tasks["train_model"]["downstream"] == ["promote_and_push"]
     assert tasks["promote_and_push"]["downstream"] == ["push_promotion_commit"]
     assert tasks["push_promotion_commit"]["downstream"] == ["recompute_rates"]
+    assert dag["params"] == {"models": []}  # a trigger may name models; empty: every model
 
 
 def test_model_health_is_hourly_and_requests_the_retrain_on_failure(

@@ -179,3 +179,14 @@ def test_a_refusal_is_read_typed_and_a_bad_gate_log_becomes_a_note(tmp_path: Pat
     decision, note = champions.verdict("trap")
     assert decision is None
     assert f"{log}: gate log wrongly shaped: trap.name" in note
+
+
+def test_models_to_train_keeps_the_house_order_and_names_unknown_models() -> None:
+    from aegis.errors import ConfigurationError
+    from aegis.models.specs import MODEL_NAMES
+    from aegis.pipeline import models_to_train
+
+    assert models_to_train(None) == models_to_train([]) == list(MODEL_NAMES)
+    assert models_to_train(["buyer", "trap"]) == ["trap", "buyer"]
+    with pytest.raises(ConfigurationError, match=r"unknown \['trapp'\]; expected some of"):
+        models_to_train(["trap", "trapp"])
