@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, RootModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, RootModel
 
 from aegis.atomic import write_text_atomic
 from aegis.errors import ChallengerRecordError, GateLogFormatError
+from aegis.jsonfile import read_model
 from aegis.models.gate import GateDecision
 from aegis.models.scoring import ScoreSummary
-from aegis.registry.manifest import validation_reason
 
 
 def _iso_timestamp(text: str) -> str:
@@ -87,13 +87,6 @@ def _json_text(model: BaseModel) -> str:
     return json.dumps(model.model_dump(mode="json"), indent=2)
 
 
-def _read_json(path: Path, what: str, error: type[Exception]) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise error(f"{path}: expected a JSON {what}; {exc}") from exc
-
-
 def challenger_path(folder: Path, name: str) -> Path:
     """Where the record of challenger ``name`` is kept in ``folder``."""
     return folder / f"{name}.json"
@@ -115,12 +108,7 @@ def read_challenger(path: Path) -> ChallengerRecord:
         When the file is not JSON, is wrongly shaped (naming the fields) or holds another
         model's record than its name says.
     """
-    data = _read_json(path, "challenger record", ChallengerRecordError)
-    try:
-        record = ChallengerRecord.model_validate(data)
-    except ValidationError as exc:
-        raise ChallengerRecordError(
-            f"{path}: challenger record wrongly shaped: {validation_reason(exc)}") from exc
+    record = read_model(path, ChallengerRecord, "challenger record", ChallengerRecordError)
     if record.name != path.stem:
         raise ChallengerRecordError(
             f"{path}: name: expected {path.stem!r} (the file's name); found {record.name!r}")
@@ -142,12 +130,7 @@ def read_gate_log(path: Path) -> GateLog:
     """
     if not path.exists():
         return GateLog({})
-    data = _read_json(path, "gate log", GateLogFormatError)
-    try:
-        return GateLog.model_validate(data)
-    except ValidationError as exc:
-        raise GateLogFormatError(
-            f"{path}: gate log wrongly shaped: {validation_reason(exc)}") from exc
+    return read_model(path, GateLog, "gate log", GateLogFormatError)
 
 
 __all__ = ["ChallengerRecord", "ChallengerScores", "GateLog", "GateLogEntry", "challenger_path",

@@ -144,7 +144,7 @@ def check_manifest(manifest: dict[str, Any] | Manifest, folder: Path,
     if not isinstance(manifest, Manifest):
         from pydantic import ValidationError
 
-        from aegis.registry.manifest import validation_reason
+        from aegis.jsonfile import validation_reason
 
         try:
             manifest = Manifest.model_validate(manifest)

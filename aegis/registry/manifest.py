@@ -9,24 +9,14 @@ open to extra keys (new metrics, new manifest fields), so a newer writer is not 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aegis.errors import ManifestMismatchError, RegistryFormatError
+from aegis.jsonfile import read_json, read_model, validation_reason
 from aegis.models.scoring import ScoreSummary
-
-
-def validation_reason(exc: ValidationError, limit: int = 3) -> str:
-    """``field.path: message`` for the first ``limit`` errors, one line."""
-    parts = []
-    for err in exc.errors()[:limit]:
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        parts.append(f"{where}: {err['msg']}")
-    more = len(exc.errors()) - limit
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
 class _Strict(BaseModel):
@@ -143,13 +133,6 @@ class Registry(BaseModel):
                 f"{where}: champions.{name} is malformed: {validation_reason(exc)}") from exc
 
 
-def _json_object(path: Path, what: str, error: type[Exception]) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: expected a JSON {what}; {exc}") from exc
-
-
 def parse_registry(path: Path) -> Registry:
     """``registry.json`` typed (an empty registry when the file does not exist).
 
@@ -158,18 +141,13 @@ def parse_registry(path: Path) -> Registry:
     """
     if not path.exists():
         return Registry()
-    data = _json_object(path, "registry", RegistryFormatError)
-    try:
-        return Registry.model_validate(data)
-    except ValidationError as exc:
-        raise RegistryFormatError(
-            f"{path}: expected a registry object; {validation_reason(exc)}") from exc
+    return read_model(path, Registry, "registry", RegistryFormatError)
 
 
 def parse_manifest(path: Path) -> tuple[Manifest, dict[str, Any]]:
     """(typed manifest, the raw dict) of ``path``; :class:`ManifestMismatchError` when not JSON
     or wrongly shaped, naming the fields."""
-    data = _json_object(path, "manifest", ManifestMismatchError)
+    data = read_json(path, "manifest", ManifestMismatchError)
     try:
         return Manifest.model_validate(data), data
     except ValidationError as exc:

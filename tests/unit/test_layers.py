@@ -16,7 +16,7 @@ AEGIS = Path(__file__).resolve().parents[2] / "aegis"
 
 #: Lowest first. A package may import its own modules and any package listed before it.
 LAYERS: tuple[str, ...] = (
-    "errors", "atomic", "params", "config",   # foundation
+    "errors", "atomic", "jsonfile", "params", "config",  # foundation
     "analytics", "market",                    # pure formulas; sources -> canonical frames
     "features", "validation",                 # pure features; the GX gate
     "models", "rates", "ledger", "registry",  # estimators and gate; rates; scoring; the store

@@ -102,7 +102,7 @@ def test_registry_shapes(tmp_path: Path) -> None:
             registry.entry(name, tmp_path)
     with pytest.raises(RegistryFormatError, match="champions"):
         parse_registry(_write(tmp_path, "registry.json", {"champions": ["trap", "buyer"]}))
-    with pytest.raises(RegistryFormatError, match="expected a registry object"):
+    with pytest.raises(RegistryFormatError, match="registry.json: registry wrongly shaped"):
         parse_registry(_write(tmp_path, "registry.json", [1, 2]))
     assert issubclass(RegistryFormatError, ModelError)
 
