@@ -27,36 +27,41 @@ from aegis.errors import ModelInputError
 from aegis.models.estimators import _binary_target
 
 
-class GRUNet(nn.Module):
-    """(n, W, F) raw features -> (n,) probability; one GRU layer over standardised inputs."""
+class _Standardised(nn.Module):
+    """A net over inputs standardised with training-time buffers ``mean`` and ``scale`` (so the
+    exported graph carries its own scaling)."""
 
     mean: torch.Tensor
     scale: torch.Tensor
 
-    def __init__(self, n_features: int, hidden: int) -> None:
+    def __init__(self, n_features: int) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("scale", torch.ones(n_features))
+
+    def standardise(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.scale
+
+
+class GRUNet(_Standardised):
+    """(n, W, F) raw features -> (n,) probability; one GRU layer over standardised inputs."""
+
+    def __init__(self, n_features: int, hidden: int) -> None:
+        super().__init__(n_features)
         self.gru = nn.GRU(n_features, hidden, batch_first=True)
         self.head = nn.Linear(hidden, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = (x - self.mean) / self.scale
         h0 = torch.zeros(1, x.shape[0], self.gru.hidden_size, dtype=x.dtype)
-        _, h = self.gru(z, h0)
+        _, h = self.gru(self.standardise(x), h0)
         return torch.sigmoid(self.head(h[-1])).squeeze(-1)
 
 
-class MLPNet(nn.Module):
+class MLPNet(_Standardised):
     """(n, F) raw features -> (n,) probability; two hidden ReLU layers."""
 
-    mean: torch.Tensor
-    scale: torch.Tensor
-
     def __init__(self, n_features: int, hidden: int) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(n_features))
-        self.register_buffer("scale", torch.ones(n_features))
+        super().__init__(n_features)
         self.body = nn.Sequential(
             nn.Linear(n_features, hidden), nn.ReLU(),
             nn.Linear(hidden, hidden), nn.ReLU(),
@@ -64,7 +69,7 @@ class MLPNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.body((x - self.mean) / self.scale)).squeeze(-1)
+        return torch.sigmoid(self.body(self.standardise(x))).squeeze(-1)
 
 
 @contextmanager
