@@ -24,8 +24,12 @@ demo: install
 services:
 	@bash scripts/ensure-services.sh
 
+# Two xdist workers (this machine has two cores); tests/conftest.py groups what shares a
+# session resource (an Airflow stack, a trained store) into one worker.
+TEST_WORKERS ?= 2
+
 test: install services
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit -q -x -m "not slow" $(PYTEST_ARGS)
