@@ -29,7 +29,7 @@ services:
 TEST_WORKERS ?= 2
 
 test: install services
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit -q -x -m "not slow" $(PYTEST_ARGS)

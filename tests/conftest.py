@@ -1,17 +1,19 @@
 """Shared fixtures: isolated settings per test and the real-data folder; xdist groups.
 
-``make test`` runs the suite on two xdist workers (``-n 2 --dist loadgroup``). Every test is
-put in a group (:func:`xdist_group_of`) so that what shares an expensive session resource runs
-in one worker and sets it up once: a test module's tests stay together (module fixtures), the
+``make test`` runs the suite on two xdist workers (``-n 2 --dist loadscope``). Each test module
+is one work unit, or part of the unit of the shared resource it uses (:func:`xdist_group_of`),
+so that what shares an expensive session resource runs in one worker and sets it up once: the
 ``dag.test()`` modules share one migrated Airflow database and one trained store, the Celery
-modules one running Airflow stack, and every test of the trained deployment one training.
+modules one running Airflow stack, and the modules of the trained deployment one training.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,6 +53,7 @@ def real_data_dir() -> Path:
     pytest.skip(msg)
 
 
+
 SHARED_GROUPS: dict[str, str] = {
     "tests/integration/test_dags_pipeline.py": "airflow-dag-test",
     "tests/integration/test_dags_drills.py": "airflow-dag-test",
@@ -58,25 +61,53 @@ SHARED_GROUPS: dict[str, str] = {
     "tests/e2e/test_dashboard_browser.py": "airflow-celery-stack",
 }
 """Modules that share one session resource (``tests/integration/airflow_harness.py``)."""
-TRAINED_DEPLOYMENT = frozenset({"trained_deployment", "deployment_copy"})
-"""The unit tier's session fixtures that train every model (``tests/unit/pipeline_fixtures.py``)."""
+TRAINED_DEPLOYMENT = re.compile(r"\b(trained_deployment|deployment_copy)\b")
+"""The session fixtures that train every model (``tests/unit/pipeline_fixtures.py``)."""
+HEAVY_FIRST: tuple[str, ...] = ("airflow-dag-test", "airflow-celery-stack",
+                                "trained-deployment")
+"""Groups handed out before the rest (longest first), so no worker is left with one at the end."""
 
 
-def xdist_group_of(relpath: str, fixturenames: set[str]) -> str:
-    """The xdist group of a test: its shared resource's, else its module's."""
-    if relpath in SHARED_GROUPS:
-        return SHARED_GROUPS[relpath]
-    if TRAINED_DEPLOYMENT & fixturenames:
+def xdist_group_of(module: str, root: Path) -> str:
+    """The xdist work unit of test module ``module`` (path relative to ``root``): the shared
+    resource it uses, else the module itself (so module fixtures are set up once)."""
+    if module in SHARED_GROUPS:
+        return SHARED_GROUPS[module]
+    path = root / module
+    if (module.startswith("tests/") and path.name != "pipeline_fixtures.py" and path.is_file()
+            and TRAINED_DEPLOYMENT.search(path.read_text(encoding="utf-8"))):
         return "trained-deployment"
-    return relpath
+    return module
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks into the node ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` with the scope of :func:`xdist_group_of` (``make test``).
+
+    xdist's own ``loadgroup`` cannot serve: it renames node ids, which pytest 9 ignores.
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
     root = config.rootpath
-    for item in items:
-        rel = Path(str(item.path)).relative_to(root).as_posix()
-        group = xdist_group_of(rel, set(getattr(item, "fixturenames", ())))
-        item.add_marker(pytest.mark.xdist_group(group))
+    cache: dict[str, str] = {}
+
+    class SharedResourceScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            if module not in cache:
+                cache[module] = xdist_group_of(module, root)
+            return cache[module]
+
+        def _assign_work_unit(self, node: Any) -> None:
+            order = list(self.workqueue)
+            scope = min(order, key=lambda s: (HEAVY_FIRST.index(s) if s in HEAVY_FIRST
+                                              else len(HEAVY_FIRST), order.index(s)))
+            work_unit = self.workqueue.pop(scope)
+            self.assigned_work.setdefault(node, {})[scope] = work_unit
+            collection = self.registered_collections[node]
+            node.send_runtest_some([collection.index(nodeid)
+                                    for nodeid, done in work_unit.items() if not done])
+
+    return SharedResourceScheduling(config, log)
