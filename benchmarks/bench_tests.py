@@ -28,8 +28,9 @@ FAST_TARGET_S = 120.0
 FULL_TARGET_S = 720.0
 FAST_ARGS = ("tests/unit", "-q", "-m", "not slow")
 """``make test-fast`` without ``-x`` and ``$(PYTEST_ARGS)``; keep in step with the Makefile."""
-FULL_ARGS: tuple[str, ...] = ()
-"""``make test``: the ``testpaths`` of pyproject.toml (every tier)."""
+FULL_ARGS: tuple[str, ...] = ("-n", "2", "--dist", "loadscope")
+"""``make test``: the ``testpaths`` of pyproject.toml (every tier) on two xdist workers, work
+units by shared resource (``tests/conftest.py``); keep in step with the Makefile."""
 _SUMMARY = re.compile(r"\d+ (passed|failed|skipped|deselected|errors?)\b.* in [\d.]+s")
 _COUNTS = re.compile(r"(\d+) (passed|failed|skipped|deselected|errors?|warnings?|xfailed|xpassed)")
 

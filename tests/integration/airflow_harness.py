@@ -174,6 +174,9 @@ def airflow_env(
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             "AIRFLOW__CELERY__BROKER_URL": REDIS_URL.format(n=redis_db),
+            # a queue of this process's own: another session's worker on the same Redis (a
+            # second checkout, a leftover stack) never takes these tasks
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": f"aegis-{os.getpid()}-{port}",
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + db_url.replace("+psycopg2", ""),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
