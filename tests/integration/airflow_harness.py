@@ -47,13 +47,19 @@ class HarnessError(RuntimeError):
 # --- services ---------------------------------------------------------------------------------
 def create_database(name: str) -> str:
     """Create (or recreate) database ``name`` on the local PostgreSQL; return its SQLAlchemy URL."""
+    return _recreate(name)
+
+
+def _recreate(name: str, template: str | None = None) -> str:
+    """Drop and create database ``name`` (as a copy of ``template`` if given); its URL."""
     import psycopg2
 
+    copy = f' TEMPLATE "{template}"' if template else ""
     conn = psycopg2.connect(PG_ADMIN_DSN)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"{copy}')
     conn.close()
     return PG_URL.format(db=name)
 
@@ -72,21 +78,13 @@ def migrated_database(name: str) -> str:
     import atexit
     import tempfile
 
-    import psycopg2
-
     if "name" not in _TEMPLATE:
         template = f"aegis_template_{os.getpid()}"
         home = Path(tempfile.mkdtemp(prefix="aegis-airflow-template-"))
         migrate(airflow_env(home / "airflow", create_database(template), aegis_env={}))
         _TEMPLATE["name"] = template
         atexit.register(drop_database, template)
-    conn = psycopg2.connect(PG_ADMIN_DSN)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE["name"]}"')
-    conn.close()
-    return PG_URL.format(db=name)
+    return _recreate(name, _TEMPLATE["name"])
 
 
 def drop_database(name: str) -> None:
