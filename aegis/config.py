@@ -7,6 +7,7 @@ explicitly in tests.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     )
     real_data_dir: Path | None = Field(
         default=None, description="Real market data for the real-data tests (tests only)."
+    )
+
+    # --- the clock --------------------------------------------------------------------
+    clock: datetime | None = Field(
+        default=None,
+        description="Pin the moment every stage treats as now (ISO 8601 with its offset, e.g. "
+        "2023-03-29T14:15+05:30), to replay a slot; unset: the system clock.",
     )
 
     # --- data source ------------------------------------------------------------------
@@ -68,6 +76,20 @@ class Settings(BaseSettings):
     live_timeout_s: float = Field(default=10.0, gt=0)
 
     # ---------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The moment of this run (aware): :attr:`clock` when pinned, else the system clock.
+
+        Read once at the edge and passed down (nothing below the edge asks the clock).
+        A naive pinned clock is read as IST, the market's wall clock.
+        """
+        if self.clock is None:
+            return datetime.now(UTC)
+        if self.clock.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            return self.clock.replace(tzinfo=ZoneInfo("Asia/Kolkata"))
+        return self.clock
+
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir or self.home / "data"

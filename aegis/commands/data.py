@@ -61,9 +61,11 @@ def inspect(
     from aegis.market.loaders import load_file
     from aegis.market.sources.history import assign_symbol
 
+    from aegis.config import get_settings
+
     symbol = _check_symbol(symbol)
     try:
-        result = load_file(path)
+        result = load_file(path, now=get_settings().now())
     except DataFormatError as exc:
         raise _fail(exc) from exc
     if symbol is not None:
@@ -118,13 +120,14 @@ def ingest(
     settings = get_settings()
     try:
         if as_json:
-            report = ingest_into_store(HistorySource(paths, symbol=symbol), settings)
+            report = ingest_into_store(HistorySource(paths, symbol=symbol, now=settings.now()),
+                                       settings)
         else:
             from rich.progress import Progress
 
             with Progress(transient=True) as bar:
                 task = bar.add_task("loading", total=len(expand_paths(paths)))
-                source = HistorySource(paths, symbol=symbol,
+                source = HistorySource(paths, symbol=symbol, now=settings.now(),
                                        progress=lambda p: bar.advance(task))
                 report = ingest_into_store(source, settings)
     except (DataFormatError, StoreError) as exc:

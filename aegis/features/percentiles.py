@@ -37,7 +37,7 @@ def rolling_percentile(values: pd.Series, window: int = 252) -> pd.Series:
     if x.size >= window:
         win = sliding_window_view(x, window)
         current = win[:, -1:]
-        share = (win <= current).sum(axis=1) * (100.0 / window)
+        share = (win <= current).sum(axis=1) * 100.0 / window  # 11 * (100/11) > 100
         share[np.isnan(win).any(axis=1)] = np.nan
         out[window - 1 :] = share
     return pd.Series(out, index=values.index, name=f"{values.name}_percentile_{window}")

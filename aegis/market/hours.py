@@ -44,6 +44,22 @@ def session_close(day: date) -> datetime:
     return datetime.combine(day, SESSION_CLOSE, IST)
 
 
+def daily_bar_is_final(day: date, now: datetime) -> bool:
+    """Whether ``day``'s daily bar is final at ``now`` (aware): only after its 15:30 IST close.
+
+    Before the close the session exists only as intraday bars; a daily bar stamped with a
+    session still in progress (Yahoo's in-progress bar, a file written at 11:00) is not a close.
+    """
+    return now.astimezone(IST) >= session_close(day)
+
+
+def last_final_day(now: datetime) -> date:
+    """The last calendar day whose 15:30 IST close is at or before ``now`` (aware)."""
+    local = now.astimezone(IST)
+    day = local.date()
+    return day if local.time() >= SESSION_CLOSE else day - timedelta(days=1)
+
+
 def ist_today(now: datetime | None = None) -> date:
     """The IST calendar date of ``now`` (default: the current moment)."""
     return (now.astimezone(IST) if now is not None else datetime.now(IST)).date()
@@ -67,7 +83,9 @@ __all__ = [
     "OPEN_AFTER_MIDNIGHT",
     "SESSION_CLOSE",
     "SESSION_OPEN",
+    "daily_bar_is_final",
     "ist_day",
     "ist_today",
+    "last_final_day",
     "session_close",
 ]

@@ -9,6 +9,7 @@ decided in one place whatever the source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ class IngestReport:
     held: list[dict[str, Any]] = field(default_factory=list)
     not_stored: dict[str, str] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
+    refused: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,16 +46,23 @@ class IngestReport:
                       for r in self.loaded],
             "skipped": [{"path": p, "reason": why} for p, why in self.skipped.items()],
             "conflicts": [c.to_json() for c in self.conflicts],
-            "upserts": {k: v.__dict__ for k, v in self.upserts.items()},
+            "upserts": {k: {c: n for c, n in v.__dict__.items() if c != "refused"}
+                        for k, v in self.upserts.items()},
             "held": self.held,
+            "refused": self.refused,
             "not_stored": [{"path": p, "reason": why} for p, why in self.not_stored.items()],
             "store": self.summary,
             "notes": self.notes,
         }
 
 
-def ingest_source(source: MarketSource, store: MarketStore) -> IngestReport:
+def ingest_source(source: MarketSource, store: MarketStore, *,
+                  now: datetime | None = None) -> IngestReport:
     """Fetch ``source`` once and upsert each series it returns into ``store`` (idempotent).
+
+    ``now`` (aware; default the system clock) is the moment of the ingest: rows that have not
+    happened by then (a daily bar before its session's 15:30 IST close, a bar stamped later)
+    are refused by the store and listed in ``refused`` with the reason.
 
     Rows from files carry their file into the store's revisions; a revision that moves a close
     implausibly is held for review (listed in ``held`` when it came from this ingest's files).
@@ -70,7 +79,8 @@ def ingest_source(source: MarketSource, store: MarketStore) -> IngestReport:
         report.loaded, report.skipped = list(seen.loaded), dict(seen.skipped)
         report.conflicts = list(seen.conflicts)
     for name, frame in frames.series().items():
-        report.upserts[name] = store.upsert(name, frame, files=frames.files.get(name))
+        report.upserts[name] = store.upsert(name, frame, files=frames.files.get(name), now=now)
+        report.refused.extend({"series": name, **r} for r in report.upserts[name].refused)
     report.summary = store.summary()
     given = {str(Path(r.path).resolve()) for r in report.loaded}
     report.held = [c for c in store.conflicts() if c["file"] in given]

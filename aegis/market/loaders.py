@@ -2,7 +2,8 @@
 
 ``load_file(path)`` reads CSV or Parquet (:mod:`aegis.market.formats`), decides the kind from the
 header and content, the symbol from the header, file name or levels (:mod:`aegis.market.identify`,
-said in ``symbol_from``), rejects rows dated after now (sessions that have not happened), checks
+said in ``symbol_from``), rejects rows that have not happened at the load's moment (a daily bar
+before its 15:30 IST close, a bar stamped after now), checks
 every row (:mod:`aegis.market.repairs`,
 :mod:`aegis.market.options`) and returns a :class:`LoadResult`.
 
@@ -28,6 +29,7 @@ whose bars all lie outside the window is a special session (Muhurat trading) and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -109,8 +111,12 @@ class LoadResult:
         }
 
 
-def load_file(path: Path | str) -> LoadResult:
-    """Load one market-data file of any supported format.
+def load_file(path: Path | str, *, now: datetime | None = None) -> LoadResult:
+    """Load one market-data file of any supported format, as known at ``now``.
+
+    ``now`` (aware; default the system clock) is the moment of the load: a daily bar of a
+    session whose 15:30 IST close is after it, or an intraday bar stamped after it, has not
+    happened and is rejected with the row and the reason.
 
     Raises
     ------
@@ -120,12 +126,13 @@ def load_file(path: Path | str) -> LoadResult:
     """
     table = read_table(path)
     cols = list(table.frame.columns)
+    moment = now if now is not None else now_ist().to_pydatetime()
     if options.is_wide_chain(cols) or options.is_long_chain(cols):
-        return _from_options(table, "option_chain", options.parse_chain(table))
+        return _from_options(table, "option_chain", options.parse_chain(table, moment))
     if options.is_contract_master(cols):
         return _from_options(table, "contract_master", options.parse_contract_master(table))
     if find_column(cols, "date") and find_column(cols, "close"):
-        return _load_bars(table)
+        return _load_bars(table, moment)
     raise DataFormatError(table.path, EXPECTED_FORMATS, found=f"columns {table.original_columns}")
 
 
@@ -168,7 +175,7 @@ def _contract_rows(table: RawTable) -> tuple[RawTable, list[RowNote], pd.DataFra
                     table.hints), notes, contracts
 
 
-def _load_bars(table: RawTable) -> LoadResult:
+def _load_bars(table: RawTable, now: datetime) -> LoadResult:
     table, symbol_rejects, contracts = _contract_rows(table)
     f, cols = table.frame, list(table.frame.columns)
     date_col = find_column(cols, "date") or "date"
@@ -219,7 +226,7 @@ def _load_bars(table: RawTable) -> LoadResult:
     has_oi = "_oi" in frame.columns and bool((parse_numbers(frame["_oi"]).fillna(0) > 0).any())
     header_symbol = identify.symbol_from_header(f, table.hints)
 
-    frame = _reject_future(frame, daily, date_col, rejected)
+    frame = _reject_future(frame, daily, date_col, rejected, now)
     symbol_from = "the file's header" if header_symbol else ""
     if contract or has_oi:
         kind: Kind = "option_bars"
@@ -269,30 +276,39 @@ EARLIEST = pd.Timestamp("1990-01-01")
 
 
 def now_ist() -> pd.Timestamp:
-    """The current time in IST (a function so tests can move the clock)."""
+    """The current time in IST: the default moment of a load when the caller gives none."""
     return pd.Timestamp.now(tz=IST)
 
 
 def _reject_future(frame: pd.DataFrame, daily: bool, date_col: str,
-                   rejected: list[RowNote]) -> pd.DataFrame:
-    """Reject bars dated after now (daily: after today's IST date): they have not happened;
-    and bars before :data:`EARLIEST` (a mis-parsed year such as 1900)."""
+                   rejected: list[RowNote], now: datetime) -> pd.DataFrame:
+    """Reject bars that have not happened at ``now``, and bars before :data:`EARLIEST`.
+
+    A daily bar is final only after its session's 15:30 IST close (before that the session
+    exists only as intraday bars), whatever the machine's time zone; an intraday bar must start
+    before ``now``. A year before :data:`EARLIEST` is a mis-parsed date (1900).
+    """
     if frame.empty:
         return frame
-    now = now_ist()
+    moment = pd.Timestamp(now).tz_convert(IST)
     idx = pd.DatetimeIndex(frame.index)
     if daily:
-        limit = now.tz_localize(None).normalize()
+        closes = (idx.tz_convert(IST).tz_localize(None).normalize() if idx.tz is not None
+                  else idx.normalize()) + CLOSE_AFTER_MIDNIGHT
+        future = np.asarray(closes.tz_localize(IST) > moment)
+        why_future = (f"its session has not closed at {moment.isoformat(timespec='minutes')} "
+                      "IST: a daily bar is final only after the 15:30 IST close")
     else:
-        limit = now if idx.tz is not None else now.tz_localize(None)
-    future = np.asarray(idx > limit)
+        limit = moment if idx.tz is not None else moment.tz_localize(None)
+        future = np.asarray(idx > limit)
+        why_future = (f"stamped after now ({moment.isoformat(timespec='minutes')} IST): "
+                      "a bar that has not happened")
     naive = idx.tz_convert(IST).tz_localize(None) if idx.tz is not None else idx
     ancient = np.asarray(naive < EARLIEST)
     if not (future.any() or ancient.any()):
         return frame
-    when = limit.date().isoformat() if daily else limit.isoformat(timespec="minutes")
     rows = frame["_row"].to_numpy()
-    for mask, why in ((future, f"dated after now ({when} IST): a session that has not happened"),
+    for mask, why in ((future, why_future),
                       (ancient, f"dated before {EARLIEST.date()}: no NSE index series is that "
                                 "old (a mis-read year?)")):
         for ts, row in zip(idx[mask], rows[mask], strict=True):

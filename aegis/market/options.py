@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -103,8 +104,11 @@ def _snapshot_times(table: RawTable) -> pd.Series:
     return parsed
 
 
-def parse_chain(table: RawTable) -> ParsedOptions:
-    """Wide (one row per strike, ``ce_*``/``pe_*`` columns) or long chain -> canonical chain."""
+def parse_chain(table: RawTable, now: datetime | None = None) -> ParsedOptions:
+    """Wide (one row per strike, ``ce_*``/``pe_*`` columns) or long chain -> canonical chain.
+
+    ``now`` (aware; default the system clock): rows stamped after it are rejected.
+    """
     f, cols = table.frame, list(table.frame.columns)
     ts = _snapshot_times(table)
     exp_col = find_column(cols, "expiry")
@@ -142,7 +146,8 @@ def parse_chain(table: RawTable) -> ParsedOptions:
         part["iv_col_"] = _pick(cols, SIDE_FIELDS["iv"], prefix) or "iv"
         parts.append(part[mask.to_numpy()])
     chain = pd.concat(parts, ignore_index=True)
-    chain = _check_chain(chain, out)
+    chain = _check_chain(chain, out, pd.Timestamp(now).tz_convert(IST) if now is not None
+                         else pd.Timestamp.now(tz=IST))
     _rescale_iv(chain, out)
     chain = chain.sort_values(["timestamp", "expiry", "strike", "option_type"], kind="stable")
     out.frame = chain[CHAIN_COLUMNS].reset_index(drop=True)
@@ -161,11 +166,10 @@ def _after_now(timestamp: object, now: pd.Timestamp) -> bool:
     return bool((ts.tz_localize(IST) if ts.tz is None else ts) > now)
 
 
-def _check_chain(chain: pd.DataFrame, out: ParsedOptions) -> pd.DataFrame:
+def _check_chain(chain: pd.DataFrame, out: ParsedOptions, now: pd.Timestamp) -> pd.DataFrame:
     keep = np.ones(len(chain), dtype=bool)
     seen_bad_strike: set[int] = set()
     seen_future: set[int] = set()
-    now = pd.Timestamp.now(tz=IST)
     for i, r in enumerate(chain.itertuples(index=False)):
         if _after_now(r.timestamp, now):  # a snapshot that has not been taken yet
             keep[i] = False

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import pandas as pd
 from aegis.atomic import exclusive_lock
 from aegis.errors import StoreError
 from aegis.market import revisions as rev
-from aegis.market.hours import MARKET_TZ
+from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, MARKET_TZ
 
 SERIES_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TIME_COLUMNS = ("session", "timestamp", "expiry")
@@ -45,6 +46,34 @@ class UpsertResult:
     updated: int
     unchanged: int
     held: int = 0
+    refused: tuple[dict[str, str], ...] = ()
+    """Rows not stored because they had not happened at the upsert's moment (key, reason)."""
+
+
+def _not_happened(rows: pd.DataFrame, column: str, now: datetime) -> pd.Series:
+    """Per row, why it has not happened at ``now`` (None where it has).
+
+    ``session`` rows are daily bars, final only after the session's 15:30 IST close;
+    ``timestamp`` rows must be stamped at or before ``now``; ``expiry`` keys (the contract
+    master) are the future by nature and always pass.
+    """
+    moment = pd.Timestamp(now).tz_convert(MARKET_TZ)
+    when = moment.isoformat(timespec="minutes")
+    out = pd.Series(None, index=rows.index, dtype=object)
+    if column == "session":
+        days = pd.DatetimeIndex(rows[column])
+        naive = days.tz_convert(MARKET_TZ).tz_localize(None) if days.tz is not None else days
+        closes = (naive.normalize() + CLOSE_AFTER_MIDNIGHT).tz_localize(MARKET_TZ)
+        late = np.asarray(closes > moment)
+        out[late] = (f"the session has not closed at {when} (IST): a daily bar is final only "
+                     "after its 15:30 IST close; the session in progress lives in its "
+                     "intraday bars")
+    elif column == "timestamp":
+        stamps = pd.DatetimeIndex(rows[column])
+        aware = stamps if stamps.tz is not None else stamps.tz_localize(MARKET_TZ)
+        late = np.asarray(aware > moment)
+        out[late] = f"stamped after now ({when} IST): it has not happened"
+    return out
 
 
 def _key_columns(frame: pd.DataFrame) -> list[str]:
@@ -103,13 +132,18 @@ class MarketStore:
 
     # --- writing ------------------------------------------------------------------------
     def upsert(self, series: str, frame: pd.DataFrame, *,
-               files: pd.Series | str | None = None) -> UpsertResult:
+               files: pd.Series | str | None = None,
+               now: datetime | None = None) -> UpsertResult:
         """Insert new rows and replace changed rows of ``series``; identical rows are untouched.
 
         Parameters
         ----------
         files : the file each row came from (a Series aligned with ``frame``'s rows, or one
             path for all); recorded with the revision.
+        now : the moment of the upsert (aware; default the system clock). A daily bar of a
+            session whose 15:30 IST close is after it, or a time-stamped row after it, has not
+            happened: it is refused (``UpsertResult.refused``, key and reason), whatever the
+            source (files, the simulator, the live feed) and the machine's time zone.
 
         A changed close that moves more than :data:`~aegis.market.revisions.PLAUSIBLE_MOVE`
         against both its stored neighbours is held as a conflict, not applied.
@@ -118,6 +152,15 @@ class MarketStore:
         if rows.empty:
             return UpsertResult(0, 0, 0)
         keys = _key_columns(rows)
+        future = _not_happened(rows, keys[0], now if now is not None else datetime.now(UTC))
+        refused = tuple(
+            {keys[0]: pd.Timestamp(t).isoformat(), "reason": why}
+            for t, why in zip(rows.loc[future.notna(), keys[0]], future.dropna(), strict=True))
+        if refused:
+            files = files[(future.isna()).to_numpy()] if isinstance(files, pd.Series) else files
+            rows = rows[future.isna()].reset_index(drop=True)
+            if rows.empty:
+                return UpsertResult(0, 0, 0, refused=refused)
         if rows.duplicated(keys).any():
             raise StoreError(f"{series}: the rows to upsert repeat keys {keys}")
         rows[rev.FILE] = (files.to_numpy() if isinstance(files, pd.Series)
@@ -137,7 +180,8 @@ class MarketStore:
             put = pd.concat([inserts, changed_new[~hold]], ignore_index=True)
             counts = self._write_batch(series, keys, put, None, action="upsert", batch=batch,
                                        extra={"held": int(hold.sum())})
-        return UpsertResult(counts["inserted"], counts["updated"], unchanged, int(hold.sum()))
+        return UpsertResult(counts["inserted"], counts["updated"], unchanged, int(hold.sum()),
+                            refused)
 
     def delete(self, series: str, start: str, end: str) -> dict[str, Any]:
         """Remove the rows of ``series`` dated ``start`` .. ``end`` (inclusive, IST dates).

@@ -68,7 +68,8 @@ def market_source(settings: Settings, logical_date: str | None = None) -> Market
         from aegis.market.sources.simulator import SimulatorSource
 
         return SimulatorSource(settings.seed, settings.sim_years,
-                               end=last_closed_session_day(logical_date))
+                               end=last_closed_session_day(
+                                   logical_date or settings.now().isoformat()))
     if settings.source == "history":
         from aegis.market.sources.history import HistorySource
 
@@ -76,7 +77,7 @@ def market_source(settings: Settings, logical_date: str | None = None) -> Market
         if folder is None or not folder.is_dir():
             raise StoreError("AEGIS_SOURCE=history needs AEGIS_HISTORY_DIR (a folder of files); "
                              f"got {folder}")
-        return HistorySource([folder])
+        return HistorySource([folder], now=settings.now())
     from aegis.market.sources.live import LiveSource
 
     return LiveSource(timeout=settings.live_timeout_s)
@@ -90,7 +91,7 @@ def ingest_into_store(source: MarketSource, settings: Settings) -> IngestReport:
     """
     from aegis.market.ingest import ingest_source
 
-    return ingest_source(source, MarketStore(settings.resolved_data_dir))
+    return ingest_source(source, MarketStore(settings.resolved_data_dir), now=settings.now())
 
 
 def ingest(logical_date: str | None = None) -> dict[str, Any]:

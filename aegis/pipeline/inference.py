@@ -314,10 +314,8 @@ class SnapshotBuilder:
 
 def build_snapshot(settings: Settings, now: datetime | None = None) -> Snapshot:
     """The snapshot for the latest validated session: load the inputs and champions, assemble."""
-    from aegis.snapshot import now_utc
-
     champions = Champions.load(settings.resolved_models_dir, gate_log_path(settings))
-    return assemble_snapshot(load_inputs(settings), champions, now or now_utc())
+    return assemble_snapshot(load_inputs(settings), champions, now or settings.now())
 
 
 def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: datetime

@@ -34,8 +34,11 @@ def synthetic_nifty(path: Path, seed: int, scale: float = 1.0,
     return path
 
 
-def _aegis(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _aegis(home: Path, *args: str, clock: str | None = None
+           ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AEGIS_HOME": str(home), "AEGIS_MODELS_DIR": str(home / "models")}
+    if clock is not None:
+        env["AEGIS_CLOCK"] = clock
     return subprocess.run([sys.executable, "-m", "aegis.cli", "data", *args], env=env,
                           capture_output=True, text=True, check=False, timeout=300)
 
@@ -143,19 +146,31 @@ def test_fat_finger_x10_keeps_the_good_value(tmp_path: Path, real_or_synthetic: 
     assert [c["batch"] for c in listed] == [held["batch"]]
 
 
-def test_future_rows_are_rejected_and_not_stored(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("clock", "last_stored"), [
+    # 21:43 UTC on 2024-06-13 is 03:13 IST on 06-14: the 14th has not closed (the old rule
+    # compared with the machine's naive date and stored it from 18:30 UTC on)
+    ("2024-06-13T21:43:00+00:00", "2024-06-13"),
+    ("2024-06-14T10:00:00+05:30", "2024-06-13"),   # in session: the 14th lives in its bars
+    ("2024-06-14T16:00:00+05:30", "2024-06-14"),   # after the close: final
+])
+def test_future_rows_are_rejected_and_not_stored(tmp_path: Path, clock: str,
+                                                 last_stored: str) -> None:
+    """A daily bar is final only after its 15:30 IST close, whatever the hour the test runs:
+    the moment is pinned (AEGIS_CLOCK), so the same three cases run at any time of day."""
     home = tmp_path / "home"
-    days = pd.bdate_range(pd.Timestamp.now().normalize() - pd.Timedelta(days=60), "2030-01-31")
+    days = pd.bdate_range("2024-04-01", "2024-07-31")
     path = synthetic_nifty(tmp_path / "nifty_future.csv", seed=4, days=days)
-    out = _aegis(home, "ingest", str(path), "--json")
+    out = _aegis(home, "ingest", str(path), "--json", clock=clock)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     rejected = report["files"][0]["rejected"]
     assert rejected
-    assert all("has not happened" in r["reason"] for r in rejected)
+    assert all("has not closed" in r["reason"] and "15:30 IST" in r["reason"]
+               for r in rejected)
+    assert rejected[0]["at"] == (pd.Timestamp(last_stored) + pd.offsets.BDay()).date().isoformat()
     assert rejected[0]["row"] > 1
     stored = MarketStore(home / "data").read("nifty_daily")
-    assert stored.index.max() <= pd.Timestamp.now().normalize()
+    assert stored.index.max() == pd.Timestamp(last_stored)
     assert len(stored) + len(rejected) == len(days)
 
 

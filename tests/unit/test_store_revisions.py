@@ -112,17 +112,36 @@ def test_unreadable_partition_is_a_store_error_naming_it(tmp_path: Path) -> None
         store.read("nifty_daily")
 
 
-def test_future_rows_are_rejected_with_row_and_reason(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loaders, "now_ist",
-                        lambda: pd.Timestamp("2021-01-29 18:00", tz="Asia/Kolkata"))
+@pytest.mark.parametrize(("now", "last"), [
+    ("2021-01-29 18:00", "2021-01-29"),   # after the 29th's close
+    ("2021-01-29 15:29", "2021-01-28"),   # one minute before it: the 29th is still a session
+    ("2021-01-29 00:30", "2021-01-28"),   # 19:00 UTC the evening before, in IST
+])
+def test_future_rows_are_rejected_with_row_and_reason(tmp_path: Path, now: str,
+                                                      last: str) -> None:
     path = nifty_csv(tmp_path / "nifty_x.csv", CLOSE, pd.bdate_range("2021-01-04", periods=30))
-    result = loaders.load_file(path)
-    assert result.frame.index.max() == pd.Timestamp("2021-01-29")
-    assert len(result.rejected) == 10
+    moment = pd.Timestamp(now, tz="Asia/Kolkata").to_pydatetime()
+    result = loaders.load_file(path, now=moment)
+    assert result.frame.index.max() == pd.Timestamp(last)
     first = result.rejected[0]
-    assert (first.row, first.at) == (21, "2021-02-01")
-    assert "has not happened" in first.reason
+    assert first.at == (pd.Timestamp(last) + pd.offsets.BDay()).date().isoformat()
+    assert "has not closed" in first.reason and "15:30 IST" in first.reason
+    assert len(result.frame) + len(result.rejected) == 30
+
+
+def test_the_store_refuses_an_unclosed_session_whatever_the_source(tmp_path: Path) -> None:
+    """The store's own rule (simulator and live frames do not pass through the loader)."""
+    store = MarketStore(tmp_path)
+    frame = bars(CLOSE)
+    last = pd.Timestamp(frame.index.max())
+    before = pd.Timestamp(f"{last.date()} 10:00", tz="Asia/Kolkata").to_pydatetime()
+    result = store.upsert("nifty_daily", frame, now=before)
+    assert [r["session"][:10] for r in result.refused] == [last.date().isoformat()]
+    assert "has not closed" in result.refused[0]["reason"]
+    assert store.read("nifty_daily").index.max() < last
+    after = pd.Timestamp(f"{last.date()} 16:00", tz="Asia/Kolkata").to_pydatetime()
+    assert store.upsert("nifty_daily", frame, now=after).inserted == 1
+    assert store.read("nifty_daily").index.max() == last
 
 
 def test_file_name_and_symbol_option_before_level_bands(aegis_home: Path,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -114,11 +115,15 @@ class HistorySource:
         NIFTY50 or INDIAVIX: overrides detection for every index-bar file (``--symbol``).
     progress : callable or None
         Called with each file's path before it is loaded (a progress bar).
+    now : datetime or None
+        The moment of the load (aware; default the system clock): rows that have not happened
+        by then are rejected with their row and reason.
     """
 
     paths: Sequence[Path | str]
     symbol: str | None = None
     progress: Callable[[Path], None] | None = None
+    now: datetime | None = None
     name: str = "history"
 
     def fetch(self) -> MarketFrames:
@@ -137,7 +142,7 @@ class HistorySource:
             if self.progress is not None:
                 self.progress(path)
             try:
-                result = load_file(path)
+                result = load_file(path, now=self.now)
             except DataFormatError as exc:
                 if not from_folder:
                     raise
