@@ -57,11 +57,10 @@ def inspect(
     symbol: str | None = SymbolOption,
 ) -> None:
     """Read one market-data file: kind, symbol, rows, span, repairs and rejected rows."""
+    from aegis.config import get_settings
     from aegis.errors import DataFormatError
     from aegis.market.loaders import load_file
     from aegis.market.sources.history import assign_symbol
-
-    from aegis.config import get_settings
 
     symbol = _check_symbol(symbol)
     try:

@@ -125,7 +125,8 @@ def test_future_rows_are_rejected_with_row_and_reason(tmp_path: Path, now: str,
     assert result.frame.index.max() == pd.Timestamp(last)
     first = result.rejected[0]
     assert first.at == (pd.Timestamp(last) + pd.offsets.BDay()).date().isoformat()
-    assert "has not closed" in first.reason and "15:30 IST" in first.reason
+    assert "has not closed" in first.reason
+    assert "15:30 IST" in first.reason
     assert len(result.frame) + len(result.rejected) == 30
 
 
