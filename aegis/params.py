@@ -31,6 +31,9 @@ class GateParams(_Strict):
     alpha: float = Field(gt=0.0, lt=0.5)
     block_sessions: int = Field(ge=1)
     bootstrap_replicates: int = Field(ge=100)
+    recent_year: bool = Field(default=True, description=(
+        "Refuse a model whose most recent fold lost to climatology, however good the earlier "
+        "folds were."))
 
 
 class LogisticParams(_Strict):
@@ -63,11 +66,36 @@ class ModelParams(_Strict):
     buyer: TorchParams
 
 
+class PublishingParams(_Strict):
+    """Live demotion and the evidence weight (:mod:`aegis.models.publishing`).
+
+    The defaults are the packaged values, so a params file written before this section
+    existed still validates.
+    """
+
+    window_sessions: int = Field(default=80, ge=10, description=(
+        "Trailing settled sessions the nightly demotion test reads."))
+    min_sessions: int = Field(default=40, ge=10, description=(
+        "Fewer settled sessions than this: no demotion test, no live weight cap."))
+    z_demote: float = Field(default=2.6, gt=0.0, description=(
+        "One-sided z (block standard error) of the model's Brier excess over climatology "
+        "at which a champion is demoted."))
+    weight_sd: float = Field(default=1.0, ge=0.0, description=(
+        "Stability penalty: the evidence weight is the folds' mean blend weight minus this "
+        "many standard deviations of it."))
+    weight_max: float = Field(default=1.0, gt=0.0, le=1.0)
+    live_window_sessions: int = Field(default=250, ge=20, description=(
+        "Trailing settled sessions whose blend weight can lower the walk-forward weight."))
+    live_weight_z: float = Field(default=1.0, ge=0.0, description=(
+        "The live record caps the weight at its blend weight plus this many standard errors."))
+
+
 class Params(_Strict):
     """Everything in ``params.yaml``."""
 
     gate: GateParams
     models: ModelParams
+    publishing: PublishingParams = Field(default_factory=PublishingParams)
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:
@@ -96,4 +124,4 @@ def _load(path: str) -> Params:
         raise ConfigurationError(f"{file}: {problems}") from exc
 
 
-__all__ = ["PARAMS_FILE", "GateParams", "Params", "default_params", "load_params"]
+__all__ = ["PARAMS_FILE", "GateParams", "Params", "PublishingParams", "default_params", "load_params"]

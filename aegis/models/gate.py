@@ -7,7 +7,9 @@ everything settled before the fold). The test is a paired moving-block bootstrap
 per-session Brier differences (blocks of ``gate.block_sessions`` sessions, since week-long
 labels overlap; ``aegis/params.yaml``): promotion needs a one-sided p-value below
 ``gate.alpha`` *and* an improvement in
-at least half of the folds, so one lucky year cannot decide. A defending champion must also be
+at least half of the folds, so one lucky year cannot decide, *and* (``gate.recent_year``) the
+most recent fold must not have lost to climatology: a model that stopped working last year is
+refused however good the earlier years were. A defending champion must also be
 beaten (point estimate) on the fold rows it never trained on; with too few such rows its
 recorded Brier stands in, and the reason says so.
 
@@ -22,7 +24,7 @@ from typing import Literal, Protocol
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from aegis.params import GateParams, default_params
 
@@ -84,6 +86,12 @@ class GateVerdict(BaseModel):
     n: int
     champion_brier: float | None = None
     champion_version: str | None = None
+    beats_references: bool | None = Field(default=None, description=(
+        "Whether the challenger passed the test against its references alone (before any "
+        "champion defended); the nightly publishing decision reads it. None: written before "
+        "the field existed."))
+    recent_fold_skill: float | None = Field(default=None, description=(
+        "Skill against climatology in the most recent fold, 1 - B/B_clim."))
 
 
 class GateDecision(GateVerdict):
@@ -175,7 +183,11 @@ def judge(name: str, pred: pd.DataFrame, *, params: GateParams | None = None, se
     better_folds = sum(f.brier < f.brier_reference for f in folds)
     significant = test.p_value < gp.alpha and test.mean < 0
     broad = 2 * better_folds >= len(folds)
-    promote = significant and broad
+    last = pred[pred["fold"] == pred["fold"].max()]
+    last_model, last_clim = _brier(last, "p_model"), _brier(last, "p_climatology")
+    recent_skill = 1.0 - last_model / last_clim if last_clim > 0 else 0.0
+    recent_ok = not gp.recent_year or last_model < last_clim
+    promote = significant and broad and recent_ok
     skill = 1.0 - model_b / min(clim_b, base_b) if min(clim_b, base_b) > 0 else 0.0
     evidence = (f"Brier {model_b:.5f} vs {reference} {min(clim_b, base_b):.5f} "
                 f"(skill {skill:+.2%}; climatology {clim_b:.5f}, baseline {base_b:.5f}), "
@@ -185,14 +197,19 @@ def judge(name: str, pred: pd.DataFrame, *, params: GateParams | None = None, se
         reason = f"beats {reference}: {evidence}"
     elif not significant:
         reason = f"no model beat climatology and the baseline significantly: {evidence}"
-    else:
+    elif not broad:
         reason = f"not better in at least half of the folds: {evidence}"
+    else:
+        reason = (f"lost to climatology in the most recent fold [{folds[-1].start}.."
+                  f"{folds[-1].end}]: Brier {last_model:.5f} vs {last_clim:.5f} (skill "
+                  f"{recent_skill:+.2%}); {evidence}")
     return GateDecision(
         name=name, promote=promote, reason=reason, reference=reference,
         p_value=test.p_value, mean_difference=test.mean, ci95=test.ci95, folds=folds,
         challenger_brier=model_b, baseline_brier=base_b, climatology_brier=clim_b,
         climatology_ece=_ece(pred, "p_climatology"),
         bss_climatology=1.0 - model_b / clim_b if clim_b > 0 else 0.0, n=len(pred),
+        beats_references=promote, recent_fold_skill=recent_skill,
     )
 
 

@@ -106,9 +106,9 @@ def walk_forward_predictions(
 
     Returns
     -------
-    DataFrame with columns ``session, p_model, p_baseline, p_climatology, y, fold`` (fold =
-    block start; climatology = event frequency of the rows settled before the block; row =
-    position in the dataset),
+    DataFrame with columns ``session, p_model, p_baseline, p_climatology, y, fold, row,
+    label_end`` (fold = block start; climatology = event frequency of the rows settled before
+    the block; row = position in the dataset; label_end = the session that settles the label),
     one row per labelled session (``breach``: per session, strike and event, with ``offset,
     strike, event``; ``buyer``: also ``threshold`` and ``signal`` = p_model >= threshold).
     """
@@ -149,6 +149,7 @@ def predictions_over_blocks(
             "y": test.y,
             "fold": b0,
             "row": np.flatnonzero(in_block),
+            "label_end": test.label_end,
         })
         if test.extra is not None:
             part = pd.concat([part, test.extra.reset_index(drop=True)], axis=1)

@@ -2,7 +2,11 @@
 
 :meth:`Champions.load` reads the model store once (every champion verified as
 :func:`aegis.registry.artifacts.load_champion` does); what it could not load, and whether the
-last retrain's gate refused it (then climatology is published honestly), it remembers.
+last retrain's gate refused it (then climatology is published honestly), it remembers. The
+nightly publishing decision (``publishing.json`` beside the gate log,
+:mod:`aegis.pipeline.publishing`) is applied here: a champion the gate now refuses or the live
+test demoted is withheld (climatology published with the reason), the others are published
+shrunk toward climatology by their evidence weight (:meth:`Champions.shrink`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ from typing import TYPE_CHECKING
 from aegis.errors import GateLogFormatError, ModelError
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from aegis.models.gate import GateVerdict
+    from aegis.models.publishing import PublishingState
     from aegis.pipeline.records import GateLogEntry
     from aegis.registry.artifacts import OnnxModel
     from aegis.snapshot import Calibration, ModelProvenance
@@ -60,6 +68,8 @@ class Champions:
         self.loaded: dict[str, OnnxModel] = {}
         self.errors: dict[str, str] = {}
         self.refused: dict[str, GateLogEntry] = {}
+        self.publishing: dict[str, PublishingState] = {}
+        self.withheld: dict[str, str] = {}
 
     @classmethod
     def load(cls, models_dir: Path, gate_log: Path | None = None) -> Champions:
@@ -68,6 +78,7 @@ class Champions:
         from aegis.registry.artifacts import load_champion
 
         champions = cls(models_dir, gate_log)
+        champions.publishing = champions._read_publishing()
         for name in MODEL_NAMES:
             try:
                 champions.loaded[name] = load_champion(name, models_dir)
@@ -76,11 +87,70 @@ class Champions:
                 if refusal is not None:
                     champions.refused[name] = refusal  # the gate tested it: climatology
                 champions.errors[name] = f"{type(exc).__name__}: {exc}{note}"
+                continue
+            champions._withhold_if_told(name)
         return champions
 
+    def _read_publishing(self) -> dict[str, PublishingState]:
+        from aegis.pipeline.publishing import publishing_path, read_publishing
+
+        if self.gate_log is None:
+            return {}
+        return dict(read_publishing(publishing_path(self.gate_log)).root)
+
+    def _withhold_if_told(self, name: str) -> None:
+        """Withhold a loaded champion the nightly decision publishes as climatology (the gate's
+        entry gives climatology's walk-forward calibration)."""
+        from aegis.pipeline.records import read_gate_log
+
+        state = self.publishing.get(name)
+        if state is None or state.published == "model" or self.gate_log is None:
+            return
+        entry = read_gate_log(self.gate_log).get(name)
+        self.withheld[name] = state.reason
+        self.errors[name] = f"published as climatology since {state.as_of}: {state.reason}"
+        if entry is not None:
+            self.refused[name] = entry.model_copy(update={"reason": state.reason})
+
     def get(self, name: str) -> OnnxModel | None:
-        """The loaded champion of ``name``, or None (then :attr:`errors` says why)."""
+        """The champion of ``name`` to publish from, or None (then :attr:`errors` says why:
+        not loadable, or withheld by the nightly publishing decision)."""
+        if name in self.withheld:
+            return None
         return self.loaded.get(name)
+
+    def climatology_reason(self, name: str) -> str | None:
+        """Why climatology is published for ``name`` as an honest answer, or None."""
+        if name in self.withheld:
+            return self.withheld[name]
+        refusal = self.refused.get(name)
+        if refusal is None:
+            return None
+        return f"no model beat climatology at the last retrain ({refusal.trained_at}): " \
+               f"{refusal.reason}"
+
+    def weight(self, name: str) -> float:
+        """The evidence weight of ``name``'s champion (1 when no nightly decision exists yet:
+        :func:`model_provenance` says so)."""
+        state = self.publishing.get(name)
+        return 1.0 if state is None else state.weight
+
+    def shrink(self, name: str, p_model: NDArray[np.float64] | float,
+               p_climatology: NDArray[np.float64] | float) -> NDArray[np.float64]:
+        """The published probability: the model shrunk toward climatology by its weight."""
+        from aegis.models.publishing import publish
+
+        return publish(p_model, p_climatology, self.weight(name))
+
+    def shrink_cuts(self, name: str, cuts: tuple[float, float] | None, p_climatology: float
+                    ) -> tuple[float, float] | None:
+        """Label cuts moved with the probability (the class of the published blend is the
+        class of the model's own probability)."""
+        if cuts is None:
+            return None
+        w = self.weight(name)
+        return (p_climatology + w * (cuts[0] - p_climatology),
+                p_climatology + w * (cuts[1] - p_climatology))
 
     def refusal(self, name: str) -> GateLogEntry | None:
         """The last gate decision when it refused ``name`` and no champion was ever promoted.
@@ -119,10 +189,17 @@ class Champions:
         return decision, f"; last retrain ({decision.trained_at}): {decision.reason}"
 
 
-def model_provenance(model: OnnxModel) -> ModelProvenance:
+def model_provenance(model: OnnxModel, champions: Champions | None = None) -> ModelProvenance:
+    """Name and version of the champion, with its evidence weight when ``champions`` is given."""
     from aegis.snapshot import ModelProvenance
 
-    return ModelProvenance(name=model.name, version=model.version)
+    if champions is None:
+        return ModelProvenance(name=model.name, version=model.version)
+    state = champions.publishing.get(model.name)
+    evidence = ("no nightly publishing decision yet: the model is published unshrunk"
+                if state is None else state.reason)
+    return ModelProvenance(name=model.name, version=model.version,
+                           evidence_weight=champions.weight(model.name), evidence=evidence)
 
 
 __all__ = ["Champions", "calibration_of", "climatology_calibration", "model_provenance"]

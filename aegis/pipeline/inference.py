@@ -147,11 +147,11 @@ class SnapshotBuilder:
 
         clim = self.climatology(name)
         refusal = self.champions.refused.get(name)
-        if refusal is not None:
+        honest = self.champions.climatology_reason(name)  # gate refusal or demotion
+        if refusal is not None and honest is not None:
             prov = EmpiricalProvenance(
                 name="climatology", n=clim.n, window=DateWindow(from_=clim.first, to=clim.last),
-                reason=f"no model beat climatology at the last retrain "
-                       f"({refusal.trained_at}): {refusal.reason}")
+                reason=honest)
             return prov, climatology_calibration(refusal)
         self.degrade(field, why)
         return BaselineProvenance(name="climatology", reason=why), calibration_of(None, why)
@@ -163,7 +163,8 @@ class SnapshotBuilder:
         if p is None or model is None:  # both or neither: a probability comes from a model
             prov, cal = self._fallback(name, field, why)
             return self.climatology(name).value, prov, cal, None
-        return p, model_provenance(model), calibration_of(model, why), model
+        p = float(self.champions.shrink(name, p, self.climatology(name).value))  # evidence weight
+        return p, model_provenance(model, self.champions), calibration_of(model, why), model
 
     @staticmethod
     def _cuts(model: OnnxModel | None) -> tuple[float, float] | None:
@@ -180,12 +181,13 @@ class SnapshotBuilder:
         today = self.features.iloc[[-1]]
         score, prov, cal, model = self._score("trap", "trap",
                                               lambda: row_inputs("trap", today))
-        cuts = self._cuts(model)
+        cuts = self.champions.shrink_cuts("trap", self._cuts(model), self.climatology("trap").value)
         trap = Trap(score=score, label=trap_label(score, cuts), label_cuts=cuts,
                     provenance=prov, calibration=cal)
         score, prov, cal, model = self._score("expiry_stress", "expiry_stress",
                                               lambda: row_inputs("expiry_stress", today))
-        cuts = self._cuts(model)
+        cuts = self.champions.shrink_cuts("expiry_stress", self._cuts(model),
+                                          self.climatology("expiry_stress").value)
         stress = ExpiryStress(score=score, label=stress_label(score, cuts), label_cuts=cuts,
                               provenance=prov, calibration=cal)
         return trap, stress
@@ -246,7 +248,10 @@ class SnapshotBuilder:
             touch, close = clim.breach(spot, k, "touch"), clim.breach(spot, k, "close")
             calibration = BreachCalibration(touch=cal, close_beyond=cal)
         else:
-            prov = model_provenance(model)
+            clim = self.climatology("breach")  # evidence weight toward climatology
+            touch = self.champions.shrink("breach", touch, clim.breach(spot, k, "touch"))
+            close = self.champions.shrink("breach", close, clim.breach(spot, k, "close"))
+            prov = model_provenance(model, self.champions)
             calibration = BreachCalibration(touch=calibration_of(model, why, "touch"),
                                             close_beyond=calibration_of(model, why, "close"))
         return [

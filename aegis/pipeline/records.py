@@ -22,6 +22,7 @@ from aegis.atomic import write_text_atomic
 from aegis.errors import ChallengerRecordError, GateLogFormatError
 from aegis.jsonfile import read_model
 from aegis.models.gate import GateDecision
+from aegis.models.publishing import PublishingState
 from aegis.models.scoring import ScoreSummary
 
 
@@ -60,6 +61,7 @@ class ChallengerRecord(BaseModel):
     seconds: float
     seed: int
     metrics: ChallengerScores
+    publishing: PublishingState | None = None
 
 
 class GateLogEntry(GateDecision):

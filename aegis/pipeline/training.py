@@ -24,7 +24,9 @@ from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path
 
 if TYPE_CHECKING:
+    from aegis.models.gate import GateDecision
     from aegis.models.metrics import FoldSummary
+    from aegis.models.publishing import PublishingState
     from aegis.models.training import TrainedModel
 
 #: Years of complete features the buyer model trains on before its first walk-forward signal.
@@ -79,6 +81,7 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
                     champion_note=note or "no champion yet", params=params.gate, seed=seed)
     trained.metrics = trained.metrics.model_copy(update={
         "by_event": event_metrics(trained), "gate": decision.verdict()})
+    state = publishing_state(settings, name, trained, decision)
     root = challenger_root(settings, name)
     shutil.rmtree(root, ignore_errors=True)  # the previous run's refused challenger
     folder = write_version(trained, settings.resolved_models_dir, root=root)
@@ -88,9 +91,22 @@ def train_model(name: str, seed: int | None = None) -> dict[str, Any]:
         trained_at=started.isoformat(timespec="seconds"),
         seconds=round((datetime.now(UTC) - started).total_seconds(), 2), seed=trained.seed,
         metrics=ChallengerScores(model=m.model.summary(), baseline=m.baseline.summary(),
-                                 climatology=m.climatology.summary()))
+                                 climatology=m.climatology.summary()),
+        publishing=state)
     write_challenger(challengers_dir(settings), record)
     return record.model_dump(mode="json")
+
+
+def publishing_state(settings: Settings, name: str, trained: TrainedModel,
+                     decision: GateDecision) -> PublishingState:
+    """What ``name`` publishes from tomorrow on (:func:`aegis.pipeline.publishing.nightly_state`,
+    carrying the state of the last night from ``publishing.json``)."""
+    from aegis.pipeline.publishing import nightly_state, publishing_path, read_publishing
+
+    if trained.fold_predictions is None:
+        raise ModelStoreError(f"{name}: the trained model carries no walk-forward predictions")
+    previous = read_publishing(publishing_path(gate_log_path(settings))).get(name)
+    return nightly_state(name, trained.fold_predictions, decision, settings.params(), previous)
 
 
 def models_to_train(requested: list[str] | None = None) -> list[str]:
@@ -123,6 +139,7 @@ def promote_and_push(push: bool = True) -> dict[str, Any]:
     ``models.dvc`` stay (or are recovered to) exactly what they were, and the challengers stay
     staged for a retry (:class:`~aegis.errors.RemoteUnavailableError` is raised).
     """
+    from aegis.pipeline.publishing import publishing_path, write_publishing
     from aegis.pipeline.records import GateLog, GateLogEntry, read_challenger, write_gate_log
     from aegis.registry.publish import publish_versions
     from aegis.registry.store import StoreConfig
@@ -140,6 +157,8 @@ def promote_and_push(push: bool = True) -> dict[str, Any]:
     cfg = StoreConfig.from_settings(settings)
     result = publish_versions(winners, cfg, push=push, settings=settings)
     write_gate_log(gate_log_path(settings), GateLog({r.name: GateLogEntry.of(r) for r in records}))
+    write_publishing(publishing_path(gate_log_path(settings)),
+                     {r.name: r.publishing for r in records if r.publishing is not None})
     for path in paths:
         path.unlink()
     return {"models": summary, "commit": result.commit, "pushed": result.pushed}

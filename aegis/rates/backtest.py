@@ -4,7 +4,11 @@ Every evaluated day is predicted by a model trained only on rows whose label set
 the start of that day's refit block (``aegis.models.walkforward``), and every safe range uses
 the ``k`` the snapshot would have published that day: fitted for its horizon only on windows
 that ended before it (``aegis.rates.range_fit``).
-Hyper-parameters are fixed in the estimators; nothing here is tuned to dates.
+The ``published_*`` figures replay the live rules day by day with the live code
+(:func:`aegis.models.replay.replay_published`: the gate at each refit, the nightly demotion
+test and the evidence weight); ``by_year`` and ``by_vix_band`` give the same scores per
+calendar year and per India VIX band. Hyper-parameters come from ``aegis/params.yaml``;
+nothing here is tuned to dates.
 """
 
 from __future__ import annotations
@@ -54,47 +58,44 @@ def _scores(pred: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def publish_as_gated(name: str, pred: pd.DataFrame, start: pd.Timestamp, *, seed: int = 0,
-                     params: Params | None = None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """What the snapshot would have published each day of the folds from ``start`` on.
+#: India VIX bands (percent, at the forecast's session) of the per-band scores.
+VIX_BANDS = ((0.0, 15.0), (15.0, 20.0), (20.0, 30.0), (30.0, float("inf")))
 
-    At each fold the gate (:func:`aegis.models.gate.judge`) tests the out-of-sample predictions
-    of the folds before it (at most ``gate.folds`` of them, as the nightly retrain does): the
-    model where it passes, climatology otherwise. Trap and stress also get
-    their label cuts from those earlier folds. Returns the evaluated rows with ``p_published``,
-    ``promoted`` and (trap, stress) ``cut_low``, ``cut_high``, plus one gate record per fold.
-    """
-    from aegis.models.gate import judge
-    from aegis.models.training import label_cuts
-    from aegis.params import default_params
 
-    gate = (params or default_params()).gate
+def _period_scores(pred: pd.DataFrame) -> dict[str, Any]:
+    """``n, brier, published_brier, brier_climatology, ece`` (and the published ECE and both
+    skills) of one slice of the predictions."""
+    y = pred["y"].to_numpy(float)
+    p, pub, clim = (pred[c].to_numpy(float) for c in ("p_model", "p_published", "p_climatology"))
+    b, b_pub, b_clim = float(brier(p, y)), float(brier(pub, y)), float(brier(clim, y))
+    return {"n": len(pred), "brier": b, "published_brier": b_pub, "brier_climatology": b_clim,
+            "ece": float(expected_calibration_error(p, y, bins=10)),
+            "published_ece": float(expected_calibration_error(pub, y, bins=10)),
+            "bss_climatology": 1.0 - b / b_clim if b_clim > 0 else 0.0,
+            "published_bss_climatology": 1.0 - b_pub / b_clim if b_clim > 0 else 0.0,
+            "mean_weight": float(pred["weight"].mean()) if "weight" in pred else None}
 
-    folds = sorted(pd.DatetimeIndex(pred["fold"].unique()))
-    parts, records = [], []
-    for i, fold in enumerate(folds):
-        if fold < start:
-            continue
-        part = pred[pred["fold"] == fold].copy()
-        earlier = pred[pred["fold"].isin(folds[max(0, i - gate.folds):i])]
-        promote = False
-        if len(earlier):
-            decision = judge(name, earlier, params=gate, seed=seed)
-            promote = decision.promote
-            records.append({"fold": str(fold.date()), "promote": promote,
-                            "p_value": decision.p_value, "reference": decision.reference,
-                            "folds_tested": len(decision.folds)})
-        else:
-            records.append({"fold": str(fold.date()), "promote": False,
-                            "reason": "no earlier fold to test the model on"})
-        part["promoted"] = promote
-        part["p_published"] = part["p_model"] if promote else part["p_climatology"]
-        if name in CLASSES:
-            cuts = label_cuts(earlier["p_model"].to_numpy(float)) if len(earlier) else (
-                np.nan, np.nan)
-            part["cut_low"], part["cut_high"] = cuts
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True), records
+
+def by_year(pred: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """:func:`_period_scores` per calendar year of the forecast's session."""
+    years = pd.DatetimeIndex(pred["session"]).year
+    return {str(year): _period_scores(part) for year, part in pred.groupby(years, sort=True)}
+
+
+def by_vix_band(pred: pd.DataFrame, vix: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """:func:`_period_scores` per India VIX band (the VIX at the forecast's session)."""
+    from aegis.market.vix import vix_on_sessions
+
+    sessions = pd.DatetimeIndex(pred["session"])
+    level = vix_on_sessions(vix, pd.DatetimeIndex(sessions.unique().sort_values()))
+    at = level.reindex(sessions).to_numpy(float)
+    out: dict[str, dict[str, Any]] = {}
+    for lo, hi in VIX_BANDS:
+        inside = (at >= lo) & (at < hi)
+        if inside.any():
+            label = f"{lo:g}-{hi:g}" if np.isfinite(hi) else f"{lo:g}+"
+            out[label] = _period_scores(pred[inside])
+    return out
 
 
 def class_table(name: str, pred: pd.DataFrame, column: str) -> dict[str, dict[str, Any]]:
@@ -103,10 +104,12 @@ def class_table(name: str, pred: pd.DataFrame, column: str) -> dict[str, dict[st
 
     label = trap_label if name == "trap" else stress_label
     labels = []
-    for p, lo, hi, promoted in zip(pred[column], pred["cut_low"], pred["cut_high"],
-                                   pred["promoted"], strict=True):
-        use_cuts = column == "p_model" or promoted
-        cuts = (lo, hi) if use_cuts and np.isfinite(lo) else None
+    published = column == "p_published"
+    for p, lo, hi, w, clim in zip(pred[column], pred["cut_low"], pred["cut_high"],
+                                  pred["weight"], pred["p_climatology"], strict=True):
+        cuts = (lo, hi) if np.isfinite(lo) and (not published or w > 0) else None
+        if cuts is not None and published:  # the cuts shrink with the probability
+            cuts = (clim + w * (lo - clim), clim + w * (hi - clim))
         labels.append(label(float(p), cuts))
     frame = pd.DataFrame({"label": labels, "y": pred["y"].to_numpy(float)})
     table = {}
@@ -184,19 +187,33 @@ def breach_by_horizon(pred: pd.DataFrame, features: pd.DataFrame) -> dict[str, A
 
 
 
-def buyer_section(pred: pd.DataFrame) -> dict[str, Any]:
-    """BREAKOUT signals (walk-forward threshold) and how often a spike followed, with skill."""
-    y = pred["y"].to_numpy(dtype=float)
-    fired = pred["signal"].to_numpy(dtype=bool)
-    signals = int(fired.sum())
-    base_rate = float(y.mean())
-    out: dict[str, Any] = {"signals": signals, "base_rate": base_rate, **_scores(pred)}
-    if signals == 0:
-        return {**out, "spike_rate": 0.0, "ci95": [0.0, 0.0],
+def published_signals(pred: pd.DataFrame) -> np.ndarray:
+    """BREAKOUT as published: the model was published that day and its published spike
+    probability reached the walk-forward threshold (climatology never signals)."""
+    return (pred["published_model"].to_numpy(bool)
+            & (pred["p_published"].to_numpy(float) >= pred["threshold"].to_numpy(float)))
+
+
+def _signal_rate(y: np.ndarray, fired: np.ndarray) -> dict[str, Any]:
+    n = int(fired.sum())
+    if n == 0:
+        return {"signals": 0, "spike_rate": 0.0, "ci95": [0.0, 0.0],
                 "note": "no BREAKOUT signal in the period; spike_rate undefined (reported 0)"}
     spikes = int(y[fired].sum())
-    lo, hi = wilson_interval(spikes, signals)
-    return {**out, "spike_rate": spikes / signals, "ci95": [lo, hi]}
+    return {"signals": n, "spike_rate": spikes / n, "ci95": list(wilson_interval(spikes, n))}
+
+
+def buyer_section(pred: pd.DataFrame) -> dict[str, Any]:
+    """BREAKOUT signals as published and how often a spike followed, with skill.
+
+    ``signals``/``spike_rate``/``ci95`` count the BREAKOUTs the product would have published
+    (:func:`published_signals`); ``model_signals`` those of the model alone, published or not.
+    """
+    y = pred["y"].to_numpy(dtype=float)
+    out: dict[str, Any] = {"base_rate": float(y.mean()), **_scores(pred)}
+    out.update(_signal_rate(y, published_signals(pred)))
+    out["model_signals"] = _signal_rate(y, pred["signal"].to_numpy(dtype=bool))
+    return out
 
 
 def run_backtest(
@@ -222,6 +239,7 @@ def run_backtest(
     progress : optional callable ``progress(step_name)`` called before each step.
     """
     from aegis.models.datasets import build_dataset
+    from aegis.models.replay import replay_published
     from aegis.models.walkforward import block_starts, predictions_over_blocks, usable_start
     from aegis.params import default_params
 
@@ -249,10 +267,12 @@ def run_backtest(
         starts += block_starts(t0, t1, refit)
         pred = predictions_over_blocks(name, data, starts, t1 + pd.Timedelta(days=1),
                                        seed=seed, params=params)
-        pred, gates = publish_as_gated(name, pred, t0, seed=seed, params=params)
+        pred, gates = replay_published(name, pred, t0, seed=seed, params=params)
         predictions[key] = pred
         report[key] = buyer_section(pred) if key == "buyer" else _scores(pred)
         report[key]["gate"] = gates
+        report[key]["by_year"] = by_year(pred)
+        report[key]["by_vix_band"] = by_vix_band(pred, vix)
         if key in CLASSES:
             report[key]["classes"] = class_table(name, pred, "p_model")
             report[key]["published_classes"] = class_table(name, pred, "p_published")
