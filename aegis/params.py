@@ -74,12 +74,15 @@ class PublishingParams(_Strict):
     """
 
     window_sessions: int = Field(default=80, ge=10, description=(
-        "Trailing settled sessions the nightly demotion test reads."))
+        "Trailing settled sessions that must not lose on average before a demoted model "
+        "is published again (and the stretch a demotion reports at least)."))
     min_sessions: int = Field(default=40, ge=10, description=(
         "Fewer settled sessions than this: no demotion test, no live weight cap."))
-    z_demote: float = Field(default=2.6, gt=0.0, description=(
-        "One-sided z (block standard error) of the model's Brier excess over climatology "
-        "at which a champion is demoted."))
+    cusum_k: float = Field(default=0.1, ge=0.0, description=(
+        "Allowance of the demotion CUSUM, in standard deviations of the per-session Brier "
+        "excess over climatology."))
+    cusum_h: float = Field(default=14.0, gt=0.0, description=(
+        "Threshold of the demotion CUSUM (standard deviations accumulated)."))
     weight_sd: float = Field(default=1.0, ge=0.0, description=(
         "Stability penalty: the evidence weight is the folds' mean blend weight minus this "
         "many standard deviations of it."))

@@ -12,10 +12,14 @@ the nightly retrain and the backtest's day-by-day replay:
   ``[0, weight_max]``. The live record can take weight away: over the last
   ``live_window_sessions`` settled sessions the weight is capped at that stretch's ``w*`` plus
   ``live_weight_z`` standard errors (so only evidence lowers it).
-- **Live demotion.** Every night the champion's settled forecasts of the last
-  ``window_sessions`` sessions are tested against climatology: the per-session Brier
-  differences' mean over its block standard error (blocks of ``gate.block_sessions``: labels
-  overlap) above ``z_demote`` demotes it to climatology, with the reason. A demoted model is
+- **Live demotion.** Every night the champion's settled forecasts are tested against
+  climatology with a sequential test: Page's CUSUM of the per-session Brier excess over
+  climatology, in units of its spread (``gate.block_sessions``-session block means -- labels
+  overlap -- over the last ``live_window_sessions``), with allowance ``cusum_k``. Passing
+  ``cusum_h`` demotes the champion to climatology, with the reason and the losing stretch the
+  CUSUM found. For a model as good as climatology that is a false alarm about once in 300
+  sessions; for one with a few percent of skill, once in several years; a loss of a quarter
+  of climatology's Brier is caught in about 60 sessions. A demoted model is
   published again only when the gate passes on data that includes the losing stretch *and* the
   trailing window no longer loses.
 
@@ -144,6 +148,7 @@ class LiveCheck(BaseModel):
     brier: float
     brier_climatology: float
     z: float
+    cusum: float
     losing: bool
     clear: bool
     weight_cap: float = Field(ge=0.0, le=1.0)
@@ -152,7 +157,7 @@ class LiveCheck(BaseModel):
     def losing_reason(self, name: str, day: str) -> str:
         return (f"{name} demoted on {day}: Brier {self.brier:.3f} vs climatology "
                 f"{self.brier_climatology:.3f} over the last {self.n} settled sessions "
-                f"({self.first}..{self.last}, z={self.z:.2f})")
+                f"({self.first}..{self.last}, z={self.z:.2f}, CUSUM {self.cusum:.1f})")
 
 
 def _block_means(x: NDArray[np.float64], block: int) -> NDArray[np.float64]:
@@ -163,17 +168,9 @@ def _block_means(x: NDArray[np.float64], block: int) -> NDArray[np.float64]:
     return x[x.size - k * block:].reshape(k, block).mean(axis=1)
 
 
-def _z(d: NDArray[np.float64], block: int) -> float:
-    m = _block_means(d, block)
-    if m.size < 2:
-        return 0.0
-    se = float(np.std(m, ddof=1) / np.sqrt(m.size))
-    return float(np.mean(d)) / se if se > 0 else 0.0
-
-
 def _weight_cap(rec: SessionRecord, stop: int, params: PublishingParams, block: int
                 ) -> tuple[float, int]:
-    start = max(0, stop - params.live_window_sessions)
+    start = max(0, stop - params.window_sessions)
     if stop - start < params.min_sessions:
         return 1.0, stop - start
     a, b = rec.cross[start:stop], rec.spread[start:stop]
@@ -186,22 +183,51 @@ def _weight_cap(rec: SessionRecord, stop: int, params: PublishingParams, block: 
     return float(np.clip(w + params.live_weight_z * se, 0.0, 1.0)), stop - start
 
 
+def _losing_stretch(d: NDArray[np.float64], sigma: float, k: float) -> tuple[float, int]:
+    """Page's CUSUM of ``d / sigma - k`` ending at the last value: (statistic, stretch length).
+
+    The statistic is ``max_s sum_{s..t} (d_i / sigma - k)`` (at least 0), the strongest case
+    that the model has been losing since some session ``s``; the stretch is ``t - s + 1``.
+    """
+    if d.size == 0 or sigma <= 0:
+        return 0.0, 0
+    steps = d / sigma - k
+    tail = np.cumsum(steps[::-1])  # sum from each s to the end, s running backwards
+    best = int(np.argmax(tail))
+    return max(0.0, float(tail[best])), best + 1 if tail[best] > 0 else 0
+
+
 def live_check(rec: SessionRecord, before: np.datetime64, params: PublishingParams,
                block: int) -> LiveCheck | None:
-    """The trailing test of the sessions settled strictly before ``before``; None when fewer
-    than ``min_sessions`` settled."""
+    """The sequential test of the sessions settled strictly before ``before``; None when fewer
+    than ``min_sessions`` settled.
+
+    The per-session Brier excess ``d`` over climatology is scaled by its spread (block means
+    of ``block`` sessions over the last ``live_window_sessions``, so overlapping labels do not
+    shrink it); the CUSUM over that span names the losing stretch, and the model is losing
+    when it passes ``cusum_h``. ``clear``: the last ``window_sessions`` do not lose on average.
+    """
     stop = rec.settled_before(before)
     start = max(0, stop - params.window_sessions)
     if stop - start < params.min_sessions:
         return None
-    lm, lc = rec.loss_model[start:stop], rec.loss_climatology[start:stop]
+    long = max(0, stop - max(params.live_window_sessions, params.window_sessions))
+    d_long = rec.loss_model[long:stop] - rec.loss_climatology[long:stop]
+    means = _block_means(d_long, block)
+    sigma = float(np.std(means, ddof=1)) * np.sqrt(block) if means.size >= 2 else 0.0
+    statistic, length = _losing_stretch(d_long, sigma, params.cusum_k)
+    first = stop - max(length, params.window_sessions if length == 0 else length)
+    first = max(first, long)
+    lm, lc = rec.loss_model[first:stop], rec.loss_climatology[first:stop]
     d = lm - lc
-    z = _z(d, block)
+    z = float(d.mean()) / (sigma / np.sqrt(d.size)) if sigma > 0 else 0.0
+    recent = rec.loss_model[start:stop] - rec.loss_climatology[start:stop]
     cap, cap_n = _weight_cap(rec, stop, params, block)
     return LiveCheck(
-        n=stop - start, first=str(rec.session[start])[:10], last=str(rec.session[stop - 1])[:10],
-        brier=float(lm.mean()), brier_climatology=float(lc.mean()), z=z,
-        losing=z > params.z_demote, clear=float(d.mean()) <= 0.0, weight_cap=cap, cap_n=cap_n)
+        n=stop - first, first=str(rec.session[first])[:10], last=str(rec.session[stop - 1])[:10],
+        brier=float(lm.mean()), brier_climatology=float(lc.mean()), z=z, cusum=statistic,
+        losing=statistic > params.cusum_h, clear=float(recent.mean()) <= 0.0,
+        weight_cap=cap, cap_n=cap_n)
 
 
 class PublishingState(BaseModel):

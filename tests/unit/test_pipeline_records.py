@@ -75,7 +75,7 @@ def test_a_record_round_trips(tmp_path: Path) -> None:
     assert read_challenger(path) == record
     raw = json.loads(path.read_text())
     assert set(raw) == {"name", "version", "folder", "decision", "trained_at", "seconds",
-                        "seed", "metrics"}
+                        "seed", "metrics", "publishing"}
     assert raw["folder"] == str(record.folder)
     assert set(raw["metrics"]["model"]) == {"n", "brier", "log_loss", "ece"}
 
