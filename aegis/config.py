@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     # --- where things live -------------------------------------------------------------
     home: Path = Field(default=Path("var"), description="Root of the embedded deployment state.")
     data_dir: Path | None = Field(default=None, description="Market-data store (Parquet).")
-    models_dir: Path | None = Field(default=None, description="Model store tracked by DVC.")
+    models_dir: Path | None = Field(
+        default=None, description="Model store tracked by DVC; default <home>/models (a clone "
+        "of the repository pulls into ./models: set AEGIS_MODELS_DIR=models there).")
     output_dir: Path | None = Field(default=None, description="Published snapshot and reports.")
     history_dir: Path | None = Field(
         default=None,
@@ -96,7 +98,7 @@ class Settings(BaseSettings):
 
     @property
     def resolved_models_dir(self) -> Path:
-        return self.models_dir or Path("models")
+        return self.models_dir or self.home / "models"
 
     @property
     def resolved_output_dir(self) -> Path:

@@ -98,50 +98,44 @@ def pull_cmd(repo_root: RepoRoot = None) -> None:
 @app.command("list")
 def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="one JSON document")] = False,
              ) -> None:
-    """The champions with version, training span and fold metrics beside the baseline's."""
+    """Every model: its champion (version, promoted when, skill vs climatology, evidence weight)
+    or climatology with the gate's or the demotion's reason, and the latest challenger's
+    decision beside it. Exit 1 when the store is empty or unreadable (it says so)."""
     from aegis.config import get_settings
-    from aegis.errors import ModelError
-    from aegis.registry.artifacts import MANIFEST_FILE, typed_registry
-    from aegis.registry.manifest import parse_manifest
+    from aegis.pipeline.model_list import list_models
 
-    models_dir = get_settings().resolved_models_dir
-    try:
-        registry = typed_registry(models_dir)
-    except ModelError as exc:
-        typer.echo(f"aegis: error: {type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    rows = []
-    for name in sorted(registry.champions):
-        row: dict[str, Any] = {"name": name, "problem": None}
-        try:
-            entry = registry.entry(name, models_dir / "registry.json")
-            row.update(version=entry.version, promoted_at=entry.promoted_at,
-                       previous=entry.history)
-            path = models_dir / name / MANIFEST_FILE
-            if not path.exists():
-                raise FileNotFoundError(f"{path}: manifest missing")
-            manifest, _ = parse_manifest(path)
-        except (ModelError, FileNotFoundError) as exc:
-            row["problem"] = f"{type(exc).__name__}: {exc}"
-            rows.append(row)
-            continue
-        metrics = manifest.metrics
-        row.update(span=manifest.training_data.span or None,
-                   brier=metrics.model.brier if metrics.model else None,
-                   brier_baseline=metrics.baseline.brier if metrics.baseline else None,
-                   ece=metrics.model.ece if metrics.model else None,
-                   threshold=manifest.threshold)
-        rows.append(row)
+    listing = list_models(get_settings())
     if as_json:
-        typer.echo(json.dumps({"models_dir": str(models_dir), "champions": rows}, indent=2))
-        return
-    for r in rows:
-        if r["problem"]:
-            typer.echo(f"{r['name']:<14} {r.get('version') or '-'}  UNREADABLE  {r['problem']}",
-                       err=True)
-            continue
-        typer.echo(f"{r['name']:<14} {r['version']}  brier {_fmt(r['brier'])} "
-                   f"(baseline {_fmt(r['brier_baseline'])})")
+        typer.echo(json.dumps(listing, indent=2))
+    else:
+        _print_table(listing)
+    for problem in listing["problems"]:
+        typer.echo(f"aegis: error: {problem}", err=True)
+    if listing["empty"]:
+        typer.echo(f"{listing['models_dir']}: the model store is empty (no champion, and no "
+                   f"gate decision in {listing['gate_log']}): run `aegis train`", err=True)
+    if listing["empty"] or listing["problems"]:
+        raise typer.Exit(1)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:+.1%}"
+
+
+def _print_table(listing: dict[str, Any]) -> None:
+    typer.echo(f"{'model':<14} {'published':<12} {'version':<28} {'promoted':<20} "
+               f"{'skill':>7} {'weight':>6}  reason / latest challenger")
+    for r in listing["models"]:
+        c = r["champion"] or {}
+        weight = "-" if r["evidence_weight"] is None else f"{r['evidence_weight']:.2f}"
+        typer.echo(f"{r['name']:<14} {r['published']:<12} {c.get('version') or '-':<28} "
+                   f"{(c.get('promoted_at') or '-')[:19]:<20} {_pct(c.get('bss_climatology')):>7}"
+                   f" {weight:>6}  {r['reason']}")
+        ch = r["latest_challenger"]
+        if ch is not None:
+            verdict = "promoted" if ch["promoted"] else "refused"
+            typer.echo(f"{'':<14} latest challenger {ch['version']} ({ch['trained_at'][:19]}): "
+                       f"{verdict}: {ch['reason']}")
 
 
 def _verify(models_dir: Path) -> None:

@@ -104,7 +104,8 @@ def test_fresh_clone_dvc_pull_returns_the_pushed_champions(tmp_path, moto_endpoi
     assert {f"{name}#prod#1" for name in champions} <= set(tags), tags  # GTO assignments
     assert not (clone / "models").exists()
     documented = clean_env(AWS_ENDPOINT_URL=moto_endpoint, AWS_ACCESS_KEY_ID="testing",
-                           AWS_SECRET_ACCESS_KEY="testing", AEGIS_HOME=str(tmp_path / "eng"))
+                           AWS_SECRET_ACCESS_KEY="testing", AEGIS_HOME=str(tmp_path / "eng"),
+                           AEGIS_MODELS_DIR="models")  # docs/operations.md: the clone's store
     run([str(BIN / "dvc"), "pull"], clone, documented)
     verify = run([aegis, "models", "verify"], clone, documented)
     assert sorted(line.split()[0] for line in verify.stdout.splitlines()) == sorted(champions)

@@ -117,6 +117,18 @@ def promote_refused(decisions: dict[str, Any]) -> dict[str, str]:
     return result.promoted
 
 
+def operator_publishes(forced: dict[str, str]) -> None:
+    """Drop the nightly publishing decision of the champions the operator forced in (the gate
+    refused them, so the decision would publish climatology): they publish unshrunk, and the
+    deployment stays healthy. The others keep theirs (evidence weight, demotion)."""
+    from aegis.pipeline.paths import gate_log_path
+    from aegis.pipeline.publishing import PublishingLog, publishing_path, read_publishing
+
+    path = publishing_path(gate_log_path(get_settings()))
+    kept = {n: s for n, s in read_publishing(path).root.items() if n not in forced}
+    path.write_text(PublishingLog(kept).model_dump_json(indent=2), encoding="utf-8")
+
+
 def build_deployment(home: Path, seed: int = SEED) -> Deployment:
     """Run every stage into ``home`` (see the module docstring); ~1 minute on two cores."""
     from aegis import pipeline
@@ -134,6 +146,7 @@ def build_deployment(home: Path, seed: int = SEED) -> Deployment:
             stages["train"] = pipeline.train()
             stages["promote"] = pipeline.promote_and_push(push=True)
             deployment.forced.update(promote_refused(stages["promote"]["models"]))
+            operator_publishes(deployment.forced)
             stages["rates"] = pipeline.recompute_rates()
             stages["infer"] = pipeline.infer()
         finally:

@@ -18,9 +18,11 @@ import pandas as pd
 import pytest
 
 from aegis import pipeline
+from aegis.config import get_settings
 from aegis.errors import ArtifactMissingError, SnapshotError, StoreError
 from aegis.models.inputs import breach_inputs, row_inputs, sequence_inputs
 from aegis.models.specs import MODEL_SPECS
+from aegis.pipeline.data import load_daily
 from aegis.rates.empirical import wilson_interval
 from aegis.registry.artifacts import load_champion, read_registry
 from aegis.snapshot import BaselineProvenance, ModelProvenance, Snapshot, read_snapshot
@@ -138,12 +140,27 @@ def test_published_probabilities_are_the_champions_outputs(
     healthy: Snapshot, trained_deployment: Deployment
 ) -> None:
     """Known answer: score today's validated row with each verified champion directly."""
+    from aegis.models.climatology import climatology
+    from aegis.pipeline.publishing import read_publishing
+
     models = trained_deployment.models_dir
     features = pd.read_parquet(trained_deployment.features_dir / "daily.parquet")
     today = features.iloc[[-1]]
+    states = read_publishing(trained_deployment.home / "output" / "publishing.json")
+    with pytest.MonkeyPatch.context() as mp:
+        trained_deployment.activate(mp)
+        nifty, vix = load_daily(get_settings())
+    get_settings.cache_clear()
 
     def p(name: str, x: np.ndarray) -> float:
-        return float(load_champion(name, models).predict_proba(x)[0])
+        """The champion's probability shrunk by its nightly evidence weight."""
+        model = float(load_champion(name, models).predict_proba(x)[0])
+        state = states.get(name)
+        if state is None:  # forced in by the fixture's operator: unshrunk
+            return model
+        assert state.published == "model", state.reason
+        clim = climatology(name, nifty, vix, features).value
+        return state.weight * model + (1 - state.weight) * clim
 
     assert healthy.trap is not None
     assert healthy.expiry_stress is not None
@@ -164,10 +181,19 @@ def test_published_probabilities_are_the_champions_outputs(
     args = (np.array([healthy.spot]), np.array([breach.strike]),
             np.array([healthy.vix / 100]), np.array([healthy.expiry.days]))
     # inference scores all strikes in one float32 batch: agreement to float32 precision
-    assert breach.touch == pytest.approx(
-        p("breach", breach_inputs(*args, np.zeros(1, bool), row)), abs=1e-6)
-    assert breach.close_beyond == pytest.approx(
-        p("breach", breach_inputs(*args, np.ones(1, bool), row)), abs=1e-6)
+    w = 1.0 if states.get("breach") is None else states.get("breach").weight
+    clim = climatology("breach", nifty, vix, features)
+    strike = np.array([breach.strike])
+    for event, value, flag in (("touch", breach.touch, np.zeros(1, bool)),
+                               ("close", breach.close_beyond, np.ones(1, bool))):
+        model = float(load_champion("breach", models).predict_proba(
+            breach_inputs(*args, flag, row))[0])
+        expected = w * model + (1 - w) * float(clim.breach(healthy.spot, strike, event)[0])
+        assert value == pytest.approx(expected, abs=1e-6)
+    for name, field in MODEL_FIELDS.items():  # the weight is in the snapshot
+        for prov in _field_provenance(healthy, field):
+            if prov.kind == "model" and states.get(name) is not None:
+                assert prov.evidence_weight == pytest.approx(states.get(name).weight)
 
 
 def test_model_health_passes_on_the_healthy_deployment(deployment_copy: Deployment) -> None:
@@ -403,6 +429,46 @@ def test_a_model_the_gate_refused_publishes_climatology_honestly(
     health = pipeline.model_health()
     assert "trap" in health["climatology"]
     assert "trap" not in health["healthy"]
+
+
+def test_a_demoted_champion_publishes_climatology_with_the_demotion_reason(
+    deployment_copy: Deployment,
+) -> None:
+    """The nightly live test demoted trap: climatology with the reason, the snapshot ok, the
+    champion still in the store; `aegis models list` shows both."""
+    from typer.testing import CliRunner
+
+    from aegis.cli import app
+    from aegis.models.publishing import Evidence, LiveCheck, decide
+    from aegis.pipeline.publishing import publishing_path, write_publishing
+
+    check = LiveCheck(n=80, first="2024-02-01", last="2024-06-13", brier=0.171,
+                      brier_climatology=0.158, z=3.1, cusum=15.2, losing=True, clear=False,
+                      weight_cap=0.0, cap_n=80)
+    evidence = Evidence(weight=0.8, fold_weights=[0.9, 0.8], mean=0.85, sd=0.07, reason="t")
+    state = decide("trap", "2024-06-14", gate_passes=True, gate_reason="beats climatology",
+                   gate_data_end="2024-06-13", evidence=evidence, check=check, previous=None)
+    write_publishing(publishing_path(deployment_copy.home / "output" / "gate.json"),
+                     {"trap": state})
+    pipeline.infer()
+    snapshot = read_snapshot(deployment_copy.snapshot_path)
+    assert "trap" not in {r.field for r in snapshot.degraded_reasons}
+    trap = snapshot.trap
+    assert trap is not None and trap.provenance.kind == "empirical"
+    assert trap.provenance.name == "climatology"
+    assert (trap.provenance.reason or "").startswith(
+        "trap demoted on 2024-06-14: Brier 0.171 vs climatology 0.158 over the last 80 "
+        "settled sessions")
+    assert trap.label_cuts is None and trap.label == "MEDIUM"
+    listed = CliRunner().invoke(app, ["models", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {r["name"]: r for r in json.loads(listed.stdout)["models"]}
+    assert rows["trap"]["published"] == "climatology"
+    assert rows["trap"]["demoted_on"] == "2024-06-14"
+    assert rows["trap"]["champion"]["version"] == read_registry(
+        deployment_copy.models_dir)["champions"]["trap"]["version"]
+    assert rows["trap"]["latest_challenger"] is not None
+    assert rows["expiry_stress"]["published"] == "model"
 
 
 def test_assembling_a_snapshot_reads_nothing(deployment_copy: Deployment) -> None:
