@@ -127,4 +127,5 @@ def _load(path: str) -> Params:
         raise ConfigurationError(f"{file}: {problems}") from exc
 
 
-__all__ = ["PARAMS_FILE", "GateParams", "Params", "PublishingParams", "default_params", "load_params"]
+__all__ = ["PARAMS_FILE", "GateParams", "Params", "PublishingParams", "default_params",
+           "load_params"]

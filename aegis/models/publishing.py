@@ -270,8 +270,15 @@ def decide(
     demotion = previous.demotion_reason if previous is not None else None
     cap = 1.0 if check is None else check.weight_cap
     weight = min(evidence.weight, cap)
-    common = {"name": name, "as_of": today, "weight_walk_forward": evidence.weight,
-              "weight_live_cap": cap, "live": check}
+
+    def state(published: Literal["model", "climatology"], reason: str, *, weight: float = 0.0,
+              demoted_on: str | None = None, demotion_reason: str | None = None
+              ) -> PublishingState:
+        return PublishingState(name=name, as_of=today, published=published, weight=weight,
+                               weight_walk_forward=evidence.weight, weight_live_cap=cap,
+                               reason=reason, demoted_on=demoted_on,
+                               demotion_reason=demotion_reason, live=check)
+
     if demoted_on is not None:
         includes = str(gate_data_end)[:10] >= demoted_on
         cleared = check is None or check.clear
@@ -281,25 +288,20 @@ def decide(
             still = ("the gate has not yet run on data including the losing stretch"
                      if not includes else "the gate refuses it" if not gate_passes
                      else "the trailing window still loses to climatology")
-            return PublishingState(**common, published="climatology", weight=0.0,
-                                   reason=f"{demotion}; still demoted: {still}",
-                                   demoted_on=demoted_on, demotion_reason=demotion)
+            return state("climatology", f"{demotion}; still demoted: {still}",
+                         demoted_on=demoted_on, demotion_reason=demotion)
     if not gate_passes:
-        return PublishingState(**common, published="climatology", weight=0.0,
-                               reason=f"the gate refuses {name}: {gate_reason}")
+        return state("climatology", f"the gate refuses {name}: {gate_reason}")
     if check is not None and check.losing:
         why = check.losing_reason(name, today)
-        return PublishingState(**common, published="climatology", weight=0.0, reason=why,
-                               demoted_on=today, demotion_reason=why)
+        return state("climatology", why, demoted_on=today, demotion_reason=why)
     if weight <= 0.0:
-        return PublishingState(**common, published="climatology", weight=0.0,
-                               reason=f"evidence weight 0 ({evidence.reason}; live cap "
-                                      f"{cap:.2f})")
+        return state("climatology",
+                     f"evidence weight 0 ({evidence.reason}; live cap {cap:.2f})")
     live = "" if check is None else (f"; live cap {cap:.2f} over the last {check.cap_n} "
                                      "settled sessions")
-    return PublishingState(**common, published="model", weight=weight,
-                           reason=f"published with evidence weight {weight:.2f} "
-                                  f"({evidence.reason}{live})")
+    return state("model", f"published with evidence weight {weight:.2f} "
+                          f"({evidence.reason}{live})", weight=weight)
 
 
 def publish(p_model: NDArray[np.float64] | float, p_climatology: NDArray[np.float64] | float,

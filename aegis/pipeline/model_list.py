@@ -17,11 +17,16 @@ and the nightly publishing decisions (``publishing.json``):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aegis.config import Settings
 from aegis.errors import GateLogFormatError, ModelError
 from aegis.pipeline.paths import gate_log_path
+
+if TYPE_CHECKING:
+    from aegis.pipeline.publishing import PublishingLog
+    from aegis.pipeline.records import GateLog
+    from aegis.registry.manifest import Registry
 
 
 def _champion(name: str, models_dir: Path, registry: Any) -> tuple[dict[str, Any] | None,
@@ -63,16 +68,18 @@ def list_models(settings: Settings) -> dict[str, Any]:
 
     models_dir = settings.resolved_models_dir
     problems: list[str] = []
+    registry: Registry | None = None
     try:
         registry = typed_registry(models_dir)
     except ModelError as exc:
-        registry, _ = None, problems.append(f"{type(exc).__name__}: {exc}")
+        problems.append(f"{type(exc).__name__}: {exc}")
     log_path = gate_log_path(settings)
+    gate_log: GateLog | None = None
+    publishing: PublishingLog | None = None
     try:
-        gate_log, publishing = read_gate_log(log_path), read_publishing(
-            publishing_path(log_path))
+        gate_log = read_gate_log(log_path)
+        publishing = read_publishing(publishing_path(log_path))
     except GateLogFormatError as exc:
-        gate_log = publishing = None
         problems.append(f"{type(exc).__name__}: {exc}")
     rows = []
     for name in MODEL_NAMES:

@@ -38,11 +38,13 @@ class ModelProvenance(SnapshotModel):
     name: str = Field(min_length=1, description="Model name in the registry, e.g. 'trap'.")
     version: str = Field(min_length=1, description="Champion version (manifest).")
     evidence_weight: float | None = Field(
-        default=None, ge=0.0, le=1.0, exclude_if=lambda v: v is None, description="Weight w of the model in the published "
+        default=None, ge=0.0, le=1.0, exclude_if=lambda v: v is None,
+        description="Weight w of the model in the published "
         "w * p_model + (1 - w) * p_climatology, earned by its walk-forward record and capped "
         "by its live record (aegis/models/publishing.py).")
     evidence: str | None = Field(
-        default=None, exclude_if=lambda v: v is None, description="How the evidence weight was earned (fold-wise blend "
+        default=None, exclude_if=lambda v: v is None,
+        description="How the evidence weight was earned (fold-wise blend "
         "weights, live cap).")
 
 

@@ -4,6 +4,7 @@ store says so. (The listing of trained champions with a demotion: tests/unit/tes
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from tests.unit.test_publishing import history
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("AEGIS_HOME", str(tmp_path))
     monkeypatch.delenv("AEGIS_MODELS_DIR", raising=False)
     monkeypatch.setenv("AEGIS_OUTPUT_DIR", str(tmp_path / "output"))
@@ -38,11 +39,13 @@ def test_an_empty_store_says_so(home: Path) -> None:
     assert out.exit_code == 1
     assert "the model store is empty" in out.stderr
     listing = json.loads(out.stdout)
-    assert listing["empty"] is True and listing["models_dir"] == str(home / "models")
+    assert listing["empty"] is True
+    assert listing["models_dir"] == str(home / "models")
     assert [r["name"] for r in listing["models"]] == list(MODEL_NAMES)
     assert {r["published"] for r in listing["models"]} == {"none"}
     table = CliRunner().invoke(app, ["models", "list"])
-    assert table.exit_code == 1 and "empty" in table.stderr
+    assert table.exit_code == 1
+    assert "empty" in table.stderr
 
 
 def test_a_model_the_gate_refused_is_listed_with_the_reason(home: Path) -> None:

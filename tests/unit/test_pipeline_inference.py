@@ -181,7 +181,8 @@ def test_published_probabilities_are_the_champions_outputs(
     args = (np.array([healthy.spot]), np.array([breach.strike]),
             np.array([healthy.vix / 100]), np.array([healthy.expiry.days]))
     # inference scores all strikes in one float32 batch: agreement to float32 precision
-    w = 1.0 if states.get("breach") is None else states.get("breach").weight
+    breach_state = states.get("breach")
+    w = 1.0 if breach_state is None else breach_state.weight
     clim = climatology("breach", nifty, vix, features)
     strike = np.array([breach.strike])
     for event, value, flag in (("touch", breach.touch, np.zeros(1, bool)),
@@ -192,8 +193,9 @@ def test_published_probabilities_are_the_champions_outputs(
         assert value == pytest.approx(expected, abs=1e-6)
     for name, field in MODEL_FIELDS.items():  # the weight is in the snapshot
         for prov in _field_provenance(healthy, field):
-            if prov.kind == "model" and states.get(name) is not None:
-                assert prov.evidence_weight == pytest.approx(states.get(name).weight)
+            named = states.get(name)
+            if prov.kind == "model" and named is not None:
+                assert prov.evidence_weight == pytest.approx(named.weight)
 
 
 def test_model_health_passes_on_the_healthy_deployment(deployment_copy: Deployment) -> None:
@@ -454,12 +456,14 @@ def test_a_demoted_champion_publishes_climatology_with_the_demotion_reason(
     snapshot = read_snapshot(deployment_copy.snapshot_path)
     assert "trap" not in {r.field for r in snapshot.degraded_reasons}
     trap = snapshot.trap
-    assert trap is not None and trap.provenance.kind == "empirical"
+    assert trap is not None
+    assert trap.provenance.kind == "empirical"
     assert trap.provenance.name == "climatology"
     assert (trap.provenance.reason or "").startswith(
         "trap demoted on 2024-06-14: Brier 0.171 vs climatology 0.158 over the last 80 "
         "settled sessions")
-    assert trap.label_cuts is None and trap.label == "MEDIUM"
+    assert trap.label_cuts is None
+    assert trap.label == "MEDIUM"
     listed = CliRunner().invoke(app, ["models", "list", "--json"])
     assert listed.exit_code == 0, listed.output
     rows = {r["name"]: r for r in json.loads(listed.stdout)["models"]}

@@ -8,6 +8,8 @@ signal the model learnt stops working on a known date.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,7 +70,8 @@ def test_regime_change_demotes_within_the_window_and_publishes_about_climatology
     day = pd.Timestamp(demotions[0].split(" demoted on ")[1][:10])
     settled_since = len(pd.bdate_range(CHANGE, day)) - 1
     assert 0 < settled_since <= DEMOTION_WINDOW, demotions[0]
-    assert "Brier" in demotions[0] and "vs climatology" in demotions[0]
+    assert "Brier" in demotions[0]
+    assert "vs climatology" in demotions[0]
     after = pub[pub["session"] >= CHANGE]
     # the model itself loses clearly after the change ...
     assert _brier(after, "p_model") > 1.05 * _brier(after, "p_climatology")
@@ -146,26 +149,32 @@ EVIDENCE = Evidence(weight=0.7, fold_weights=[0.8, 0.7, 0.9, 0.6], mean=0.75, sd
 
 
 def test_demotion_holds_until_the_gate_passes_on_the_losing_stretch_and_it_stops_losing() -> None:
-    kw = {"gate_passes": True, "gate_reason": "beats climatology", "evidence": EVIDENCE}
+    kw: dict[str, Any] = {"gate_passes": True, "gate_reason": "beats climatology",
+                          "evidence": EVIDENCE}
     ok = decide("trap", "2023-06-13", gate_data_end="2023-06-12",
                 check=_check(losing=False, clear=True), previous=None, **kw)
-    assert ok.published == "model" and ok.weight == pytest.approx(0.4)  # the live cap
+    assert ok.published == "model"
+    assert ok.weight == pytest.approx(0.4)
     demoted = decide("trap", "2023-06-14", gate_data_end="2022-12-31",
                      check=_check(losing=True, clear=False), previous=ok, **kw)
-    assert demoted.published == "climatology" and demoted.weight == 0.0
+    assert demoted.published == "climatology"
+    assert demoted.weight == 0.0
     assert demoted.reason == ("trap demoted on 2023-06-14: Brier 0.171 vs climatology 0.158 "
                               "over the last 80 settled sessions (2023-02-01..2023-06-13, "
                               "z=3.00, CUSUM 15.0)")
     # the gate's data predates the demotion: no re-promotion, whatever the window says
     stale = decide("trap", "2023-07-01", gate_data_end="2022-12-31",
                    check=_check(losing=False, clear=True), previous=demoted, **kw)
-    assert stale.published == "climatology" and "not yet run on data" in stale.reason
+    assert stale.published == "climatology"
+    assert "not yet run on data" in stale.reason
     still = decide("trap", "2023-07-02", gate_data_end="2023-07-01",
                    check=_check(losing=False, clear=False), previous=stale, **kw)
-    assert still.published == "climatology" and "still loses" in still.reason
+    assert still.published == "climatology"
+    assert "still loses" in still.reason
     back = decide("trap", "2023-09-01", gate_data_end="2023-08-31",
                   check=_check(losing=False, clear=True), previous=still, **kw)
-    assert back.published == "model" and back.demoted_on is None
+    assert back.published == "model"
+    assert back.demoted_on is None
 
 
 def test_live_check_needs_enough_settled_sessions() -> None:
@@ -183,4 +192,5 @@ def test_the_gate_refuses_a_model_whose_most_recent_year_lost() -> None:
     assert decision.p_value < 0.05  # significant over the four folds ...
     assert not decision.promote  # ... but the latest year lost
     assert decision.reason.startswith("lost to climatology in the most recent fold")
-    assert decision.recent_fold_skill is not None and decision.recent_fold_skill < 0
+    assert decision.recent_fold_skill is not None
+    assert decision.recent_fold_skill < 0
