@@ -51,7 +51,8 @@ def calibration_drift(record: dict[str, dict[str, Any]], *, min_n: int = 30,
                                 f"expiries (95% {lo:.3f}-{hi:.3f}) misses the {target:.2f} "
                                 "target")
             continue
-        if rec["brier"] > rec["brier_climatology"] + brier_margin:
+        clim = rec.get("brier_climatology")  # None: no walk-forward climatology was given
+        if clim is not None and rec["brier"] > clim + brier_margin:
             problems.append(f"{name}: live Brier {rec['brier']:.4f} over {n} settled forecasts "
                             f"is worse than climatology's {rec['brier_climatology']:.4f} "
                             f"by more than {brier_margin}")

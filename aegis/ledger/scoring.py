@@ -160,16 +160,74 @@ def _one_per_session(rows: pd.DataFrame) -> pd.DataFrame:
     return order.drop_duplicates(["field", "key", "_day"], keep="last").drop(columns="_day")
 
 
-def live_track_record(ledger: pd.DataFrame, *, since: pd.Timestamp | None = None
-                      ) -> dict[str, dict[str, Any]]:
+def _frequency_before(y: np.ndarray, ends: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Event frequency of the labels settled strictly before each of ``days`` (NaN: none)."""
+    order = np.argsort(ends, kind="stable")
+    ends, cum = ends[order], np.cumsum(y[order])
+    k = np.searchsorted(ends, days, side="left")
+    out = np.full(len(days), np.nan)
+    some = k > 0
+    out[some] = cum[k[some] - 1] / k[some]
+    return out
+
+
+def walk_forward_climatology(rows: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame,
+                             features: pd.DataFrame) -> pd.Series:
+    """Per ledger row (same index): the walk-forward climatology forecast of its session.
+
+    DESIGN.md's reference: the event frequency of everything settled before the row's session
+    ``t``, on the labels the models learn (:func:`aegis.models.datasets.build_dataset`); breach
+    rows take the frequency of their strike's offset and event, interpolated as the snapshot's
+    :class:`~aegis.models.climatology.Climatology` does. NaN where nothing had settled yet or
+    the field has no event (``safe_range``).
+    """
+    from aegis.models.climatology import Climatology
+    from aegis.models.datasets import build_dataset, climatology_table
+
+    sessions = pd.DatetimeIndex(nifty.index)
+    t_pos = _sessions_of(rows["as_of"], sessions)
+    day = np.where(t_pos >= 0, sessions.values[np.clip(t_pos, 0, None)], np.datetime64("NaT"))
+    field = rows["field"].to_numpy()
+    out = np.full(len(rows), np.nan)
+    for name in ("direction", "buyer", "trap", "expiry_stress"):
+        mask = (field == name) & (t_pos >= 0)
+        if mask.any():
+            data = build_dataset(name, nifty, vix, features)
+            out[mask] = _frequency_before(data.y.astype(float),
+                                          data.label_end.astype("datetime64[ns]"), day[mask])
+    mask = np.isin(field, ("breach_touch", "breach_close")) & (t_pos >= 0)
+    if mask.any():
+        data = build_dataset("breach", nifty, vix, features)
+        close = nifty["close"].to_numpy(float)
+        strike = pd.to_numeric(rows["key"], errors="coerce").to_numpy(float)
+        for d in np.unique(day[mask]):
+            settled = data.subset(data.label_end < d)
+            at = np.flatnonzero(mask & (day == d))
+            if len(settled) == 0:
+                continue
+            clim = Climatology(name="breach", value=float(settled.y.mean()), n=len(settled),
+                               first=pd.Timestamp(settled.session.min()).date(),
+                               last=pd.Timestamp(settled.label_end.max()).date(),
+                               by_key=climatology_table(settled))
+            spot = close[t_pos[at[0]]]
+            for event, part in (("touch", at[field[at] == "breach_touch"]),
+                                ("close", at[field[at] == "breach_close"])):
+                if len(part):
+                    out[part] = clim.breach(spot, strike[part], event)
+    return pd.Series(out, index=rows.index)
+
+
+def live_track_record(ledger: pd.DataFrame, *, since: pd.Timestamp | None = None,
+                      climatology: pd.Series | None = None) -> dict[str, dict[str, Any]]:
     """Per field, the live scores of the settled forecasts (optionally generated ``since``).
 
     Per probability field: ``n`` (settled forecasts, the last of each session), ``brier``,
-    ``brier_climatology`` (the Brier score of the constant forecast equal to the observed event
-    frequency of these same rows -- the hardest constant, in-sample), ``frequency``, ``ece`` (10
-    equal-width bins), ``mean_forecast``. For ``safe_range``: ``n``, ``coverage`` (share of
-    expiry closes inside the range), ``confidence`` (the published target). Fields with no
-    settled row have ``n = 0`` and ``None`` scores.
+    ``brier_climatology`` (the Brier score of the walk-forward climatology forecast of each
+    row's session, ``climatology`` aligned with the ledger's index, from
+    :func:`walk_forward_climatology`; None when it is not given, with ``climatology_n`` 0),
+    ``frequency``, ``ece`` (10 equal-width bins), ``mean_forecast``. For ``safe_range``: ``n``,
+    ``coverage`` (share of expiry closes inside the range), ``confidence`` (the published
+    target). Fields with no settled row have ``n = 0`` and ``None`` scores.
     """
     rows = ledger[ledger["outcome"].notna()]
     if since is not None:
@@ -180,12 +238,18 @@ def live_track_record(ledger: pd.DataFrame, *, since: pd.Timestamp | None = None
         sub = rows[rows["field"] == name]
         p, yy = sub["value"].to_numpy(float), sub["outcome"].to_numpy(float)
         if not len(sub):
-            record[name] = {"n": 0, "brier": None, "brier_climatology": None, "frequency": None,
-                            "ece": None, "mean_forecast": None}
+            record[name] = {"n": 0, "brier": None, "brier_climatology": None,
+                            "climatology_n": 0, "frequency": None, "ece": None,
+                            "mean_forecast": None}
             continue
         freq = float(yy.mean())
+        clim = (np.full(len(sub), np.nan) if climatology is None
+                else climatology.reindex(sub.index).to_numpy(float))
+        known = np.isfinite(clim)
         record[name] = {"n": int(len(sub)), "brier": brier(p, yy),
-                        "brier_climatology": brier(np.full(len(yy), freq), yy),
+                        "brier_climatology": brier(clim[known], yy[known]) if known.any()
+                        else None,
+                        "climatology_n": int(known.sum()),
                         "frequency": freq, "ece": expected_calibration_error(p, yy),
                         "mean_forecast": float(p.mean())}
     sub = rows[rows["field"] == "safe_range"]
@@ -197,4 +261,5 @@ def live_track_record(ledger: pd.DataFrame, *, since: pd.Timestamp | None = None
     return record
 
 
-__all__ = ["PROBABILITY_FIELDS", "live_track_record", "score_ledger"]
+__all__ = ["PROBABILITY_FIELDS", "live_track_record", "score_ledger",
+           "walk_forward_climatology"]

@@ -105,7 +105,8 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
         score_ledger,
         write_ledger,
     )
-    from aegis.pipeline.data import load_daily
+    from aegis.ledger.scoring import walk_forward_climatology
+    from aegis.pipeline.data import load_daily, read_validated_features
 
     settings = get_settings()
     path = ledger_path(settings.resolved_data_dir)
@@ -119,7 +120,11 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
     if settled != before:
         write_ledger(scored, path)
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    record = live_track_record(scored, since=now - pd.Timedelta(days=TRACK_WINDOW_DAYS))
+    settled_rows = scored[scored["outcome"].notna()]
+    climatology = walk_forward_climatology(settled_rows, nifty, vix,
+                                           read_validated_features(settings))
+    record = live_track_record(scored, since=now - pd.Timedelta(days=TRACK_WINDOW_DAYS),
+                               climatology=climatology)
     problems = calibration_drift(record) + frozen_fields(scored, vix, runs=FROZEN_RUNS)
     if problems:
         raise ForecastDriftError(f"live track record ({path}): " + "; ".join(problems))

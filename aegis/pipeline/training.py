@@ -24,10 +24,14 @@ from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from aegis.models.gate import GateDecision
     from aegis.models.metrics import FoldSummary
     from aegis.models.publishing import PublishingState
     from aegis.models.training import TrainedModel
+    from aegis.params import Params
+    from aegis.rates.empirical import EmpiricalRate
 
 #: Years of complete features the buyer model trains on before its first walk-forward signal.
 SPIKE_WARMUP_YEARS = 5
@@ -209,6 +213,39 @@ def retrain(seed: int | None = None, push: bool = True, rates: bool = True,
     return out
 
 
+def published_spike_rate(pred: pd.DataFrame, spikes: pd.Series, as_of: pd.Timestamp, *,
+                         seed: int, params: Params) -> EmpiricalRate:
+    """The spike rate after the BREAKOUTs the product would have published.
+
+    The live publishing rules are replayed over the buyer's walk-forward predictions
+    (:func:`aegis.models.replay.replay_published`: gate, demotion, evidence weight); a
+    BREAKOUT counts when the model was published that day and its published probability
+    reached the threshold. When the product never published one, the walk-forward model's own
+    signals are counted and ``method`` says that they are not the product's record.
+    """
+    import pandas as pd
+
+    from aegis.models.replay import replay_published
+    from aegis.rates import historical_spike_rate
+    from aegis.rates.backtest import published_signals
+
+    start = pd.Timestamp(pred["fold"].min())
+    shown, _ = replay_published("buyer", pred, start, seed=seed, params=params)
+    sessions = pd.DatetimeIndex(shown["session"])
+    fired = published_signals(shown)
+    if fired.any():
+        rate = historical_spike_rate(pd.Series(fired, index=sessions), spikes, as_of=as_of)
+        return rate.model_copy(update={"method": (
+            "BREAKOUTs as published: the live rules (gate, demotion, evidence weight) replayed "
+            "day by day on the walk-forward predictions")})
+    model = pd.Series(shown["signal"].to_numpy(bool), index=sessions)
+    rate = historical_spike_rate(model, spikes, as_of=as_of)
+    return rate.model_copy(update={"method": (
+        "no BREAKOUT was published on any replayed day (buyer published as climatology, "
+        f"WAIT): these are the walk-forward model's own {rate.n} signals, not the product's "
+        "record")})
+
+
 def recompute_rates() -> dict[str, Any]:
     """Historical hit and spike rates, walk-forward, as of the last validated session.
 
@@ -219,7 +256,7 @@ def recompute_rates() -> dict[str, Any]:
 
     from aegis.errors import InsufficientHistoryError, TrainingDataError
     from aegis.models.walkforward import walk_forward_predictions
-    from aegis.rates import historical_hit_rate, historical_spike_rate, session_windows
+    from aegis.rates import historical_hit_rate, session_windows
     from aegis.rates.spike_rate import next_session_spike
 
     settings = get_settings()
@@ -244,8 +281,8 @@ def recompute_rates() -> dict[str, Any]:
                 f"{len(complete)} complete sessions up to {as_of.date()}")
         pred = walk_forward_predictions("buyer", nifty, vix, features, first, as_of,
                                         seed=settings.seed, params=settings.params())
-        signals = pd.Series(pred["signal"].to_numpy(bool), index=pd.DatetimeIndex(pred["session"]))
-        spike = historical_spike_rate(signals, next_session_spike(nifty, vix), as_of=as_of)
+        spike = published_spike_rate(pred, next_session_spike(nifty, vix), as_of,
+                                     seed=settings.seed, params=settings.params())
         out["spike"] = spike.model_dump(mode="json", by_alias=True)
     except (InsufficientHistoryError, TrainingDataError) as exc:
         out["spike_error"] = f"{type(exc).__name__}: {exc}"

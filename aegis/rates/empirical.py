@@ -97,6 +97,9 @@ class EmpiricalRate(BaseModel):
     base_rate: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Unconditional spike frequency (spike)."
     )
+    method: str | None = Field(
+        default=None, description="Which signals were counted (spike: the BREAKOUTs the product "
+        "published, or, when it published none, the walk-forward model's own, said so).")
 
     @model_validator(mode="after")
     def _consistent(self) -> EmpiricalRate:

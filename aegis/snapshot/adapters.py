@@ -56,7 +56,8 @@ def spike_rate_block(rate: EmpiricalRate) -> SpikeRate:
     window = _window(rate)
     return SpikeRate(
         value=rate.value, n=rate.n, ci95=rate.ci95, window=window, as_of=rate.as_of,
-        base_rate=rate.base_rate, provenance=EmpiricalProvenance(n=rate.n, window=window),
+        base_rate=rate.base_rate,
+        provenance=EmpiricalProvenance(n=rate.n, window=window, method=rate.method),
     )
 
 

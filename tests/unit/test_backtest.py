@@ -41,7 +41,9 @@ REPORT_SHAPE: dict[str, dict[str, type]] = {
     "direction": {**SCORES, "accuracy": float},
     "buyer": {"signals": int, "spike_rate": float, "ci95": list, "base_rate": float, **SCORES},
 }
-COUNTS = {"sessions", "windows", "n", "signals"}
+COUNTS = {"sessions", "windows", "n"}
+#: counts that may be zero: the buyer's published BREAKOUTs (none while it is not published)
+MAYBE_ZERO = {"signals"}
 #: may be negative (a model worse than climatology), never above 1
 SKILL_SCORES = {"bss_climatology", "published_bss_climatology"}
 
@@ -57,9 +59,9 @@ def check_report_shape(report: dict[str, Any],
             value = got[key]
             assert isinstance(value, kind), (section, key, value)
             assert not isinstance(value, bool), (section, key, value)
-            if key in COUNTS:
+            if key in COUNTS | MAYBE_ZERO:
                 assert isinstance(value, int)
-                assert value > 0, (section, key)
+                assert value > 0 or key in MAYBE_ZERO, (section, key)
             elif key == "ci95":
                 assert isinstance(value, list)
                 assert len(value) == 2
@@ -79,6 +81,14 @@ def check_report_shape(report: dict[str, Any],
         classes = report[section]["classes"]
         assert len(classes) == 3
         assert sum(c["sessions"] for c in classes.values()) == report[section]["n"]
+    assert report["buyer"]["model_signals"]["signals"] >= report["buyer"]["signals"]
+    for section in ("breach", "trap", "expiry_stress", "direction", "buyer"):
+        years = report[section]["by_year"]
+        assert sum(y["n"] for y in years.values()) == report[section]["n"], section
+        for year in years.values():
+            assert {"n", "brier", "published_brier", "brier_climatology", "ece"} <= set(year)
+        bands = report[section]["by_vix_band"]
+        assert sum(b["n"] for b in bands.values()) == report[section]["n"], section
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +126,18 @@ def test_scores_are_recomputable_from_the_predictions(backtest: tuple[dict[str, 
         assert report[key]["brier_climatology"] == pytest.approx(np.mean((clim - y) ** 2))
         assert report[key]["published_brier"] == pytest.approx(np.mean((pub - y) ** 2))
         assert report[key]["frequency"] == pytest.approx(y.mean())
-        # what was published each day: the model where the gate had promoted it, else climatology
-        promoted = pred["promoted"].to_numpy(bool)
-        np.testing.assert_array_equal(pub, np.where(promoted, p, clim))
+        # what was published each day: the model shrunk by that day's weight, else climatology
+        w = pred["weight"].to_numpy(float)
+        shown = pred["published_model"].to_numpy(bool)
+        np.testing.assert_allclose(pub, np.clip(clim + w * (p - clim), 0, 1), atol=1e-12)
+        assert (w[~shown] == 0).all()
+        assert (w[shown] > 0).all()
+        assert not (shown & ~pred["promoted"].to_numpy(bool)).any()  # never without the gate
+        for year, part in pred.groupby(pd.DatetimeIndex(pred["session"]).year):
+            entry = report[key]["by_year"][str(year)]
+            yy = part["y"].to_numpy(float)
+            assert entry["published_brier"] == pytest.approx(
+                np.mean((part["p_published"].to_numpy(float) - yy) ** 2))
         assert report[key]["n"] == len(pred)
         assert report[key]["brier"] == pytest.approx(np.mean((p - y) ** 2), abs=1e-12)
         assert report[key]["brier_baseline"] == pytest.approx(np.mean((base - y) ** 2),
@@ -127,7 +146,9 @@ def test_scores_are_recomputable_from_the_predictions(backtest: tuple[dict[str, 
     accuracy = np.mean((d["p_model"] >= 0.5) == (d["y"] >= 0.5))
     assert report["direction"]["accuracy"] == pytest.approx(accuracy, abs=1e-12)
     b = predictions["buyer"]
-    assert report["buyer"]["signals"] == int(b["signal"].sum())
+    assert report["buyer"]["model_signals"]["signals"] == int(b["signal"].sum())
+    published = b["published_model"] & (b["p_published"] >= b["threshold"])
+    assert report["buyer"]["signals"] == int(published.sum())
     assert report["buyer"]["base_rate"] == pytest.approx(b["y"].mean(), abs=1e-12)
 
 

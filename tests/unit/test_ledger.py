@@ -153,11 +153,15 @@ def test_live_track_record_against_climatology() -> None:
     ledger = pd.concat([_ledger("direction", [0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]),
                         _ledger("safe_range", [0.8] * 5, [1, 1, 1, 0, 1], lower=1, upper=2)],
                        ignore_index=True)
-    rec = live_track_record(ledger)
+    assert live_track_record(ledger)["direction"]["brier_climatology"] is None  # not given
+    # the walk-forward climatology of each row's session, not the rows' own frequency
+    clim = pd.Series(0.6, index=ledger.index)
+    rec = live_track_record(ledger, climatology=clim)
     d = rec["direction"]
     assert d["n"] == 4
     assert d["brier"] == pytest.approx((0.01 + 0.04 + 0.04 + 0.01) / 4)
-    assert d["brier_climatology"] == pytest.approx(0.25)  # frequency 0.5
+    assert d["brier_climatology"] == pytest.approx((0.16 + 0.16 + 0.36 + 0.36) / 4)
+    assert d["climatology_n"] == 4
     assert d["frequency"] == 0.5
     assert rec["safe_range"] == {"n": 5, "coverage": 0.8, "confidence": 0.8}
     assert rec["trap"]["n"] == 0
@@ -179,15 +183,37 @@ def test_calibration_drift_alerts_only_with_enough_evidence() -> None:
     rng = np.random.default_rng(3)
     y = (rng.random(200) < 0.3).astype(float)
     good = _ledger("buyer", list(np.full(200, 0.3)), list(y))
-    assert calibration_drift(live_track_record(good)) == []
+    clim = pd.Series(0.3, index=good.index)
+    assert calibration_drift(live_track_record(good, climatology=clim)) == []
     bad = _ledger("buyer", list(np.full(200, 0.9)), list(y))
-    problems = calibration_drift(live_track_record(bad))
+    problems = calibration_drift(live_track_record(bad, climatology=clim))
     assert any("buyer: live Brier" in p for p in problems)
     assert any("buyer: live ECE" in p for p in problems)
-    assert calibration_drift(live_track_record(bad.iloc[:10])) == []  # n < 30 says nothing
+    assert calibration_drift(live_track_record(bad.iloc[:10], climatology=clim)) == []  # n < 30
     short = _ledger("safe_range", [0.8] * 100, [1.0] * 50 + [0.0] * 50, lower=1, upper=2)
     assert any("safe_range: live coverage 0.500" in p
                for p in calibration_drift(live_track_record(short)))
+
+
+def test_walk_forward_climatology_counts_only_what_settled_before() -> None:
+    """Known answer: the ledger's climatology is the models' label frequency settled before
+    each row's session, not the frequency of the ledger's own rows."""
+    from aegis.features.daily import build_daily_features
+    from aegis.ledger.scoring import walk_forward_climatology
+    from aegis.market.sources.simulator import simulate
+    from aegis.models.datasets import build_dataset
+
+    sim = simulate(4, 3, end="2024-06-28", intraday_sessions=0, chain_sessions=0)
+    features = build_daily_features(sim.nifty, sim.vix)
+    day = pd.Timestamp("2024-03-14")
+    at = pd.Timestamp("2024-03-14T10:00:00Z")
+    rows = pd.DataFrame({"as_of": [at, at], "field": ["direction", "safe_range"],
+                         "key": ["", ""]})
+    clim = walk_forward_climatology(rows, sim.nifty, sim.vix, features)
+    data = build_dataset("direction", sim.nifty, sim.vix, features)
+    before = data.label_end < np.datetime64(day)
+    assert clim.iloc[0] == pytest.approx(float(data.y[before].mean()))
+    assert np.isnan(clim.iloc[1])
 
 
 def _runs(n: int, trap: float | None, spot_step: float, *, every: str = "1D") -> pd.DataFrame:
