@@ -42,6 +42,9 @@ class LogisticParams(_Strict):
     C_grid: tuple[float, ...] = Field(min_length=1)
     inner_splits: int = Field(ge=2)
     gap: int = Field(ge=0)
+    feature_counts: tuple[int, ...] | None = Field(default=None, min_length=1, description=(
+        "Candidate numbers of leading inputs, chosen with C inside each training span "
+        "(nested selection); None: every input."))
 
 
 class BreachParams(_Strict):

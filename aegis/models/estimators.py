@@ -90,11 +90,18 @@ class TimeValidatedLogisticClassifier(_WrappedSklearnModel):
     validation so that week-long labels do not leak), then the model is refitted on all rows.
     So the hyper-parameter is chosen inside the training span, never on the period evaluated.
 
+    The inputs are chosen the same way (nested selection): with ``feature_counts`` the first
+    ``k`` columns (the spec orders them by how much a trader leans on them) are candidates for
+    each ``k``, scored jointly with ``C``; the columns after the chosen ``k`` are zeroed for the
+    fit, so their coefficients are exactly 0 and the model still reads the full input row (one
+    ONNX signature whatever was chosen).
+
     Parameters
     ----------
     C_grid : candidate inverse L2 strengths.
     inner_splits : validation folds (>= 2).
     gap : rows skipped between each inner fit and its validation rows.
+    feature_counts : candidate numbers of leading input columns; None: every column.
     """
 
     def __init__(
@@ -102,10 +109,18 @@ class TimeValidatedLogisticClassifier(_WrappedSklearnModel):
         C_grid: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0),
         inner_splits: int = 3,
         gap: int = 5,
+        feature_counts: tuple[int, ...] | None = None,
     ) -> None:
         self.C_grid = C_grid
         self.inner_splits = inner_splits
         self.gap = gap
+        self.feature_counts = feature_counts
+
+    @staticmethod
+    def _leading(X: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+        out = X.copy()
+        out[:, k:] = 0.0
+        return out
 
     @staticmethod
     def _pipeline(C: float) -> Pipeline:
@@ -119,25 +134,34 @@ class TimeValidatedLogisticClassifier(_WrappedSklearnModel):
         yy = _binary_target(y, type(self).__name__)
         if not self.C_grid:
             raise TrainingDataError(f"{type(self).__name__}: C_grid is empty; expected values")
-        scores = np.zeros(len(self.C_grid))
+        width = X.shape[1]
+        counts = tuple(self.feature_counts or (width,))
+        if any(not 1 <= k <= width for k in counts):
+            raise TrainingDataError(f"{type(self).__name__}: feature_counts must lie in "
+                                    f"[1, {width}]; found {list(counts)}")
+        scores = np.zeros((len(counts), len(self.C_grid)))
         splitter = TimeSeriesSplit(n_splits=self.inner_splits, gap=self.gap)
         used = 0
         for fit_rows, check_rows in splitter.split(X):
             if np.unique(yy[fit_rows]).size < 2:
                 continue
             used += 1
-            for j, C in enumerate(self.C_grid):
-                p = self._pipeline(C).fit(X[fit_rows], yy[fit_rows]).predict_proba(
-                    X[check_rows])[:, 1]
-                scores[j] += float(np.mean((p - yy[check_rows]) ** 2))
+            for i, k in enumerate(counts):
+                Xk = self._leading(X, k)
+                for j, C in enumerate(self.C_grid):
+                    p = self._pipeline(C).fit(Xk[fit_rows], yy[fit_rows]).predict_proba(
+                        Xk[check_rows])[:, 1]
+                    scores[i, j] += float(np.mean((p - yy[check_rows]) ** 2))
         self.inner_brier_ = scores / used if used else scores
         if used:
-            self.C_ = float(self.C_grid[int(np.argmin(scores))])
+            i, j = np.unravel_index(int(np.argmin(scores)), scores.shape)
+            self.C_, self.n_features_chosen_ = float(self.C_grid[j]), int(counts[i])
             self.C_chosen_by_ = f"inner time-ordered validation over {used} folds"
         else:  # recorded, not silent: the manifest's estimator state says so
             self.C_ = float(self.C_grid[len(self.C_grid) // 2])
+            self.n_features_chosen_ = int(max(counts))
             self.C_chosen_by_ = "middle of C_grid: no inner fold had both classes"
-        self.model_ = self._pipeline(self.C_).fit(X, yy)
+        self.model_ = self._pipeline(self.C_).fit(self._leading(X, self.n_features_chosen_), yy)
         self.classes_ = self.model_.classes_
         return self
 

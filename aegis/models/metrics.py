@@ -95,6 +95,8 @@ class HyperParameters(_Frozen):
     C: float
     chosen_by: str
     C_grid: list[float]
+    features: list[str] | None = Field(default=None, exclude_if=lambda v: v is None, description=(
+        "The leading inputs chosen with C inside the training span (the others weigh 0)."))
 
 
 def _none(value: object) -> bool:

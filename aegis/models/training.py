@@ -170,7 +170,9 @@ def train_model(
     window = fold_window(pred, fold, data, starts)
     estimator = fit_on(name, data, seed, params)
     tuned = (HyperParameters(C=estimator.C_, chosen_by=estimator.C_chosen_by_,
-                             C_grid=list(estimator.C_grid))
+                             C_grid=list(estimator.C_grid),
+                             features=list(MODEL_SPECS[name].inputs[
+                                 :getattr(estimator, "n_features_chosen_", None)]))
              if hasattr(estimator, "C_") else None)
     summary = fold_summary(pred)
     metrics = FoldMetrics(

@@ -33,7 +33,7 @@ def make_estimator(name: str, seed: int = 0, params: Params | None = None) -> An
 
         p = models.trap if name == "trap" else models.expiry_stress
         return TimeValidatedLogisticClassifier(C_grid=p.C_grid, inner_splits=p.inner_splits,
-                                               gap=p.gap)
+                                               gap=p.gap, feature_counts=p.feature_counts)
     if name == "breach":
         from aegis.models.estimators import BreachCalibrator
 

@@ -85,3 +85,23 @@ def test_direction_is_published_only_as_the_gate_allows(report: dict[str, Any]) 
     promoted = [g for g in direction["gate"] if g["promote"]]
     if not promoted:  # climatology published every day
         assert direction["published_brier"] == pytest.approx(direction["brier_climatology"])
+
+
+def test_published_probabilities_follow_the_live_rules_year_by_year(report: dict[str, Any]
+                                                                     ) -> None:
+    """Issue #21: what would have been published (gate at each refit, nightly demotion,
+    evidence weight) never loses a calendar year to climatology by more than 3 %, stays
+    calibrated, and the spike rate after a *published* BREAKOUT is at least the base rate."""
+    for section in ("trap", "expiry_stress", "breach", "buyer", "direction"):
+        scores = report[section]
+        assert scores["published_brier"] <= 1.01 * scores["brier_climatology"], section
+        assert scores["published_ece"] <= 0.05, section
+        for year, cell in scores["by_year"].items():
+            if cell["n"] >= 60:
+                assert cell["published_brier"] <= 1.03 * cell["brier_climatology"], (
+                    section, year, cell)
+        assert set(scores["by_vix_band"]) <= {"0-15", "15-20", "20-30", "30+"}
+    buyer = report["buyer"]
+    if buyer["signals"]:
+        assert buyer["spike_rate"] >= buyer["base_rate"], buyer
+    assert buyer["model_signals"]["signals"] >= buyer["signals"]
