@@ -6,6 +6,9 @@ two cores): 1980 sessions; Brier skill against walk-forward climatology trap +7.
 0.024; LOW / MEDIUM / HIGH event frequencies 0.13 / 0.22 / 0.39), expiry stress +2.6 % (ECE
 0.013; CALM / CAUTION / STRESS 0.18 / 0.28 / 0.34), breach +10.9 %, buyer +1.6 %, direction
 -0.2 % (never promoted: climatology published every year).
+With the live publishing rules replayed day by day (issue #21, measured when written): published
+skill trap +6.8 %, stress +0.8 %, breach +10.7 %, buyer +0.5 %, direction 0; worst published
+calendar year stress 2022 -0.4 %; spike rate after a published BREAKOUT 0.361 (61) vs base 0.292.
 """
 
 from __future__ import annotations
