@@ -154,7 +154,7 @@ class TimeValidatedLogisticClassifier(_WrappedSklearnModel):
                     scores[i, j] += float(np.mean((p - yy[check_rows]) ** 2))
         self.inner_brier_ = scores / used if used else scores
         if used:
-            i, j = np.unravel_index(int(np.argmin(scores)), scores.shape)
+            i, j = (int(v) for v in np.unravel_index(int(np.argmin(scores)), scores.shape))
             self.C_, self.n_features_chosen_ = float(self.C_grid[j]), int(counts[i])
             self.C_chosen_by_ = f"inner time-ordered validation over {used} folds"
         else:  # recorded, not silent: the manifest's estimator state says so

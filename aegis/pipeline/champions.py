@@ -69,6 +69,7 @@ class Champions:
         self.errors: dict[str, str] = {}
         self.refused: dict[str, GateLogEntry] = {}
         self.publishing: dict[str, PublishingState] = {}
+        self.publishing_error: str | None = None
         self.withheld: dict[str, str] = {}
 
     @classmethod
@@ -92,17 +93,27 @@ class Champions:
         return champions
 
     def _read_publishing(self) -> dict[str, PublishingState]:
+        """The nightly publishing decisions; a malformed file withholds every champion (each
+        field degraded, naming the file and the field) rather than publish them unweighed."""
         from aegis.pipeline.publishing import publishing_path, read_publishing
 
         if self.gate_log is None:
             return {}
-        return dict(read_publishing(publishing_path(self.gate_log)).root)
+        try:
+            return dict(read_publishing(publishing_path(self.gate_log)).root)
+        except GateLogFormatError as exc:
+            self.publishing_error = f"the nightly publishing decision is unreadable: {exc}"
+            return {}
 
     def _withhold_if_told(self, name: str) -> None:
         """Withhold a loaded champion the nightly decision publishes as climatology (the gate's
         entry gives climatology's walk-forward calibration)."""
         from aegis.pipeline.records import read_gate_log
 
+        if self.publishing_error is not None:
+            self.errors[name] = self.publishing_error
+            self.withheld[name] = self.publishing_error
+            return
         state = self.publishing.get(name)
         if state is None or state.published == "model" or self.gate_log is None:
             return
@@ -121,6 +132,8 @@ class Champions:
 
     def climatology_reason(self, name: str) -> str | None:
         """Why climatology is published for ``name`` as an honest answer, or None."""
+        if self.publishing_error is not None:
+            return None  # something broke: the field is degraded, not honestly climatology
         if name in self.withheld:
             return self.withheld[name]
         refusal = self.refused.get(name)

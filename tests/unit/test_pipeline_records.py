@@ -190,3 +190,35 @@ def test_models_to_train_keeps_the_house_order_and_names_unknown_models() -> Non
     assert models_to_train(["buyer", "trap"]) == ["trap", "buyer"]
     with pytest.raises(ConfigurationError, match=r"unknown \['trapp'\]; expected some of"):
         models_to_train(["trap", "trapp"])
+
+
+def test_the_publishing_log_merges_and_a_malformed_one_withholds_every_champion(
+    tmp_path: Path,
+) -> None:
+    from aegis.models.publishing import Evidence, decide
+    from aegis.pipeline.publishing import publishing_path, read_publishing, write_publishing
+
+    log = tmp_path / "gate.json"
+    evidence = Evidence(weight=0.6, fold_weights=[0.7, 0.5], mean=0.6, sd=0.1, reason="t")
+    kw: dict[str, Any] = {"gate_reason": "r", "gate_data_end": "2024-06-13",
+                          "evidence": evidence, "check": None, "previous": None}
+    path = publishing_path(log)
+    write_publishing(path, {"trap": decide("trap", "2024-06-14", gate_passes=True, **kw)})
+    write_publishing(path, {"buyer": decide("buyer", "2024-06-14", gate_passes=False, **kw)})
+    states = read_publishing(path)
+    assert states.get("trap") is not None  # merged with ...
+    assert states.get("buyer") is not None
+    champions = Champions(tmp_path / "models", log)
+    champions.publishing = dict(states.root)
+    assert champions.weight("trap") == pytest.approx(0.6)
+    assert champions.shrink("trap", 0.9, 0.3) == pytest.approx(0.66)
+    assert champions.shrink_cuts("trap", (0.2, 0.4), 0.3) == pytest.approx((0.24, 0.36))
+    assert champions.weight("direction") == 1.0  # no decision yet: unshrunk, said so
+    path.write_text('{"trap": {"published": "sometimes"}}')
+    broken = Champions(tmp_path / "models", log)
+    assert broken._read_publishing() == {}
+    assert broken.publishing_error is not None
+    assert f"{path}: publishing log wrongly shaped: trap" in broken.publishing_error
+    broken._withhold_if_told("trap")
+    assert broken.get("trap") is None
+    assert broken.climatology_reason("trap") is None  # broken, not an honest climatology
