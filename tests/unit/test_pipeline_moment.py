@@ -1,4 +1,4 @@
-"""The champions publish for the moment: the trained deployment's last session replayed slot by slot.
+"""The champions publish for the moment: the deployment's last session replayed slot by slot.
 
 The deployment's store holds the simulator's 1-minute NIFTY bars of its last sessions; the
 replay hands ``assemble_snapshot`` what the 30-minute chain has at each slot of 2024-06-14
