@@ -611,11 +611,14 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
     )
 
 
-def infer(out: Path | str | None = None) -> dict[str, Any]:
+def infer(out: Path | str | None = None, moment: str | None = None) -> dict[str, Any]:
     """Build the snapshot and publish it atomically (the previous one survives any failure).
 
-    A promotion interrupted by a crash is completed or rolled back first, so the champions
-    read are one whole set (never half of a promotion).
+    ``moment`` (ISO 8601 with its offset) is the moment the snapshot is of: the 30-minute
+    DAG passes its ingest run's slot, so a replayed or late run publishes the numbers of its
+    slot; default :meth:`Settings.now` (``AEGIS_CLOCK`` or the system clock). A promotion
+    interrupted by a crash is completed or rolled back first, so the champions read are one
+    whole set (never half of a promotion).
     """
     from aegis.ledger import append_snapshot, ledger_path
     from aegis.registry.store import StoreConfig, recover_store
@@ -623,7 +626,7 @@ def infer(out: Path | str | None = None) -> dict[str, Any]:
 
     settings = get_settings()
     recover_store(StoreConfig.from_settings(settings))
-    snapshot = build_snapshot(settings)
+    snapshot = build_snapshot(settings, datetime.fromisoformat(moment) if moment else None)
     path = Path(out) if out is not None else settings.snapshot_path
     write_snapshot(snapshot, path)
     ledger = append_snapshot(ledger_path(settings.resolved_data_dir), snapshot)
