@@ -585,6 +585,9 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
 
     b = SnapshotBuilder(inputs, champions, now)
     m, moment = b.market, b.moment
+    if m.unusable is not None:
+        b.degrade("spot", f"{m.unusable}: spot, India VIX and the model inputs are the last "
+                          "close's")
     expiry_day = pd.Timestamp(moment.expiry)
     safe, hit = b.guarded("safe_range", b.safe_range), b.guarded("historical_hit_rate", b.hit_rate)
     strikes, chain_block, mp, pc = b.chain_numbers(expiry_day)

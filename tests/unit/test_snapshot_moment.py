@@ -282,3 +282,15 @@ def test_one_field_failing_its_checks_degrades_that_field_and_the_rest_publishes
     assert "strike 19150.0: close_beyond exceeds touch" in reason
     assert snap.safe_range is not None
     assert snap.trap is not None
+
+
+def test_unreadable_bars_degrade_spot_and_the_snapshot_still_publishes(
+        market: dict[str, pd.DataFrame], champions: Champions) -> None:
+    at = _slot(EXPIRY, time(11, 15))
+    bad = market["bars"].copy()
+    today = bad.index.tz_convert(IST).normalize().tz_localize(None) == EXPIRY
+    bad.loc[today, "low"] = -1.0  # a broken feed: every bar of today unusable
+    snap = _snapshot_at({**market, "bars": bad}, champions, at)
+    reason = next(r.reason for r in snap.degraded_reasons if r.field == "spot")
+    assert "cannot be read as a provisional daily bar" in reason
+    assert snap.spot == float(market["nifty"]["close"][market["nifty"].index < EXPIRY].iloc[-1])
