@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the blocks are imported where they are built (the stage's i
 
     from aegis.models.climatology import Climatology
     from aegis.pipeline.market_now import MarketNow
+    from aegis.rates.intraday_fit import IntradayFit
     from aegis.registry.artifacts import OnnxModel
     from aegis.snapshot import (
         Breach,
@@ -467,18 +468,36 @@ class SnapshotBuilder:
         from aegis.snapshot import DateWindow, EmpiricalProvenance, SafeRange
 
         m = self.market
-        fit = fit_range_for_horizon(self.windows(), self.inputs.confidence, session=self.session,
-                                    horizon=m.horizon_sessions)
-        k = fit.k_session
         em = m.spot * m.vix / 100.0 * float(np.sqrt(m.tau))
+        remainder = self.remainder_fit() if m.horizon_sessions < 1 else None
+        scope: Literal["horizon", "pooled"]
+        if remainder is not None:
+            k, scope = remainder.k, "horizon"
+            prov = EmpiricalProvenance(n=remainder.n, window=DateWindow(
+                from_=remainder.first, to=remainder.last), method=remainder.method)
+        else:
+            fit = fit_range_for_horizon(self.windows(), self.inputs.confidence,
+                                        session=self.session, horizon=m.horizon_sessions)
+            k, scope = fit.k_session, fit.scope
+            prov = EmpiricalProvenance(n=fit.n, window=DateWindow(
+                from_=fit.first_start.date(), to=fit.last_expiry.date()), method=fit.method)
         return SafeRange(
             lower=m.spot - k * em, upper=m.spot + k * em, confidence=self.inputs.confidence, k=k,
             expected_move=em, sessions_to_expiry=self.moment.sessions, k_session=k,
-            horizon_sessions=m.horizon_sessions, fit_scope=fit.scope,
-            provenance=EmpiricalProvenance(
-                n=fit.n, window=DateWindow(from_=fit.first_start.date(),
-                                           to=fit.last_expiry.date()),
-                method=fit.method))
+            horizon_sessions=m.horizon_sessions, fit_scope=scope, provenance=prov)
+
+    def remainder_fit(self) -> IntradayFit | None:
+        """``k`` fitted on past sessions' remainders (intraday bars), when the store has enough."""
+        from aegis.rates.intraday_fit import fit_remainder_k, remainder_windows
+
+        bars = self.inputs.intraday
+        if bars is None or bars.empty:
+            return None
+        windows = remainder_windows(bars, self.inputs.vix_intraday, self.vix,
+                                    self.market.gap.value)
+        if windows.empty:
+            return None
+        return fit_remainder_k(windows, self.inputs.confidence, before=self.moment.today)
 
     def hit_rate(self) -> HitRate:
         from aegis.rates import historical_hit_rate

@@ -295,3 +295,20 @@ def test_unreadable_bars_degrade_spot_and_the_snapshot_still_publishes(
     reason = next(r.reason for r in snap.degraded_reasons if r.field == "spot")
     assert "cannot be read as a provisional daily bar" in reason
     assert snap.spot == float(market["nifty"]["close"][market["nifty"].index < EXPIRY].iloc[-1])
+
+
+def test_with_intraday_history_the_expiry_session_k_is_fitted_on_session_remainders(
+        champions: Champions) -> None:
+    """Thirty sessions of bars in the store: ``k`` for the expiry day's remainder is the
+    quantile of past sessions' slot-to-close moves (empirical), not the carried daily fit."""
+    sim = simulate(11, 4.0, end=EXPIRY, intraday_sessions=31, chain_sessions=0)
+    market = {"nifty": sim.nifty, "vix": sim.vix, "bars": sim.nifty_intraday,
+              "vix_bars": _vix_bars(sim.nifty_intraday, sim.vix, seed=5)}
+    snap = _snapshot_at(market, champions, _slot(EXPIRY, time(14, 15)))
+    sr = snap.safe_range
+    assert sr is not None
+    assert isinstance(sr.provenance, EmpiricalProvenance)
+    assert "session remainders (30 sessions of intraday bars" in (sr.provenance.method or "")
+    assert sr.provenance.window.to < EXPIRY.date()  # fitted on earlier sessions only
+    reference = 1.2816 * snap.spot * snap.vix / 100 * np.sqrt(75 / (375 * 252))
+    assert 0.5 * reference <= (sr.upper - sr.lower) / 2 <= 1.6 * reference
