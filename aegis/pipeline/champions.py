@@ -202,16 +202,18 @@ class Champions:
         return decision, f"; last retrain ({decision.trained_at}): {decision.reason}"
 
 
-def model_provenance(model: OnnxModel, champions: Champions | None = None) -> ModelProvenance:
-    """Name and version of the champion, with its evidence weight when ``champions`` is given."""
+def model_provenance(model: OnnxModel, inputs: str | None = None,
+                     champions: Champions | None = None) -> ModelProvenance:
+    """The champion's provenance; ``inputs`` says what it read at this moment; with
+    ``champions``, its evidence weight and how it was earned."""
     from aegis.snapshot import ModelProvenance
 
     if champions is None:
-        return ModelProvenance(name=model.name, version=model.version)
+        return ModelProvenance(name=model.name, version=model.version, inputs=inputs)
     state = champions.publishing.get(model.name)
     evidence = ("no nightly publishing decision yet: the model is published unshrunk"
                 if state is None else state.reason)
-    return ModelProvenance(name=model.name, version=model.version,
+    return ModelProvenance(name=model.name, version=model.version, inputs=inputs,
                            evidence_weight=champions.weight(model.name), evidence=evidence)
 
 
