@@ -19,7 +19,7 @@ import pandas as pd
 from aegis.atomic import exclusive_lock, replace_atomic, write_atomic, write_text_atomic
 from aegis.config import Settings, get_settings
 from aegis.errors import StoreError
-from aegis.market.hours import MARKET_TZ, SESSION_CLOSE
+from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, MARKET_TZ
 from aegis.market.store import MarketStore
 from aegis.pipeline.paths import (
     features_path,
@@ -35,41 +35,46 @@ if TYPE_CHECKING:
     from aegis.market.sources.base import MarketSource
 
 
-def last_closed_session_day(moment: str | None) -> pd.Timestamp:
-    """The last calendar day whose 15:30 IST close is at or before ``moment`` (default now).
+def ingest_moment(settings: Settings, logical_date: str | None = None) -> datetime:
+    """The moment an ingest stands for (aware): the run's logical date, never after the clock.
 
-    A run at 01:00 IST stands for the previous day's close, never for a close still to come.
-    A bare date (``2024-06-14``) stands for that day's close.
+    Without a logical date it is ``settings.now()`` (the system clock, or ``AEGIS_CLOCK``). A
+    DAG run passes its slot (``2024-06-14T10:15+05:30``; a naive time is read as IST); a bare
+    date (``2024-06-14``) stands for that day's 15:30 IST close. A logical moment later than
+    the clock is cut to the clock: nothing is fetched that has not happened.
     """
-    if moment and len(moment) == 10:
-        return pd.Timestamp(moment).normalize()
-    ts = pd.Timestamp(moment) if moment else pd.Timestamp.now(tz="UTC")
-    ist = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).tz_convert(MARKET_TZ)
-    day = ist.normalize().tz_localize(None)
-    if ist.time() < SESSION_CLOSE:
-        day -= pd.Timedelta(days=1)
-    return day
+    now = settings.now()
+    if not logical_date:
+        return now
+    if len(logical_date) == 10:
+        moment = pd.Timestamp(logical_date).normalize() + pd.Timedelta(CLOSE_AFTER_MIDNIGHT)
+    else:
+        moment = pd.Timestamp(logical_date)
+    moment = moment.tz_localize(MARKET_TZ) if moment.tzinfo is None else moment
+    return min(moment.to_pydatetime(), now)
 
 
 def market_source(settings: Settings, logical_date: str | None = None) -> MarketSource:
-    """The configured source, built with the settings it needs (the edge that reads them).
+    """The configured source, built with the settings and the moment (the edge that reads them).
 
-    ``simulator``: the seeded simulator ending at the logical date's last close (or today's),
-    so a re-run for the same date gives the same frames. ``history``: every market-data file
+    The moment is :func:`ingest_moment` (``settings.now()`` unless a DAG run names its slot).
+    ``simulator``: the seeded simulator as known at the moment -- the sessions closed by then,
+    today's 1-minute NIFTY and India VIX bars finished by then and a chain at the moment --
+    so a re-run for the same moment gives the same frames. ``history``: every market-data file
     under ``AEGIS_HISTORY_DIR`` (recursively), loaded as ``aegis data ingest`` loads them.
-    ``live``: Yahoo daily bars and the NSE option chain, ``AEGIS_LIVE_TIMEOUT_S`` per request.
+    ``live``: Yahoo 1-minute and daily bars (no daily bar of a session not closed at the
+    moment) and the NSE option chain, ``AEGIS_LIVE_TIMEOUT_S`` per request.
 
     Raises
     ------
     StoreError
         ``AEGIS_SOURCE=history`` without an existing ``AEGIS_HISTORY_DIR`` folder.
     """
+    moment = ingest_moment(settings, logical_date)
     if settings.source == "simulator":
         from aegis.market.sources.simulator import SimulatorSource
 
-        return SimulatorSource(settings.seed, settings.sim_years,
-                               end=last_closed_session_day(
-                                   logical_date or settings.now().isoformat()))
+        return SimulatorSource(settings.seed, settings.sim_years, now=moment)
     if settings.source == "history":
         from aegis.market.sources.history import HistorySource
 
@@ -80,7 +85,7 @@ def market_source(settings: Settings, logical_date: str | None = None) -> Market
         return HistorySource([folder], now=settings.now())
     from aegis.market.sources.live import LiveSource
 
-    return LiveSource(timeout=settings.live_timeout_s)
+    return LiveSource(timeout=settings.live_timeout_s, now=moment)
 
 
 def ingest_into_store(source: MarketSource, settings: Settings) -> IngestReport:

@@ -41,6 +41,9 @@ def test_csv_output_round_trips(tmp_path: Path) -> None:
     bars = pd.read_csv(by_name["nifty_intraday"]["file"])
     assert bars["timestamp"].iloc[0].endswith("09:15:00+05:30")
     np.testing.assert_allclose(bars["close"], market.nifty_intraday["close"])
+    vix_bars = pd.read_csv(by_name["vix_intraday"]["file"])
+    assert list(vix_bars.columns) == ["timestamp", "open", "high", "low", "close"]
+    np.testing.assert_allclose(vix_bars["close"], market.vix_intraday["close"])
     chain = pd.read_csv(by_name["option_chain"]["file"])
     assert list(chain.columns) == list(market.option_chain.columns)
     np.testing.assert_allclose(chain["last_price"], market.option_chain["last_price"])
@@ -50,7 +53,8 @@ def test_store_upsert_is_idempotent(aegis_home: Path) -> None:
     first = runner.invoke(app, [*ARGS, "--json"])
     assert first.exit_code == 0, first.output
     rows = {r["series"]: r for r in json.loads(first.stdout)["series"]}
-    assert set(rows) == {"nifty_daily", "vix_daily", "nifty_intraday", "option_chain"}
+    assert set(rows) == {"nifty_daily", "vix_daily", "nifty_intraday", "vix_intraday",
+                         "option_chain"}
     assert all(r["inserted"] == r["rows"] and r["updated"] == 0 for r in rows.values())
 
     again = runner.invoke(app, [*ARGS, "--json"])
