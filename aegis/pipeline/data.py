@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from aegis.atomic import exclusive_lock, replace_atomic, write_atomic, write_text_atomic
 from aegis.config import Settings, get_settings
 from aegis.errors import StoreError
-from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, MARKET_TZ
+from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, MARKET_TZ, ist_day
 from aegis.market.store import MarketStore
 from aegis.pipeline.paths import (
     features_path,
@@ -160,7 +161,45 @@ def _read_table(path: Path, hint: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def _validation_frames(settings: Settings, run_id: str) -> dict[str, pd.DataFrame]:
+#: Intraday series validated by the ``intraday_bars`` suite, each under its own name.
+INTRADAY_SERIES = ("nifty_intraday", "vix_intraday")
+
+
+def bars_to_validate(bars: pd.DataFrame, after: pd.Timestamp | None) -> pd.DataFrame:
+    """The bars a validation checks: those after ``after`` (the last bar validated before;
+    None: all of them) and every bar of the latest session (today's, during a session).
+
+    The history validated before is not checked again; the session in progress is checked
+    whole on every run (its bars are what the snapshot reads).
+    """
+    if bars.empty:
+        return bars
+    day = ist_day(pd.DatetimeIndex(bars.index))
+    keep = np.asarray(day == day.max())
+    if after is None:
+        keep[:] = True
+    else:
+        keep |= np.asarray(bars.index > after)
+    return bars[keep]
+
+
+def _last_validated_bars(settings: Settings) -> dict[str, pd.Timestamp]:
+    """Per intraday series, the last bar the previous successful validation checked."""
+    path = validated_marker(settings)
+    if not path.exists():
+        return {}
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+        return {name: pd.Timestamp(stamp)
+                for name, stamp in (marker.get("intraday_validated_to") or {}).items()}
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise StoreError(f"{path}: expected the validation marker (JSON with "
+                         f"'intraday_validated_to': {{series: ISO timestamp}}); {exc}") from exc
+
+
+def _validation_frames(settings: Settings, run_id: str
+                       ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The frames to validate and what was chosen of the intraday series (for the report)."""
     staged = _read_table(staged_features_path(settings, run_id),
                          f"run {run_id!r} staged nothing: run `aegis pipeline features "
                          f"--run-id {run_id}` first")
@@ -172,9 +211,20 @@ def _validation_frames(settings: Settings, run_id: str) -> dict[str, pd.DataFram
         chain = store.read("option_chain")
         latest = chain["timestamp"].max()
         frames["option_chain"] = chain[chain["timestamp"] == latest].reset_index(drop=True)
-    if "nifty_intraday" in present:
-        frames["intraday_bars"] = store.read("nifty_intraday")
-    return frames
+    since = _last_validated_bars(settings)
+    chosen: dict[str, Any] = {}
+    for name in INTRADAY_SERIES:
+        if name not in present:
+            continue
+        bars = bars_to_validate(store.read(name), since.get(name))
+        frames[name] = bars
+        chosen[name] = {"rows": len(bars), "after": _iso(since.get(name)),
+                        "first": _iso(bars.index.min()), "last": _iso(bars.index.max())}
+    return frames, chosen
+
+
+def _iso(stamp: pd.Timestamp | None) -> str | None:
+    return None if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp).isoformat()
 
 
 @contextmanager
@@ -186,6 +236,11 @@ def _publishing(settings: Settings) -> Iterator[None]:
 
 def validate(run_id: str) -> dict[str, Any]:
     """Run every GX suite on the store and run ``run_id``'s staged features; publish on success.
+
+    The intraday series (``nifty_intraday``, ``vix_intraday``: the ``intraday_bars`` suite,
+    each reported under its own name) are checked on their new bars and the latest session's
+    (:func:`bars_to_validate`; the marker records the last bar validated), not their whole
+    history again; a failure names the series, the bar times and the expectation.
 
     The table staged by this run (:func:`build_features` with the same id) becomes the
     validated one (an atomic rename, under a lock with its marker) only when every suite
@@ -201,10 +256,13 @@ def validate(run_id: str) -> dict[str, Any]:
     from aegis.validation import require_valid, validate_frames
 
     settings = get_settings()
+    frames, chosen = _validation_frames(settings, run_id)
     report = validate_frames(
-        _validation_frames(settings, run_id),
+        frames,
         docs_dir=settings.resolved_output_dir / "data_docs",
+        suites=dict.fromkeys(INTRADAY_SERIES, "intraday_bars"),
     )
+    report = report.model_copy(update={"inputs": {**report.inputs, "intraday": chosen}})
     report_path = validation_report_path(settings)
     write_text_atomic(report_path, report.to_json())
     require_valid(report, record_to=report_path)
@@ -215,6 +273,7 @@ def validate(run_id: str) -> dict[str, Any]:
         "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "report": str(report_path),
         "run_id": run_id,
+        "intraday_validated_to": {name: c["last"] for name, c in chosen.items() if c["last"]},
     }
     with _publishing(settings):
         replace_atomic(staged, validated)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from aegis.errors import DataFormatError, StoreError
+from aegis.market import identify
 from aegis.market.frames import INDIAVIX, NIFTY
 from aegis.market.history import DATA_SUFFIXES
 from aegis.market.loaders import LoadResult, load_file
@@ -92,6 +93,40 @@ def assign_symbol(result: LoadResult, symbol: str) -> LoadResult:
     return replace(result, symbol=symbol, frame=frame, notes=notes, symbol_from="--symbol")
 
 
+#: ``--symbol NIFTY50`` is refused when the median close lies above this multiple of NIFTY's
+#: (widened) range for its year, or below the range divided by :data:`NIFTY_BELOW`: another
+#: index's bars (BANKNIFTY trades at about 2.2x NIFTY) or India VIX's, not NIFTY's.
+NIFTY_ABOVE = 1.35
+NIFTY_BELOW = 3.0
+
+
+def symbol_contradicted(result: LoadResult) -> str | None:
+    """Why index bars cannot be the symbol given with ``--symbol`` (None when they can be).
+
+    The evidence is the level: the median close against NIFTY 50's closing range of the
+    median bar's year (:func:`aegis.market.identify.nifty_range`, loose on purpose: it
+    catches another index, never a NIFTY year that ran hot), or India VIX's band.
+    """
+    if result.kind not in ("daily_ohlc", "intraday_ohlc") or result.frame.empty:
+        return None
+    close = result.frame["close"].dropna()
+    if close.empty:
+        return None
+    median = float(close.median())
+    if result.symbol == INDIAVIX:
+        if median > identify.VIX_BAND[1]:
+            return (f"--symbol {INDIAVIX}: the closes (median {median:.2f}) are not India "
+                    f"VIX's level (band {identify.VIX_BAND}): not stored")
+        return None
+    year = int(pd.DatetimeIndex(result.frame.index).year[len(close) // 2])
+    lo, hi = identify.nifty_range(year)
+    if lo > 0 and not lo / NIFTY_BELOW <= median <= hi * NIFTY_ABOVE:
+        return (f"--symbol {NIFTY}: the closes (median {median:.2f}) cannot be NIFTY 50 in "
+                f"{year} (its range {lo:.0f}..{hi:.0f}); another index (BANKNIFTY?) or India "
+                "VIX: not stored")
+    return None
+
+
 def _with_file(result: LoadResult) -> LoadResult:
     frame = result.frame.copy()
     frame[FILE] = str(Path(result.path).resolve())
@@ -154,6 +189,9 @@ class HistorySource:
                 seen.explicit.add(str(path))
             seen.loaded.append(result)
             name, why = series_for(result)
+            contradiction = symbol_contradicted(result) if self.symbol is not None else None
+            if contradiction is not None:
+                name, why = None, contradiction
             if name is None:
                 seen.skipped[str(path)] = why
             else:
