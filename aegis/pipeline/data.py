@@ -6,6 +6,7 @@ the DAGs, a fresh id on the CLI) and :func:`validate` of that id checks and publ
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -183,21 +184,70 @@ def bars_to_validate(bars: pd.DataFrame, after: pd.Timestamp | None) -> pd.DataF
     return bars[keep]
 
 
-def _last_validated_bars(settings: Settings) -> dict[str, pd.Timestamp]:
-    """Per intraday series, the last bar the previous successful validation checked."""
+#: Frames a validation may skip when they are exactly what the last successful one checked.
+REUSABLE = ("nifty_daily", "vix_daily", "features")
+
+
+def frame_fingerprint(suite: str, frame: pd.DataFrame) -> str:
+    """sha256 of a frame's values, index, columns and dtypes, and of the suite and helpers
+    that check it: equal fingerprints mean the same rows under the same expectations."""
+    from aegis.validation import helpers
+    from aegis.validation.suites import suite_path
+
+    digest = hashlib.sha256()
+    digest.update(suite_path(suite).read_bytes())
+    digest.update(Path(helpers.__file__).read_bytes())
+    shape = [str(frame.index.name), [str(c) for c in frame.columns],
+             [str(t) for t in frame.dtypes]]
+    digest.update(json.dumps(shape).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _previous_marker(settings: Settings) -> dict[str, Any]:
+    """The last successful validation's marker (empty before the first one)."""
     path = validated_marker(settings)
     if not path.exists():
         return {}
     try:
         marker = json.loads(path.read_text(encoding="utf-8"))
-        return {name: pd.Timestamp(stamp)
-                for name, stamp in (marker.get("intraday_validated_to") or {}).items()}
-    except (ValueError, AttributeError, TypeError) as exc:
+        if not isinstance(marker, dict):
+            raise TypeError(f"a JSON object, got {type(marker).__name__}")
+        for key in ("intraday_validated_to", "fingerprints"):
+            if not isinstance(marker.get(key) or {}, dict):
+                raise TypeError(f"{key!r} must map names to strings")
+        return marker
+    except (ValueError, TypeError) as exc:
         raise StoreError(f"{path}: expected the validation marker (JSON with "
-                         f"'intraday_validated_to': {{series: ISO timestamp}}); {exc}") from exc
+                         f"'intraday_validated_to' and 'fingerprints'); {exc}") from exc
 
 
-def _validation_frames(settings: Settings, run_id: str
+def _last_validated_bars(marker: dict[str, Any]) -> dict[str, pd.Timestamp]:
+    """Per intraday series, the last bar the previous successful validation checked."""
+    return {name: pd.Timestamp(stamp)
+            for name, stamp in (marker.get("intraday_validated_to") or {}).items()}
+
+
+def _skip_unchanged(frames: dict[str, pd.DataFrame], marker: dict[str, Any]
+                    ) -> tuple[dict[str, str], dict[str, Any]]:
+    """Fingerprints of the reusable frames; drop from ``frames`` those the last successful
+    validation checked as they are (during a session: the daily series and the features).
+
+    At least one frame always stays (a validation that runs no suite passes nothing).
+    """
+    seen = marker.get("fingerprints") or {}
+    prints = {name: frame_fingerprint(name, frames[name]) for name in REUSABLE if name in frames}
+    same = [name for name, digest in prints.items() if seen.get(name) == digest]
+    if len(same) == len(frames):
+        same.remove("features")
+    unchanged = {name: {"fingerprint": prints[name], "validated_by_run": marker.get("run_id"),
+                        "validated_at": marker.get("validated_at")} for name in same}
+    for name in same:
+        del frames[name]
+    return prints, unchanged
+
+
+def _validation_frames(settings: Settings, run_id: str, marker: dict[str, Any]
                        ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The frames to validate and what was chosen of the intraday series (for the report)."""
     staged = _read_table(staged_features_path(settings, run_id),
@@ -211,7 +261,7 @@ def _validation_frames(settings: Settings, run_id: str
         chain = store.read("option_chain")
         latest = chain["timestamp"].max()
         frames["option_chain"] = chain[chain["timestamp"] == latest].reset_index(drop=True)
-    since = _last_validated_bars(settings)
+    since = _last_validated_bars(marker)
     chosen: dict[str, Any] = {}
     for name in INTRADAY_SERIES:
         if name not in present:
@@ -240,7 +290,11 @@ def validate(run_id: str) -> dict[str, Any]:
     The intraday series (``nifty_intraday``, ``vix_intraday``: the ``intraday_bars`` suite,
     each reported under its own name) are checked on their new bars and the latest session's
     (:func:`bars_to_validate`; the marker records the last bar validated), not their whole
-    history again; a failure names the series, the bar times and the expectation.
+    history again; a failure names the series, the bar times and the expectation. The daily
+    series and the feature table are checked again only when they changed: one whose
+    :func:`frame_fingerprint` (rows, suite and helpers) equals the last successful
+    validation's is listed under ``inputs.unchanged_since_last_validation`` of the report
+    instead (during a session nothing daily changes between two slots).
 
     The table staged by this run (:func:`build_features` with the same id) becomes the
     validated one (an atomic rename, under a lock with its marker) only when every suite
@@ -256,13 +310,16 @@ def validate(run_id: str) -> dict[str, Any]:
     from aegis.validation import require_valid, validate_frames
 
     settings = get_settings()
-    frames, chosen = _validation_frames(settings, run_id)
+    previous = _previous_marker(settings)
+    frames, chosen = _validation_frames(settings, run_id, previous)
+    prints, unchanged = _skip_unchanged(frames, previous)
     report = validate_frames(
         frames,
         docs_dir=settings.resolved_output_dir / "data_docs",
         suites=dict.fromkeys(INTRADAY_SERIES, "intraday_bars"),
     )
-    report = report.model_copy(update={"inputs": {**report.inputs, "intraday": chosen}})
+    report = report.model_copy(update={"inputs": {**report.inputs, "intraday": chosen,
+                                                  "unchanged_since_last_validation": unchanged}})
     report_path = validation_report_path(settings)
     write_text_atomic(report_path, report.to_json())
     require_valid(report, record_to=report_path)
@@ -274,11 +331,13 @@ def validate(run_id: str) -> dict[str, Any]:
         "report": str(report_path),
         "run_id": run_id,
         "intraday_validated_to": {name: c["last"] for name, c in chosen.items() if c["last"]},
+        "fingerprints": prints,
     }
     with _publishing(settings):
         replace_atomic(staged, validated)
         write_text_atomic(validated_marker(settings), json.dumps(marker, indent=2))
-    return {"success": True, "suites": [s.suite for s in report.suites], **marker}
+    return {"success": True, "suites": [s.suite for s in report.suites],
+            "unchanged": sorted(unchanged), **marker}
 
 
 def read_validated_features(settings: Settings) -> pd.DataFrame:

@@ -117,6 +117,12 @@ def test_the_gate_checks_todays_bars_of_both_series(
     report = failed.value.report
     assert report is not None
     assert report.suite("nifty_intraday").success
-    # only today's session was checked, not the whole stored history
+    # only today's session was checked, not the whole stored history; the daily series and
+    # the features had not changed since the last validation: not checked again, and said so
     stored = len(store.read("vix_intraday"))
     assert report.suite("vix_intraday").rows == 135 < stored
+    assert sorted(s.suite for s in report.suites) == ["nifty_intraday", "option_chain",
+                                                       "vix_intraday"]
+    unchanged = report.inputs["unchanged_since_last_validation"]
+    assert set(unchanged) == {"nifty_daily", "vix_daily", "features"}
+    assert unchanged["features"]["validated_by_run"] == first["run_id"]
