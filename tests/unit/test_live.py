@@ -95,7 +95,8 @@ def test_parse_yahoo_intraday_vix_drops_the_live_tick() -> None:
     assert bars.attrs["symbol"] == "INDIAVIX"
     # the last element is the live quote at 09:25:38 (not on the minute): never a bar
     assert bars.index[-1] == pd.Timestamp("2024-06-14 09:24", tz="Asia/Kolkata")
-    assert len(bars) == 9 and bars["volume"].isna().all()
+    assert len(bars) == 9
+    assert bars["volume"].isna().all()
     assert (bars.index == bars.index.floor("min")).all()
     assert any("09:25:38+05:30 dropped: still in progress" in n for n in notes)
     assert (bars["high"] >= bars[["open", "close"]].max(axis=1)).all()
@@ -125,7 +126,8 @@ def test_bars_outside_the_session_are_dropped_with_a_note() -> None:
     bars, notes = live.finished_bars(frame, pd.Timestamp("2024-06-14 16:00",
                                                          tz="Asia/Kolkata").to_pydatetime())
     assert list(bars.index) == [stamps[1]]
-    assert len(notes) == 2 and all("outside the NSE session" in n for n in notes)
+    assert len(notes) == 2
+    assert all("outside the NSE session" in n for n in notes)
 
 
 def test_live_source_returns_only_what_happened(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,7 +158,8 @@ def test_live_source_returns_only_what_happened(monkeypatch: pytest.MonkeyPatch)
     assert set(frames.series()) == {"nifty_intraday", "vix_intraday", "nifty_daily",
                                     "vix_daily", "option_chain"}
     assert "range=1d&interval=1m" in asked[0]
-    assert frames.nifty_intraday is not None and frames.vix_intraday is not None
+    assert frames.nifty_intraday is not None
+    assert frames.vix_intraday is not None
     assert frames.nifty_intraday.index.max() < CAPTURED - pd.Timedelta(minutes=1)
     assert frames.nifty_daily is not None
     assert frames.nifty_daily.index.max() == pd.Timestamp("2024-06-13")

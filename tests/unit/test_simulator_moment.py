@@ -32,10 +32,12 @@ def _today(frame: pd.DataFrame) -> pd.DataFrame:
 
 def test_at_10_the_session_in_progress_has_only_its_finished_bars(runs: dict) -> None:
     m = runs["10:00"]
-    assert m.nifty.index[-1] == PREVIOUS and m.vix.index[-1] == PREVIOUS  # no daily bar today
+    assert m.nifty.index[-1] == PREVIOUS
+    assert m.vix.index[-1] == PREVIOUS
     for bars in (m.nifty_intraday, m.vix_intraday):
         today = _today(bars)
-        assert today.index[0] == at("09:15") and today.index[-1] == at("09:59")
+        assert today.index[0] == at("09:15")
+        assert today.index[-1] == at("09:59")
         assert len(today) == 45
     chain = m.option_chain
     assert chain["timestamp"].max() == at("10:00")
@@ -46,7 +48,8 @@ def test_at_10_the_session_in_progress_has_only_its_finished_bars(runs: dict) ->
 
 def test_at_0620_nothing_of_today_exists(runs: dict) -> None:
     m = runs["06:20"]
-    assert m.nifty.index[-1] == PREVIOUS and m.vix.index[-1] == PREVIOUS
+    assert m.nifty.index[-1] == PREVIOUS
+    assert m.vix.index[-1] == PREVIOUS
     assert m.nifty_intraday.index[-1] == pd.Timestamp("2024-06-13 15:29", tz="Asia/Kolkata")
     assert m.vix_intraday.index[-1] == pd.Timestamp("2024-06-13 15:29", tz="Asia/Kolkata")
     assert m.option_chain["timestamp"].max() == pd.Timestamp("2024-06-13 15:30",

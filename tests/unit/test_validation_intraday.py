@@ -17,7 +17,7 @@ from aegis.market.sources.simulator import simulate
 from aegis.market.store import MarketStore
 from aegis.pipeline.data import bars_to_validate
 from aegis.pipeline.paths import features_path, sha256_of
-from aegis.validation import validate_frames
+from aegis.validation import ValidationReport, validate_frames
 from tests.unit.test_validation_frames import failed_set
 
 SUITES = {"nifty_intraday": "intraday_bars", "vix_intraday": "intraday_bars"}
@@ -39,7 +39,8 @@ def test_both_series_pass_and_a_bad_vix_bar_is_named() -> None:
     report = validate_frames({"nifty_intraday": nifty, "vix_intraday": vix}, suites=SUITES)
     assert report.suite("nifty_intraday").success
     failed = report.suite("vix_intraday")
-    assert not failed.success and failed.expectation_suite == "intraday_bars"
+    assert not failed.success
+    assert failed.expectation_suite == "intraday_bars"
     assert ("expect_column_pair_values_a_to_be_greater_than_b", "high,low") in failed_set(
         report, "vix_intraday")
     text = report.describe_failures()
@@ -71,7 +72,8 @@ def test_bars_to_validate_are_the_new_ones_and_the_latest_session() -> None:
     assert bars_to_validate(nifty, None).equals(nifty)
     yesterday_close = nifty.index[days < days.max()][-1]
     today = bars_to_validate(nifty, yesterday_close)
-    assert today.index[0] == pd.Timestamp("2024-06-14 09:15", tz=IST) and len(today) == 105
+    assert today.index[0] == pd.Timestamp("2024-06-14 09:15", tz=IST)
+    assert len(today) == 105
     # a validation at 10:00 saw bars to 09:59: at 11:00 the whole session is checked again
     again = bars_to_validate(nifty, pd.Timestamp("2024-06-14 09:59", tz=IST))
     assert again.equals(today)
@@ -111,11 +113,13 @@ def test_the_gate_checks_todays_bars_of_both_series(
     with pytest.raises(ValidationFailedError) as failed:
         pipeline.validate(run)
     message = str(failed.value)
-    assert "'vix_intraday'" in message and "2024-06-14T11:12:00+05:30" in message
-    assert "expect_column_values_to_be_between" in message and "'minute_move'" in message
+    assert "'vix_intraday'" in message
+    assert "2024-06-14T11:12:00+05:30" in message
+    assert "expect_column_values_to_be_between" in message
+    assert "'minute_move'" in message
     assert sha256_of(features_path(settings)) == validated_sha
     report = failed.value.report
-    assert report is not None
+    assert isinstance(report, ValidationReport)
     assert report.suite("nifty_intraday").success
     # only today's session was checked, not the whole stored history; the daily series and
     # the features had not changed since the last validation: not checked again, and said so

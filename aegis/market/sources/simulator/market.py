@@ -224,7 +224,7 @@ def simulate(
         nifty = _align_daily_with_minutes(nifty, minutes[0])
         vix = _align_daily_with_minutes(vix, minutes[1])
     if top > hi:
-        minutes = tuple(_cut(frame, moment) for frame in minutes)  # type: ignore[assignment]
+        minutes = (_cut(minutes[0], moment), _cut(minutes[1], moment))
 
     c = min(int(chain_sessions), top - lo)
     chain = (_chain(int(seed), history, every, slice(top - c, top), moment if top > hi else None)
