@@ -100,7 +100,8 @@ def test_another_index_or_vix_is_not_nifty(at_slot: MarketStore, market: object,
     bank = bars.assign(**{c: (bars[c] * scale).round(2) for c in ("open", "high", "low", "close")})
     code, report, err = ingest("--symbol", "NIFTY50", str(write(bank, tmp_path / "bank.csv")))
     assert code == 1
-    assert "BANKNIFTY" in report["not_stored"][0]["reason"] and "nothing stored" in err
+    assert "BANKNIFTY" in report["not_stored"][0]["reason"]
+    assert "nothing stored" in err
     vix = market.vix_intraday  # type: ignore[attr-defined]
     code, report, _ = ingest("--symbol", "NIFTY50", str(write(vix, tmp_path / "vix.csv")))
     assert code == 1
