@@ -9,9 +9,14 @@ days and leaves the old ones unchanged.
 
 The engine (:mod:`.daily`) is a GJR-GARCH with skewed Student-t shocks, a slow long-run
 volatility factor and rare crisis episodes; India VIX is its 30-day variance forecast times a
-mean-reverting risk premium. Minutes (:mod:`.intraday`) are bridges between the daily open and
-close; chains (:mod:`.chain`) are Black-Scholes on a skewed smile around VIX with a
-round-strike OI profile.
+mean-reverting risk premium. NIFTY and India VIX minutes (:mod:`.intraday`) are bridges between
+the daily open and close that reproduce the daily bar exactly; chains (:mod:`.chain`) are
+Black-Scholes on a skewed smile around VIX with a round-strike OI profile.
+
+The moment (``now``) cuts the market without changing it: a session whose 15:30 IST close is
+after ``now`` has no daily bar yet, only the minute bars finished by then and a chain snapshot
+taken at ``now``; the values of everything returned are the same whatever ``now`` is, so the
+30-minute runs of a session add bars and never revise them.
 
 Sessions and weekly expiries are the NSE calendar's (:mod:`aegis.market.calendar`): holidays
 where the calendar knows them, weekdays outside its span.
@@ -338,8 +343,8 @@ def _intraday(
     logs = [np.log(a) for a in daily]
     vix_bars = [np.round(np.exp(b), 4) for b in minute_log_bars(
         vix_rngs, logs[0], logs[3], var, logs[1], logs[2])]
-    vix_bars = pin_to_daily(vix_bars, *daily)
-    vix = intraday_frame(days, tuple(vix_bars), np.full(vix_bars[0].shape, np.nan),  # type: ignore[arg-type]
+    v_open, v_high, v_low, v_close = pin_to_daily(vix_bars, *daily)
+    vix = intraday_frame(days, (v_open, v_high, v_low, v_close), np.full(v_open.shape, np.nan),
                          INDIAVIX)
     return nifty, vix
 
