@@ -3,19 +3,47 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from aegis.cli import app
+from aegis.config import get_settings
 from aegis.market.sources.simulator import simulate
 
 runner = CliRunner()
 ARGS = ["data", "simulate", "--seed", "5", "--years", "1.5", "--end", "2026-11-20",
         "--intraday-sessions", "3", "--chain-sessions", "2"]
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command simulates as of the settings' moment: pin it after ``--end``."""
+    monkeypatch.setenv("AEGIS_CLOCK", "2026-12-01T12:00:00+05:30")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_the_session_in_progress_has_bars_but_no_daily_bar(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.setenv("AEGIS_CLOCK", "2026-11-20T10:00:00+05:30")
+    get_settings.cache_clear()
+    proc = runner.invoke(app, [*ARGS, "--out", str(tmp_path / "sim"), "--json"])
+    assert proc.exit_code == 0, proc.output
+    report = json.loads(proc.stdout)
+    assert report["end"] == "2026-11-19"
+    assert report["moment"].startswith("2026-11-20T10:00")
+    rows = {row["series"]: row for row in report["series"]}
+    for name in ("nifty_intraday", "vix_intraday"):
+        assert rows[name]["last"] == "2026-11-20T09:59:00+05:30"
+    assert rows["option_chain"]["last"] == "2026-11-20T10:00:00+05:30"
 
 
 def _expected():
