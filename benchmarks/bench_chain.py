@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -140,6 +141,11 @@ def main() -> None:
             built.write_text("ok", encoding="utf-8")
         work = Path(tmp) / "slot"
         work.mkdir()
+        if persistent:  # the slots run on a copy: the kept deployment stays before the open
+            shutil.copytree(home, Path(tmp) / "slot-home", symlinks=True)
+            env = {**env, **deployment_env(Path(tmp) / "slot-home", None),
+                   "AEGIS_SIM_YEARS": str(SIM_YEARS)}
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
         warm = one_slot(env, work, WARM_UP)
         slots = [one_slot(env, work, slot) for slot in SLOTS]
     best = min(slots, key=lambda s: s["total_s"])
