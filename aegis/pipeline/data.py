@@ -104,9 +104,9 @@ def ingest_into_store(source: MarketSource, settings: Settings) -> IngestReport:
 def ingest(logical_date: str | None = None) -> dict[str, Any]:
     """Fetch from the configured source and upsert into the store (idempotent).
 
-    Returns the source's name, the upsert counts per series, the rows refused because they
-    had not happened at the moment (series, key, reason) and the source's notes (a history
-    folder's repairs, rejections, conflicts and skipped files; the live feed's dropped bars).
+    Returns the source's name, the upsert counts per series and the source's notes (a
+    history folder's repairs, rejections, conflicts and skipped files; the live feed's dropped
+    bars; ``refused``: the rows that had not happened at the moment, with the reason).
 
     Raises
     ------
@@ -123,9 +123,11 @@ def ingest(logical_date: str | None = None) -> dict[str, Any]:
     notes = dict(report.notes)
     if report.not_stored:
         notes["not_stored"] = dict(report.not_stored)
-    series = {name: {k: v for k, v in asdict(up).items() if k != "refused"}
-              for name, up in report.upserts.items()}
-    return {"source": report.source, "series": series, "refused": report.refused,
+    if report.refused:
+        notes["refused"] = list(report.refused)
+    return {"source": report.source,
+            "series": {name: {k: v for k, v in asdict(up).items() if k != "refused"}
+                       for name, up in report.upserts.items()},
             "notes": notes}
 
 
