@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from aegis.commands.data import app as data_app
 from aegis.config import get_settings
-from aegis.market.sources.simulator import simulate
+from aegis.market.sources.simulator import SimulatedMarket, simulate
 from aegis.market.store import MarketStore
 
 IST = "Asia/Kolkata"
@@ -44,14 +44,14 @@ def at_slot(aegis_home: Path, monkeypatch: pytest.MonkeyPatch) -> MarketStore:
 
 
 @pytest.fixture(scope="module")
-def market() -> object:
+def market() -> SimulatedMarket:
     return simulate(9, 0.3, now=SLOT, intraday_sessions=1, chain_sessions=0)
 
 
 @pytest.mark.parametrize("vix_volume", ["0", ""])
-def test_both_symbols_land_in_their_series(at_slot: MarketStore, market: object,
+def test_both_symbols_land_in_their_series(at_slot: MarketStore, market: SimulatedMarket,
                                            tmp_path: Path, vix_volume: str) -> None:
-    nifty, vix = market.nifty_intraday, market.vix_intraday  # type: ignore[attr-defined]
+    nifty, vix = market.nifty_intraday, market.vix_intraday
     assert len(nifty) == 300  # 09:15 .. 14:14
     code, report, _ = ingest("--symbol", "NIFTY50", str(write(nifty, tmp_path / "bars.csv")))
     assert code == 0
@@ -67,9 +67,9 @@ def test_both_symbols_land_in_their_series(at_slot: MarketStore, market: object,
 
 
 def test_bars_after_now_and_outside_the_session_are_rejected_with_notes(
-    at_slot: MarketStore, market: object, tmp_path: Path,
+    at_slot: MarketStore, market: SimulatedMarket, tmp_path: Path,
 ) -> None:
-    bars = market.nifty_intraday  # type: ignore[attr-defined]
+    bars = market.nifty_intraday
     extra = bars.iloc[[-1, -1]].set_axis(pd.DatetimeIndex(
         ["2024-06-14 09:08", "2024-06-14 14:30"], tz=IST, name="timestamp"))
     path = write(pd.concat([bars, extra]).sort_index(), tmp_path / "bars.csv")
@@ -82,9 +82,9 @@ def test_bars_after_now_and_outside_the_session_are_rejected_with_notes(
     assert report["upserts"]["nifty_intraday"]["inserted"] == 300
 
 
-def test_five_minute_bars_are_accepted(at_slot: MarketStore, market: object,
+def test_five_minute_bars_are_accepted(at_slot: MarketStore, market: SimulatedMarket,
                                        tmp_path: Path) -> None:
-    minutes = market.nifty_intraday  # type: ignore[attr-defined]
+    minutes = market.nifty_intraday
     five = minutes.resample("5min", label="left", closed="left").agg(
         {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
     code, report, _ = ingest("--symbol", "NIFTY50", str(write(five, tmp_path / "five.csv")))
@@ -92,9 +92,9 @@ def test_five_minute_bars_are_accepted(at_slot: MarketStore, market: object,
     assert report["upserts"]["nifty_intraday"]["inserted"] == 60
 
 
-def test_another_index_or_vix_is_not_nifty(at_slot: MarketStore, market: object,
+def test_another_index_or_vix_is_not_nifty(at_slot: MarketStore, market: SimulatedMarket,
                                            tmp_path: Path) -> None:
-    bars = market.nifty_intraday.copy()  # type: ignore[attr-defined]
+    bars = market.nifty_intraday.copy()
     # BANKNIFTY traded near 49,000 in June 2024 (NIFTY near 23,000)
     scale = 49_000.0 / bars["close"].median()
     bank = bars.assign(**{c: (bars[c] * scale).round(2) for c in ("open", "high", "low", "close")})
@@ -102,7 +102,7 @@ def test_another_index_or_vix_is_not_nifty(at_slot: MarketStore, market: object,
     assert code == 1
     assert "BANKNIFTY" in report["not_stored"][0]["reason"]
     assert "nothing stored" in err
-    vix = market.vix_intraday  # type: ignore[attr-defined]
+    vix = market.vix_intraday
     code, report, _ = ingest("--symbol", "NIFTY50", str(write(vix, tmp_path / "vix.csv")))
     assert code == 1
     assert "India VIX's level" in report["not_stored"][0]["reason"]
