@@ -2,9 +2,15 @@
 ### aegis_market_ingest
 
 Every 30 minutes of the NSE session (Monday to Friday, 09:15-15:30 Asia/Kolkata), with NSE
-holidays skipped: fetch the market data, store it, build the features, validate them with the
-Great Expectations suites, and update the ``aegis_features`` Asset, which schedules
-``aegis_inference``.
+holidays skipped: fetch the market data as of the slot -- NIFTY and India VIX 1-minute bars of
+the session so far, the option chain, and the daily bars of the sessions closed by then (the
+session's own daily bar only from the 15:30 run on) -- store it, build the features, validate
+them with the Great Expectations suites (the new rows and today's bars of both intraday
+series), and update the ``aegis_features`` Asset, which schedules ``aegis_inference``.
+
+**The moment.** The ingest task passes the run's slot (its logical date, IST) to
+``aegis.pipeline.ingest``; the source is cut there (``aegis.pipeline.data.ingest_moment``: never
+later than the clock), so a re-run or a backfill of a slot fetches what was known at that slot.
 
 **Deadline.** A run not finished 20 minutes after its slot (its logical date) e-mails the
 operator (``aegis_common.deadline_alert``); ``aegis_inference`` has 10 more, so a snapshot is at
@@ -82,7 +88,7 @@ def aegis_market_ingest() -> None:
 
     @task
     def ingest(**context: Any) -> dict[str, Any]:
-        """Fetch the configured source and upsert it into the market store."""
+        """Fetch the configured source as of the slot (intraday bars so far) into the store."""
         from aegis import pipeline
 
         return pipeline.ingest(logical_date=market_time(context).isoformat())

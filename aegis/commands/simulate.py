@@ -1,8 +1,11 @@
 """``aegis data simulate``: seeded NIFTY, India VIX, 1-minute bars and weekly chains.
 
 Writes the simulated series into the market-data store (series ``nifty_daily``, ``vix_daily``,
-``nifty_intraday``, ``option_chain``) or, with ``--out``, as CSV files in a folder, then prints
-a summary. Only typer and the standard library are imported at module level.
+``nifty_intraday``, ``vix_intraday``, ``option_chain``) or, with ``--out``, as CSV files in a
+folder, then prints a summary. The market is cut at the moment (``Settings.now()``: the system
+clock or ``AEGIS_CLOCK``): a session not closed by then has no daily bar, only its 1-minute
+bars finished by then and a chain at the moment. Only typer and the standard library are
+imported at module level.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ CSV_FILES = {
     "nifty_daily": "nifty_daily.csv",
     "vix_daily": "indiavix_daily.csv",
     "nifty_intraday": "nifty_intraday_1min.csv",
+    "vix_intraday": "indiavix_intraday_1min.csv",
     "option_chain": "nifty_option_chain.csv",
 }
 
@@ -52,25 +56,29 @@ def simulate(
         10, "--chain-sessions", help="Last sessions with a close snapshot of the weekly chain."
     ),
     end: str | None = typer.Option(
-        None, "--end", help="Last day (YYYY-MM-DD); default the last weekday up to today."
+        None, "--end", help="Last day (YYYY-MM-DD); default today (IST), as far as it has "
+        "happened."
     ),
 ) -> None:
     """Simulate NIFTY-like daily and 1-minute bars, India VIX and weekly option chains."""
+    from aegis.config import get_settings
     from aegis.errors import AegisError
     from aegis.market.sources.simulator import simulate as run_simulation
 
     last_day = _parse_end(end)
+    now = get_settings().now()
     try:
         market = run_simulation(
             seed,
             years,
             end=last_day,
+            now=now,
             intraday_sessions=intraday_sessions,
             chain_sessions=chain_sessions,
         )
         series = market.series()
         if out is None:
-            destination, rows = _to_store(series)
+            destination, rows = _to_store(series, now)
         else:
             destination, rows = str(out), _to_csv(series, out)
     except AegisError as exc:
@@ -81,6 +89,7 @@ def simulate(
         "seed": seed,
         "years": years,
         "end": series["nifty_daily"].index[-1].date().isoformat(),
+        "moment": now.isoformat(),
         "destination": "store" if out is None else "csv",
         "path": destination,
         "series": rows,
@@ -107,7 +116,7 @@ def _span(name: str, frame: Any) -> dict[str, Any]:
             "last": last.isoformat()}
 
 
-def _to_store(series: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+def _to_store(series: dict[str, Any], now: Any) -> tuple[str, list[dict[str, Any]]]:
     """Upsert every series into the configured store; row counts per series."""
     from aegis.config import get_settings
     from aegis.market.store import MarketStore
@@ -116,7 +125,7 @@ def _to_store(series: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     store = MarketStore(root)
     rows = []
     for name, frame in series.items():
-        result = store.upsert(name, frame)
+        result = store.upsert(name, frame, now=now)
         rows.append(
             {
                 **_span(name, frame),
@@ -140,9 +149,11 @@ def _to_csv(series: dict[str, Any], folder: Path) -> list[dict[str, Any]]:
             table.index = table.index.strftime("%Y-%m-%d")
             if name == "vix_daily":
                 table = table.drop(columns="volume")
-        elif name == "nifty_intraday":
+        elif name in ("nifty_intraday", "vix_intraday"):
             table = frame.copy()
             table.index = frame.index.map(lambda t: t.isoformat())
+            if name == "vix_intraday":
+                table = table.drop(columns="volume")
         else:
             table = frame.copy()
             table["timestamp"] = frame["timestamp"].map(lambda t: t.isoformat())

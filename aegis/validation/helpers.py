@@ -61,11 +61,14 @@ def prepare_daily(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def prepare_intraday(frame: pd.DataFrame) -> pd.DataFrame:
-    """Intraday bars -> ``timestamp`` column + ``tz_offset_minutes`` and ``minute_of_day``.
+    """Intraday bars -> ``timestamp`` column + ``tz_offset_minutes``, ``minute_of_day``,
+    ``second_of_minute`` and ``minute_move``.
 
     ``tz_offset_minutes`` is the timestamps' UTC offset in minutes (330 for Asia/Kolkata; null
     for tz-naive timestamps). ``minute_of_day`` is the bar start in IST minutes after midnight
-    (naive timestamps are taken as IST wall-clock times).
+    (naive timestamps are taken as IST wall-clock times); ``second_of_minute`` its seconds
+    (0: bars start on the minute). ``minute_move`` is ``|ln(close / previous close)|`` within
+    the bar's IST day (null on a day's first bar).
     """
     out = _index_to_column(frame, "timestamp", "intraday frame")
     stamps = out["timestamp"]
@@ -79,6 +82,12 @@ def prepare_intraday(frame: pd.DataFrame) -> pd.DataFrame:
         ]
         local = stamps.dt.tz_convert(IST)
     out["minute_of_day"] = (local.dt.hour * 60 + local.dt.minute).astype("float64")
+    out["second_of_minute"] = (local.dt.second + local.dt.microsecond / 1e6).astype("float64")
+    close = (pd.to_numeric(out["close"], errors="coerce").astype("float64")
+             if "close" in out.columns else pd.Series(np.nan, index=out.index))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_close = np.log(close.where(close > 0))
+    out["minute_move"] = log_close.groupby(local.dt.date.to_numpy()).diff().abs()
     return out
 
 

@@ -53,12 +53,16 @@ class FailedExpectation(BaseModel):
     exception: str | None = Field(default=None, description="GX raised while evaluating")
 
     def summary(self) -> str:
-        """One line: type, column, how many rows and a sample of bad values."""
+        """One line: type, column, how many rows, where (first bad bars) and a sample."""
         parts = [self.expectation_type]
         if self.column:
             parts.append(f"column {self.column!r}")
         if self.unexpected_count is not None:
             parts.append(f"{self.unexpected_count} unexpected of {self.element_count}")
+        where = [str(row[key]) for row in self.offending_rows for key in ("timestamp", "session")
+                 if row.get(key) is not None]
+        if where:
+            parts.append(f"at {', '.join(where[:3])}")
         if self.unexpected_values:
             parts.append(f"e.g. {self.unexpected_values[:3]}")
         elif self.observed_value is not None:
@@ -82,6 +86,9 @@ class SuiteResult(BaseModel):
 
     suite: str
     success: bool
+    expectation_suite: str | None = Field(
+        default=None, description="The suite run, when the frame has its own name "
+        "(e.g. nifty_intraday checked by intraday_bars)")
     rows: int = Field(description="Rows of the validated frame")
     statistics: SuiteStatistics = Field(default_factory=SuiteStatistics)
     failed: list[FailedExpectation] = Field(default_factory=list)
@@ -139,6 +146,7 @@ class ValidationReport(BaseModel):
             if s.success:
                 continue
             why = f": {s.error}" if s.error else ""
-            lines.append(f"suite {s.suite!r} failed ({s.rows} rows){why}")
+            run = f" (suite {s.expectation_suite!r})" if s.expectation_suite else ""
+            lines.append(f"suite {s.suite!r}{run} failed ({s.rows} rows){why}")
             lines.extend(f"  - {f.summary()}" for f in s.failed)
         return "\n".join(lines)

@@ -10,6 +10,7 @@ ephemeral context). ``import great_expectations`` costs seconds, so it happens i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,9 @@ def validate_frames(
     *,
     docs_dir: Path | None = None,
     expectations_dir: Path | None = None,
+    suites: Mapping[str, str] | None = None,
 ) -> ValidationReport:
-    """Validate each frame against the suite of the same name.
+    """Validate each frame against the suite of the same name (or the one ``suites`` names).
 
     Parameters
     ----------
@@ -48,6 +50,10 @@ def validate_frames(
         Suite name (``nifty_daily``, ``vix_daily``, ``intraday_bars``, ``option_chain``,
         ``features``) -> the canonical frame (see ``aegis/market/frames.py`` and
         ``aegis/features/columns.py``). Helper columns are added to a copy (``helpers.py``).
+    suites : mapping of str to str, optional
+        Frame name -> suite name, for frames named after their dataset: ``{"nifty_intraday":
+        "intraday_bars", "vix_intraday": "intraday_bars"}`` runs one suite on two series, each
+        reported under its own name.
     docs_dir : Path, optional
         Where the GX Data Docs site is written (the pipeline passes ``<output dir>/data_docs``);
         None builds no Data Docs (``report.data_docs`` is then None). The caller chooses: this
@@ -67,14 +73,15 @@ def validate_frames(
     SuiteDefinitionError
         A suite file is missing or holds an expectation GX cannot build.
     """
-    unknown = sorted(set(frames) - set(PREPARERS))
+    suite_of = {name: (suites or {}).get(name, name) for name in frames}
+    unknown = sorted(name for name, suite in suite_of.items() if suite not in PREPARERS)
     if unknown:
         raise ValidationInputError(
             f"frames {unknown}: expected suite names among {sorted(PREPARERS)}"
         )
     if not frames:
         raise ValidationInputError("validate_frames: expected at least one frame; got none")
-    prepared = {name: PREPARERS[name](frame) for name, frame in frames.items()}
+    prepared = {name: PREPARERS[suite_of[name]](frame) for name, frame in frames.items()}
 
     import great_expectations as gx
 
@@ -82,8 +89,12 @@ def validate_frames(
     context = _ephemeral_context(docs)
     datasource = context.data_sources.add_pandas("aegis_frames")
     results: list[SuiteResult] = []
+    built: dict[str, Any] = {}
     for name, frame in prepared.items():
-        suite = context.suites.add(build_suite(name, expectations_dir))
+        if suite_of[name] not in built:
+            built[suite_of[name]] = context.suites.add(build_suite(suite_of[name],
+                                                                   expectations_dir))
+        suite = built[suite_of[name]]
         batch = datasource.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{name}_gate", data=batch, suite=suite)
@@ -92,7 +103,10 @@ def validate_frames(
             batch_parameters={"dataframe": frame},
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
         )
-        results.append(_suite_result(name, frame, outcome.to_json_dict()))
+        result = _suite_result(name, frame, outcome.to_json_dict())
+        if suite_of[name] != name:
+            result = result.model_copy(update={"expectation_suite": suite_of[name]})
+        results.append(result)
 
     index_html = None
     if docs is not None:

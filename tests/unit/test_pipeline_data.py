@@ -28,7 +28,7 @@ pytest_plugins = ["tests.unit.pipeline_fixtures"]
 # slow: every test runs the real stages (ingest, features, GX gate, rates); make test runs it
 pytestmark = pytest.mark.slow
 
-SERIES = ("nifty_daily", "vix_daily", "nifty_intraday", "option_chain")
+SERIES = ("nifty_daily", "vix_daily", "nifty_intraday", "vix_intraday", "option_chain")
 
 
 def test_first_ingest_inserts_every_series(trained_deployment: Deployment) -> None:

@@ -188,7 +188,8 @@ def test_daily_range_matches_close_to_close_volatility() -> None:
 
 def test_series_are_named_for_the_store(market: SimulatedMarket) -> None:
     series = market.series()
-    assert list(series) == ["nifty_daily", "vix_daily", "nifty_intraday", "option_chain"]
+    assert list(series) == ["nifty_daily", "vix_daily", "nifty_intraday", "vix_intraday",
+                            "option_chain"]
     assert series["nifty_daily"] is market.nifty
 
 

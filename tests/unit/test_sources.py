@@ -38,7 +38,7 @@ def test_simulator_source_returns_the_simulated_series() -> None:
     frames = SimulatorSource(3, 1.0, end).fetch()
     market = simulate(3, 1.0, end=end)
     assert list(frames.series()) == ["nifty_daily", "vix_daily", "nifty_intraday",
-                                     "option_chain"]
+                                     "vix_intraday", "option_chain"]
     for name, frame in market.series().items():
         pd.testing.assert_frame_equal(frames.series()[name], frame)
     assert frames.notes == {"seed": 3}
@@ -63,21 +63,37 @@ def test_live_source_asks_with_the_timeout_it_was_given(monkeypatch: pytest.Monk
     def fake(kind: str) -> object:
         def fetch(symbol: str, *, timeout: float) -> pd.DataFrame:
             asked.append((f"{kind}:{symbol}", timeout))
-            return pd.DataFrame({"close": [1.0]})
+            return pd.DataFrame({"close": [1.0]}, index=pd.DatetimeIndex(
+                ["2024-06-13"], name="session"))
         return fetch
 
-    monkeypatch.setattr(live_module, "fetch_yahoo_daily", fake("yahoo"))
+    monkeypatch.setattr(live_module, "fetch_yahoo_daily", fake("daily"))
+    monkeypatch.setattr(live_module, "fetch_yahoo_intraday", fake("1m"))
     monkeypatch.setattr(live_module, "fetch_nse_option_chain", fake("nse"))
     frames = LiveSource(timeout=4.5).fetch()
-    assert set(frames.series()) == {"nifty_daily", "vix_daily", "option_chain"}
-    assert asked == [("yahoo:^NSEI", 4.5), ("yahoo:^INDIAVIX", 4.5), ("nse:NIFTY", 4.5)]
+    assert set(frames.series()) == {"nifty_daily", "vix_daily", "nifty_intraday",
+                                    "vix_intraday", "option_chain"}
+    assert asked == [("1m:^NSEI", 4.5), ("daily:^NSEI", 4.5), ("1m:^INDIAVIX", 4.5),
+                     ("daily:^INDIAVIX", 4.5), ("nse:NIFTY", 4.5)]
 
 
 def test_market_source_is_built_from_the_settings(tmp_path: Path) -> None:
-    sim = market_source(Settings(source="simulator", seed=11, sim_years=3.0), "2024-06-14")
-    assert sim == SimulatorSource(11, 3.0, pd.Timestamp("2024-06-14"))
-    live = market_source(Settings(source="live", live_timeout_s=2.5))
-    assert live == LiveSource(timeout=2.5)
+    clock = pd.Timestamp("2024-06-14 10:00", tz="Asia/Kolkata").to_pydatetime()
+    sim = market_source(Settings(source="simulator", seed=11, sim_years=3.0, clock=clock))
+    assert sim == SimulatorSource(11, 3.0, now=clock)
+    # a DAG run's slot is its moment; a bare date stands for that day's close
+    slot = market_source(Settings(source="simulator", seed=11, sim_years=3.0, clock=clock),
+                         "2024-06-14T09:45:00+05:30")
+    assert slot == SimulatorSource(11, 3.0, now=clock - pd.Timedelta(minutes=15))
+    day = market_source(Settings(source="simulator", seed=11, sim_years=3.0), "2024-06-13")
+    assert day == SimulatorSource(11, 3.0, now=pd.Timestamp("2024-06-13 15:30",
+                                                            tz="Asia/Kolkata").to_pydatetime())
+    # never after the clock: a later slot is cut to the moment the clock says
+    cut = market_source(Settings(source="simulator", seed=11, sim_years=3.0, clock=clock),
+                        "2024-06-14")
+    assert cut == SimulatorSource(11, 3.0, now=clock)
+    live = market_source(Settings(source="live", live_timeout_s=2.5, clock=clock))
+    assert live == LiveSource(timeout=2.5, now=clock)
     history = market_source(Settings(source="history", history_dir=tmp_path))
     assert isinstance(history, HistorySource)
     assert list(history.paths) == [tmp_path]

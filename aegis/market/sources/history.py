@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from aegis.errors import DataFormatError, StoreError
-from aegis.market.frames import INDIAVIX, NIFTY
+from aegis.market import identify
+from aegis.market.frames import INDIAVIX, NIFTY, OHLCV
 from aegis.market.history import DATA_SUFFIXES
 from aegis.market.loaders import LoadResult, load_file
 from aegis.market.merge import merge_series
@@ -81,6 +82,11 @@ def assign_symbol(result: LoadResult, symbol: str) -> LoadResult:
     """``result`` as the series ``symbol`` (``--symbol``), for index bars; others unchanged."""
     if symbol not in SYMBOLS:
         raise StoreError(f"--symbol must be one of {SYMBOLS}; got {symbol!r}")
+    if _uncontracted_bars(result):
+        # told a traded contract by its volume, but no strike/expiry/side: the index's bars
+        result = replace(result, kind="intraday_ohlc", frame=result.frame[OHLCV].copy(),
+                         notes=[*result.notes, "the volume looked like a traded contract's; "
+                                f"--symbol {symbol} says these are index bars"])
     if result.kind not in ("daily_ohlc", "intraday_ohlc"):
         return result
     frame = result.frame.copy()
@@ -90,6 +96,53 @@ def assign_symbol(result: LoadResult, symbol: str) -> LoadResult:
     notes = [*result.notes, f"symbol {symbol} given with --symbol"
              + (f" (detected: {result.symbol})" if result.symbol not in (None, symbol) else "")]
     return replace(result, symbol=symbol, frame=frame, notes=notes, symbol_from="--symbol")
+
+
+#: ``--symbol NIFTY50`` is refused when the median close lies above this multiple of NIFTY's
+#: (widened) range for its year: another index's bars (BANKNIFTY trades at about 2.2x NIFTY).
+#: Lower levels are allowed (a rebased NIFTY series is the user's to name), except India
+#: VIX's (closes in its band without volume).
+NIFTY_ABOVE = 1.35
+
+
+def symbol_contradicted(result: LoadResult) -> str | None:
+    """Why index bars cannot be the symbol given with ``--symbol`` (None when they can be).
+
+    The evidence is the level: the median close against NIFTY 50's closing range of the
+    median bar's year (:func:`aegis.market.identify.nifty_range`, loose on purpose: it
+    catches another index, never a NIFTY year that ran hot), or India VIX's band.
+    """
+    frame = result.frame
+    if result.kind not in ("daily_ohlc", "intraday_ohlc") or result.frame.empty:
+        return None
+    close = result.frame["close"].dropna()
+    if close.empty:
+        return None
+    median = float(close.median())
+    if result.symbol == INDIAVIX:
+        if median > identify.VIX_BAND[1]:
+            return (f"--symbol {INDIAVIX}: the closes (median {median:.2f}) are not India "
+                    f"VIX's level (band {identify.VIX_BAND}): not stored")
+        return None
+    if identify.looks_like_vix(close, frame["volume"]):
+        return (f"--symbol {NIFTY}: the closes (median {median:.2f}, no volume) are India "
+                "VIX's level, not NIFTY 50's: not stored")
+    year = int(pd.DatetimeIndex(frame.index).year[len(frame) // 2])
+    lo, hi = identify.nifty_range(year)
+    if lo > 0 and median > hi * NIFTY_ABOVE:
+        return (f"--symbol {NIFTY}: the closes (median {median:.2f}) cannot be NIFTY 50 in "
+                f"{year} (its range {lo:.0f}..{hi:.0f}, widened); another index's bars "
+                "(BANKNIFTY?): not stored")
+    return None
+
+
+def _uncontracted_bars(result: LoadResult) -> bool:
+    """Option bars that name no contract (no strike, expiry or side in the file)."""
+    if result.kind != "option_bars":
+        return False
+    frame = result.frame
+    return bool(frame["strike"].isna().all() and frame["expiry"].isna().all()
+                and frame["option_type"].isna().all())
 
 
 def _with_file(result: LoadResult) -> LoadResult:
@@ -154,6 +207,9 @@ class HistorySource:
                 seen.explicit.add(str(path))
             seen.loaded.append(result)
             name, why = series_for(result)
+            contradiction = symbol_contradicted(result) if self.symbol is not None else None
+            if contradiction is not None:
+                name, why = None, contradiction
             if name is None:
                 seen.skipped[str(path)] = why
             else:

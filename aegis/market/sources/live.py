@@ -5,24 +5,36 @@ Both fetchers use ``requests`` with the timeout they are given (the edge passes
 failure into :class:`~aegis.errors.LiveSourceError` at once -- they never retry forever or hang.
 The parsers are pure functions of the decoded JSON, tested on recorded responses
 (``tests/fixtures/market/live``). :class:`LiveSource` is the two together as a market source.
+
+What has not happened is never returned (:func:`finished_bars`, given the moment): Yahoo's
+daily chart carries, during a session, a bar for today that moves until the close (dropped: a
+daily bar is final only after 15:30 IST), and its 1-minute chart ends with the minute in
+progress (dropped: a bar is kept once its minute has ended). Yahoo marks minutes without a
+quote with nulls (dropped); bars outside the 09:15-15:30 IST session are dropped. Each drop is
+said in the fetch's notes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from aegis.errors import LiveSourceError
-from aegis.market.frames import CHAIN_COLUMNS, INDIAVIX, IST, NIFTY, OHLCV
+from aegis.market.frames import CHAIN_COLUMNS, INDIAVIX, IST, NIFTY, OHLC, OHLCV
+from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, OPEN_AFTER_MIDNIGHT
 from aegis.market.sources.base import MarketFrames
 
 YAHOO_CHART_URL: Final = "https://query1.finance.yahoo.com/v8/finance/chart/{symbol}"
 NSE_HOME_URL: Final = "https://www.nseindia.com/option-chain"
 NSE_CHAIN_URL: Final = "https://www.nseindia.com/api/option-chain-indices?symbol={symbol}"
 YAHOO_SYMBOLS: Final = {"^NSEI": NIFTY, "^INDIAVIX": INDIAVIX}
+#: Yahoo's 1-minute chart of the current (or last) session.
+INTRADAY_RANGE: Final = "1d"
+INTRADAY_INTERVAL: Final = "1m"
 HEADERS: Final = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AegisMatrix/0.1",
                   "Accept": "application/json,text/html;q=0.9", "Accept-Language": "en-US"}
 
@@ -59,11 +71,29 @@ def fetch_yahoo_daily(symbol: str = "^NSEI", *, range_: str = "1y", interval: st
     return parse_yahoo_chart(payload, source=url)
 
 
+def fetch_yahoo_intraday(symbol: str = "^NSEI", *, timeout: float,
+                         session: Any = None) -> pd.DataFrame:
+    """1-minute bars of the current (or last) session of ``^NSEI``/``^INDIAVIX``.
+
+    Unfiltered: :func:`finished_bars` drops the minute in progress and bars outside the session.
+
+    Raises
+    ------
+    LiveSourceError
+        Offline, timed out, HTTP error, or an answer that is not a chart.
+    """
+    return fetch_yahoo_daily(symbol, range_=INTRADAY_RANGE, interval=INTRADAY_INTERVAL,
+                             timeout=timeout, session=session)
+
+
 def parse_yahoo_chart(payload: Any, *, source: str = "yahoo chart") -> pd.DataFrame:
     """Yahoo v8 chart JSON -> canonical daily frame (``session``) or intraday (``timestamp``).
 
-    Daily bars are dated by their IST date; rows with a null close (Yahoo's placeholder for a
-    bar in progress or a holiday) are dropped; India VIX volume is NaN.
+    Timestamps are UTC epoch seconds (``meta.gmtoffset`` 19800 is IST's offset; converted
+    here). Daily bars are dated by their IST date; intraday bars keep their start. Rows with
+    a null or non-positive close (Yahoo's placeholder for a minute without a quote or a
+    holiday) are dropped, and so are rows with a null open, high or low beside a close
+    (counted in ``attrs["dropped_null"]``); India VIX volume is NaN.
     """
     try:
         chart = payload["chart"]
@@ -85,13 +115,61 @@ def parse_yahoo_chart(payload: Any, *, source: str = "yahoo chart") -> pd.DataFr
         frame.index = pd.DatetimeIndex(times.dt.tz_localize(None).dt.normalize(), name="session")
     else:
         frame.index = pd.DatetimeIndex(times, name="timestamp")
-    frame = frame[frame["close"].notna() & (frame["close"] > 0)]
+    usable = frame["close"].notna() & (frame["close"] > 0) & frame[OHLC].notna().all(axis=1)
+    dropped = int((~usable).sum())
+    frame = frame[usable]
     frame = frame[~frame.index.duplicated(keep="last")].sort_index()
     frame.loc[frame["volume"] == 0, "volume"] = np.nan
     if symbol == INDIAVIX:
         frame["volume"] = np.nan
     frame.attrs["symbol"] = symbol
+    frame.attrs["dropped_null"] = dropped
     return frame
+
+
+def finished_bars(frame: pd.DataFrame, now: datetime, *, interval: pd.Timedelta | None = None,
+                  what: str = "yahoo") -> tuple[pd.DataFrame, list[str]]:
+    """The bars of a parsed chart that have happened at ``now`` (aware), and notes on the rest.
+
+    Daily frames (``session``): a bar whose session's 15:30 IST close is after ``now`` is
+    Yahoo's in-progress bar and is dropped. Intraday frames (``timestamp``): a bar is kept when
+    it starts on the minute and its ``interval`` (default 1 minute) has ended by ``now``, and
+    it lies inside the 09:15-15:30 IST session; the rest are dropped. Each drop is one note.
+    """
+    moment = pd.Timestamp(now).tz_convert(IST)
+    when = moment.isoformat(timespec="minutes")
+    notes: list[str] = []
+    if frame.attrs.get("dropped_null"):
+        notes.append(f"{what}: {frame.attrs['dropped_null']} bars with null prices dropped "
+                     "(Yahoo's placeholder for a minute without a quote)")
+    if frame.empty:
+        return frame, notes
+    index = pd.DatetimeIndex(frame.index)
+    if frame.index.name == "session":
+        closes = (index.normalize() + CLOSE_AFTER_MIDNIGHT).tz_localize(IST)
+        open_ = np.asarray(closes > moment)
+        notes.extend(f"{what}: daily bar of {day.date()} dropped: the session has not closed "
+                     f"at {when} IST (Yahoo's in-progress bar; the session lives in its "
+                     "1-minute bars)" for day in index[open_])
+        return _keep(frame, ~open_), notes
+    step = interval if interval is not None else pd.Timedelta(minutes=1)
+    local = index.tz_convert(IST)
+    offset = local - local.normalize()
+    aligned = np.asarray(local == local.floor("min"))
+    ended = np.asarray(local + step <= moment)
+    inside = np.asarray((offset >= OPEN_AFTER_MIDNIGHT) & (offset < CLOSE_AFTER_MIDNIGHT))
+    for ts in local[~(aligned & ended)]:
+        notes.append(f"{what}: bar {ts.isoformat()} dropped: still in progress at {when} IST")
+    for ts in local[aligned & ended & ~inside]:
+        notes.append(f"{what}: bar {ts.isoformat()} dropped: outside the NSE session "
+                     "09:15-15:30 IST")
+    return _keep(frame, aligned & ended & inside), notes
+
+
+def _keep(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    out = frame[mask]
+    out.attrs = {k: v for k, v in frame.attrs.items() if k != "dropped_null"}
+    return out
 
 
 def fetch_nse_option_chain(symbol: str = "NIFTY", *, timeout: float,
@@ -161,19 +239,30 @@ def _keys(payload: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class LiveSource:
-    """Yahoo daily bars of NIFTY 50 and India VIX, and NSE's current NIFTY option chain.
+    """Yahoo 1-minute and daily bars of NIFTY 50 and India VIX, and NSE's NIFTY option chain.
 
-    ``timeout`` (seconds, per request) comes from the caller (``Settings.live_timeout_s``).
+    ``timeout`` (seconds, per request) comes from the caller (``Settings.live_timeout_s``);
+    ``now`` (aware) is the moment of the fetch (the edge passes ``Settings.now()``; default
+    the system clock): nothing that has not happened by then is returned
+    (:func:`finished_bars`), and every bar dropped is said in the notes.
     """
 
     timeout: float
+    now: datetime | None = None
     name: str = "live"
 
     def fetch(self) -> MarketFrames:
         """One request per series; any failure raises :class:`~aegis.errors.LiveSourceError`."""
-        return MarketFrames(
-            nifty_daily=fetch_yahoo_daily("^NSEI", timeout=self.timeout),
-            vix_daily=fetch_yahoo_daily("^INDIAVIX", timeout=self.timeout),
-            option_chain=fetch_nse_option_chain("NIFTY", timeout=self.timeout),
-            notes={"live": True},
-        )
+        moment = self.now if self.now is not None else pd.Timestamp.now(tz=IST).to_pydatetime()
+        frames: dict[str, pd.DataFrame] = {}
+        notes: list[str] = []
+        for key, ticker in (("nifty", "^NSEI"), ("vix", "^INDIAVIX")):
+            for kind, fetch in (("intraday", fetch_yahoo_intraday), ("daily", fetch_yahoo_daily)):
+                bars, said = finished_bars(fetch(ticker, timeout=self.timeout), moment,
+                                           what=f"{ticker} {kind}")
+                frames[f"{key}_{kind}"] = bars
+                notes.extend(said)
+        frames["option_chain"] = fetch_nse_option_chain("NIFTY", timeout=self.timeout)
+        return MarketFrames.from_series(
+            frames, notes={"live": True, "moment": pd.Timestamp(moment).isoformat(),
+                           "dropped": notes})

@@ -1,6 +1,7 @@
 """Weekly NIFTY option-chain snapshots: Black-Scholes prices on a skewed smile, realistic OI.
 
-Each snapshot is taken at a session's close for the next weekly expiry after it. The ATM
+Each snapshot is taken at a session's close for the next weekly expiry after it, or during
+the session (the simulator's moment) for the expiry on or after that day. The ATM
 implied volatility follows India VIX (weekly ATM IV runs a little under the 30-day VIX); the
 smile is quadratic in standardised moneyness with a put skew. Open interest concentrates at
 round strikes (500s, then 100s), calls are written above spot and puts below, and it builds up
@@ -121,40 +122,70 @@ def option_chain(
     expiries: pd.DatetimeIndex,
     *,
     warm_up: bool = False,
+    moments: pd.DatetimeIndex | None = None,
 ) -> pd.DataFrame:
-    """Close snapshots of the weekly chain, one per session, in the canonical long format.
+    """Snapshots of the weekly chain, one per session, in the canonical long format.
 
     Parameters
     ----------
     seed
-        The simulation seed; each snapshot draws from a generator keyed by it and the session.
+        The simulation seed; each snapshot draws from a generator keyed by it and its moment
+        (:func:`snapshot_generator`).
     sessions
         Snapshot sessions (tz-naive dates), increasing.
     spots, vix
-        NIFTY close and India VIX close (percent) of each session.
+        NIFTY and India VIX (percent) at each snapshot: the close, or the last minute bar for
+        a snapshot taken during the session.
     expiries
-        The expiry each snapshot lists (strictly after its session).
+        The expiry each snapshot lists (its close, 15:30 IST, after the snapshot).
     warm_up
         The first session only provides the previous OI for the second's ``oi_change`` and is
         left out of the result.
+    moments
+        When each snapshot was taken (tz-aware IST); default each session's 15:30 close. The
+        time to expiry is calendar time from the moment to the expiry's close.
     """
     if len(sessions) <= int(warm_up):
         return _empty_chain()
+    if moments is None:
+        moments = close_moments(sessions)
     parts: list[pd.DataFrame] = []
     previous: pd.DataFrame | None = None
-    prev_session: pd.Timestamp | None = None
-    for session, spot, vix_close, expiry in zip(sessions, spots, vix, expiries, strict=True):
-        days = float((expiry - session).days)
-        gap = float((session - prev_session).days) if prev_session is not None else 1.0
-        rng = day_generator(seed, CHAIN_KEY, session)
-        frame = _snapshot(rng, seed, session, float(spot), float(vix_close), expiry, days, gap)
+    prev_moment: pd.Timestamp | None = None
+    for moment, spot, vix_close, expiry in zip(moments, spots, vix, expiries, strict=True):
+        days = (close_moments(pd.DatetimeIndex([expiry]))[0] - moment) / pd.Timedelta(days=1)
+        gap = ((moment - prev_moment) / pd.Timedelta(days=1) if prev_moment is not None
+               else 1.0)
+        rng = snapshot_generator(seed, moment)
+        frame = _snapshot(rng, seed, moment, float(spot), float(vix_close), expiry,
+                          float(days), float(gap))
         if previous is not None and previous["expiry"].iloc[0] == frame["expiry"].iloc[0]:
             frame = _observed_change(frame, previous)
-        previous, prev_session = frame, session
+        previous, prev_moment = frame, moment
         parts.append(frame)
     if warm_up:
         parts = parts[1:]
     return pd.concat(parts, ignore_index=True)[CHAIN_COLUMNS]
+
+
+def close_moments(sessions: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The 15:30 IST close of each session (tz-aware)."""
+    return (pd.DatetimeIndex(sessions).normalize() + SNAPSHOT_TIME).tz_localize(IST)
+
+
+def snapshot_generator(seed: int, moment: pd.Timestamp) -> np.random.Generator:
+    """The generator of the snapshot taken at ``moment``: a pure function of seed and moment.
+
+    A close snapshot (15:30) draws from the session's chain generator; one taken during the
+    session from a generator keyed by its minute too, so a replay at the same moment gives the
+    same chain whatever else was asked.
+    """
+    local = pd.Timestamp(moment).tz_convert(IST)
+    day = local.tz_localize(None).normalize()
+    minute = int((local.tz_localize(None) - day) / pd.Timedelta(minutes=1))
+    if minute == int(SNAPSHOT_TIME / pd.Timedelta(minutes=1)):
+        return day_generator(seed, CHAIN_KEY, day)
+    return np.random.default_rng([int(seed), CHAIN_KEY, day.toordinal(), minute])
 
 
 def _observed_change(frame: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
@@ -169,14 +200,15 @@ def _observed_change(frame: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFram
 def _snapshot(
     rng: np.random.Generator,
     seed: int,
-    session: pd.Timestamp,
+    moment: pd.Timestamp,
     spot: float,
     vix_close: float,
     expiry: pd.Timestamp,
     days: float,
     gap: float,
 ) -> pd.DataFrame:
-    """One snapshot; ``oi_change`` estimated from the build-up (replaced when a prior exists)."""
+    """One snapshot at ``moment``, ``days`` (calendar, fractional) before the expiry's close;
+    ``oi_change`` estimated from the build-up (replaced when a prior snapshot exists)."""
     ladder = strike_ladder(spot)
     strike = np.concatenate([ladder, ladder])
     is_call = np.repeat([True, False], len(ladder))
@@ -195,8 +227,7 @@ def _snapshot(
     volume = np.round(oi * turnover * np.exp(0.3 * rng.standard_normal(len(strike))))
     half = TICK * (1.0 + np.floor(price * 0.002 / TICK) + rng.integers(0, 2, len(strike)))
     count = len(strike)
-    stamp = np.datetime64(session.normalize() + SNAPSHOT_TIME, "ns")
-    timestamp = pd.DatetimeIndex(np.full(count, stamp)).tz_localize(IST)
+    timestamp = pd.DatetimeIndex([moment] * count).tz_convert(IST).as_unit("ns")
     return pd.DataFrame(
         {
             "timestamp": timestamp,

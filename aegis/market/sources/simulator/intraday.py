@@ -125,6 +125,24 @@ def minute_log_bars(
     return opens, high, low, close
 
 
+def pin_to_daily(
+    bars: list[np.ndarray], daily_open: np.ndarray, daily_high: np.ndarray,
+    daily_low: np.ndarray, daily_close: np.ndarray,
+) -> list[np.ndarray]:
+    """Rounded minute open/high/low/close arrays ``(sessions, 375)`` made to equal the daily
+    bars exactly: first open, last close, highest high and lowest low set to the daily
+    values, every price clipped into the daily range (rounding could leave it by a tick)."""
+    lo, hi = daily_low[:, None], daily_high[:, None]
+    opens, high, low, close = (np.clip(b, lo, hi) for b in bars)
+    rows = np.arange(len(daily_open))
+    if len(rows):
+        opens[:, 0] = daily_open
+        close[:, -1] = daily_close
+        high[rows, np.argmax(high, axis=1)] = daily_high
+        low[rows, np.argmin(low, axis=1)] = daily_low
+    return [opens, high, low, close]
+
+
 def minute_volumes(rngs: Sequence[np.random.Generator], daily_volume: np.ndarray) -> np.ndarray:
     """Whole-share volume of every minute, shape ``(sessions, 375)``, summing to ``daily_volume``.
 

@@ -9,9 +9,14 @@ days and leaves the old ones unchanged.
 
 The engine (:mod:`.daily`) is a GJR-GARCH with skewed Student-t shocks, a slow long-run
 volatility factor and rare crisis episodes; India VIX is its 30-day variance forecast times a
-mean-reverting risk premium. Minutes (:mod:`.intraday`) are bridges between the daily open and
-close; chains (:mod:`.chain`) are Black-Scholes on a skewed smile around VIX with a
-round-strike OI profile.
+mean-reverting risk premium. NIFTY and India VIX minutes (:mod:`.intraday`) are bridges between
+the daily open and close that reproduce the daily bar exactly; chains (:mod:`.chain`) are
+Black-Scholes on a skewed smile around VIX with a round-strike OI profile.
+
+The moment (``now``) cuts the market without changing it: a session whose 15:30 IST close is
+after ``now`` has no daily bar yet, only the minute bars finished by then and a chain snapshot
+taken at ``now``; the values of everything returned are the same whatever ``now`` is, so the
+30-minute runs of a session add bars and never revise them.
 
 Sessions and weekly expiries are the NSE calendar's (:mod:`aegis.market.calendar`): holidays
 where the calendar knows them, weekdays outside its span.
@@ -20,7 +25,7 @@ where the calendar knows them, weekdays outside its span.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Final
 
@@ -29,8 +34,8 @@ import pandas as pd
 
 from aegis.errors import SimulatorInputError
 from aegis.market import calendar as nse
-from aegis.market.frames import INDIAVIX, NIFTY, OHLC
-from aegis.market.sources.simulator.chain import option_chain
+from aegis.market.frames import INDIAVIX, IST, NIFTY, OHLC
+from aegis.market.sources.simulator.chain import close_moments, option_chain
 from aegis.market.sources.simulator.daily import (
     DailyParams,
     DailyPaths,
@@ -38,11 +43,19 @@ from aegis.market.sources.simulator.daily import (
     simulate_daily,
 )
 from aegis.market.sources.simulator.intraday import (
+    BARS_PER_SESSION,
+    FIRST_BAR,
     intraday_frame,
     minute_log_bars,
     minute_volumes,
+    pin_to_daily,
 )
-from aegis.market.sources.simulator.streams import INTRADAY_KEY, Streams, day_generator
+from aegis.market.sources.simulator.streams import (
+    INTRADAY_KEY,
+    VIX_INTRADAY_KEY,
+    Streams,
+    day_generator,
+)
 
 #: The simulated history of every seed starts here; a request reaching further back is refused.
 ORIGIN: Final = pd.Timestamp("1980-01-01")
@@ -55,36 +68,47 @@ ANCHOR_VOLUME: Final = 2.5e8
 VOLUME_GROWTH: Final = 0.10
 MAX_YEARS: Final = 60.0
 
-SERIES_NAMES: Final = ("nifty_daily", "vix_daily", "nifty_intraday", "option_chain")
+SERIES_NAMES: Final = ("nifty_daily", "vix_daily", "nifty_intraday", "vix_intraday",
+                       "option_chain")
 
 
 @dataclass(frozen=True)
 class SimulatedMarket:
-    """Every simulated series, in canonical frames.
+    """Every simulated series, in canonical frames, as known at the simulation's moment.
 
     Attributes
     ----------
     nifty : DataFrame
-        Daily NIFTY 50 OHLCV, indexed by ``session``; ``attrs["symbol"] == "NIFTY50"``.
+        Daily NIFTY 50 OHLCV of the closed sessions, indexed by ``session``;
+        ``attrs["symbol"] == "NIFTY50"``.
     vix : DataFrame
         Daily India VIX OHLC (annualised percent), volume NaN; ``attrs["symbol"] == "INDIAVIX"``.
-    nifty_intraday : DataFrame
-        1-minute NIFTY bars (bar start 09:15..15:29 Asia/Kolkata) of the last sessions.
+    nifty_intraday, vix_intraday : DataFrame
+        1-minute NIFTY and India VIX bars (bar start 09:15..15:29 Asia/Kolkata) of the last
+        sessions; for a session in progress at the moment, only the bars finished by then.
     option_chain : DataFrame
-        Long chain snapshots at the close of the last sessions, next weekly expiry.
+        Long chain snapshots at the close of the last sessions (next weekly expiry), and one
+        at the moment (floored to the minute) for a session in progress (the expiry on or
+        after that day).
     seed : int
         The seed that produced them.
+    moment : Timestamp or None
+        The moment the market was cut at (tz-aware IST), or None for a history of closed
+        sessions through ``end``.
     """
 
     nifty: pd.DataFrame
     vix: pd.DataFrame
     nifty_intraday: pd.DataFrame
+    vix_intraday: pd.DataFrame
     option_chain: pd.DataFrame
     seed: int = field(default=0)
+    moment: pd.Timestamp | None = None
 
     def series(self) -> dict[str, pd.DataFrame]:
         """The frames under their store series names (``nifty_daily``, ``vix_daily``, ...)."""
-        frames = (self.nifty, self.vix, self.nifty_intraday, self.option_chain)
+        frames = (self.nifty, self.vix, self.nifty_intraday, self.vix_intraday,
+                  self.option_chain)
         return dict(zip(SERIES_NAMES, frames, strict=True))
 
 
@@ -107,30 +131,55 @@ def _check_inputs(seed: int, years: float, intraday_sessions: int, chain_session
             raise SimulatorInputError(f"{name}: expected an integer >= 0; found {value!r}")
 
 
+def _moment(now: datetime | pd.Timestamp) -> pd.Timestamp:
+    """``now`` in IST; a naive moment is read as IST (the market's wall clock)."""
+    ts = pd.Timestamp(now)
+    return ts.tz_localize(IST) if ts.tzinfo is None else ts.tz_convert(IST)
+
+
+def minutes_done(moment: pd.Timestamp, session: pd.Timestamp) -> int:
+    """Whole 1-minute bars of ``session`` finished at ``moment`` (0 .. 375).
+
+    A bar labelled 09:59 covers 09:59-10:00: at 10:00 it is finished, at 09:59:30 it is not.
+    """
+    start = (pd.Timestamp(session).normalize() + FIRST_BAR).tz_localize(IST)
+    done = (moment - start) // pd.Timedelta(minutes=1)
+    return int(min(max(done, 0), BARS_PER_SESSION))
+
+
 def simulate(
     seed: int,
     years: float,
     *,
     end: date | pd.Timestamp | None = None,
+    now: datetime | pd.Timestamp | None = None,
     intraday_sessions: int = 20,
     chain_sessions: int = 10,
     params: DailyParams | None = None,
 ) -> SimulatedMarket:
-    """Simulate ``years`` of NIFTY-like market data ending at ``end``.
+    """Simulate ``years`` of NIFTY-like market data ending at ``end``, as known at ``now``.
 
     Parameters
     ----------
     seed
         Seed (>= 0); the same seed and arguments give identical frames.
     years
-        Span in calendar years (0 < years <= 60) counted back from ``end``; the span may not
-        start before :data:`ORIGIN`.
+        Span in calendar years (0 < years <= 60) counted back from the last day; the span may
+        not start before :data:`ORIGIN`.
     end
-        Last calendar day (inclusive); default the last weekday on or before today.
+        Last calendar day (inclusive); default the IST date of ``now`` (without ``now``: the
+        last weekday on or before the machine's date).
+    now
+        The moment (aware; naive is read as IST). Nothing after it exists: a session whose
+        15:30 IST close is after ``now`` has no daily bar, only the 1-minute bars finished by
+        then (09:15 .. the minute before ``now``) and a chain snapshot at ``now`` floored to
+        the minute. Without ``now`` every session through ``end`` is closed (a history).
+        The bars do not depend on ``now``: a 10:00 and an 11:00 run agree on every bar before
+        10:00.
     intraday_sessions
-        How many of the last sessions get 1-minute bars (clipped to the number of sessions).
+        How many of the last sessions (a session in progress counts) get 1-minute bars.
     chain_sessions
-        How many of the last sessions get a close snapshot of the weekly chain.
+        How many of the last sessions (a session in progress counts) get a chain snapshot.
     params
         Engine parameters (default :class:`~.daily.DailyParams`).
 
@@ -138,10 +187,16 @@ def simulate(
     ------
     SimulatorInputError
         On a negative seed or session count, ``years`` outside (0, 60], a span starting before
-        :data:`ORIGIN` or with fewer than two sessions.
+        :data:`ORIGIN` or with fewer than two closed sessions.
     """
     _check_inputs(seed, years, intraday_sessions, chain_sessions)
-    last_day = default_end() if end is None else pd.Timestamp(end).normalize()
+    moment = None if now is None else _moment(now)
+    today = None if moment is None else moment.tz_localize(None).normalize()
+    if end is not None:
+        last_day = pd.Timestamp(end).normalize()
+        last_day = last_day if today is None else min(last_day, today)
+    else:
+        last_day = default_end() if today is None else today
     first_day = last_day - pd.Timedelta(days=round(years * 365.25))
     if first_day < ORIGIN:
         raise SimulatorInputError(
@@ -150,9 +205,14 @@ def simulate(
         )
     every = _sessions_through(max(last_day, ANCHOR))
     lo, hi = every.searchsorted(first_day), every.searchsorted(last_day, side="right")
+    live = 0  # finished bars of a session still in progress at the moment
+    if moment is not None and hi > lo and every[hi - 1] == today:
+        live = minutes_done(moment, today)
+        if live < BARS_PER_SESSION:
+            hi -= 1  # today has not closed: no daily bar
     if hi - lo < 2:
         raise SimulatorInputError(
-            f"years: expected a span with at least two sessions; {first_day.date()}.."
+            f"years: expected a span with at least two sessions (closed ones); {first_day.date()}.."
             f"{last_day.date()} has {hi - lo}"
         )
     history = _full_history(int(seed), every, params or DailyParams())
@@ -160,15 +220,31 @@ def simulate(
     sessions = every[window]
     nifty = _nifty_daily(sessions, history, window)
     vix = _vix_daily(sessions, history.paths, window)
+    # the sessions with data: the closed ones and the one in progress (bars finished by now)
+    top = hi + (1 if 0 < live < BARS_PER_SESSION else 0)
 
-    k = min(int(intraday_sessions), hi - lo)
-    intraday = _intraday(int(seed), history, slice(hi - k, hi), every[hi - k : hi])
+    k = min(int(intraday_sessions), top - lo)
+    minutes = _intraday(int(seed), history, slice(top - k, top), every[top - k : top])
     if k:
-        nifty = _align_daily_with_minutes(nifty, intraday)
+        nifty = _align_daily_with_minutes(nifty, minutes[0])
+        vix = _align_daily_with_minutes(vix, minutes[1])
+    if top > hi:
+        minutes = (_cut(minutes[0], moment), _cut(minutes[1], moment))
 
-    c = min(int(chain_sessions), hi - lo)
-    chain = _chain(int(seed), history, every, slice(hi - c, hi)) if c else _chain_empty()
-    return SimulatedMarket(nifty, vix, intraday, chain, seed=int(seed))
+    c = min(int(chain_sessions), top - lo)
+    chain = (_chain(int(seed), history, every, slice(top - c, top), moment if top > hi else None)
+             if c else _chain_empty())
+    return SimulatedMarket(nifty, vix, minutes[0], minutes[1], chain, seed=int(seed),
+                           moment=moment)
+
+
+def _cut(frame: pd.DataFrame, moment: pd.Timestamp | None) -> pd.DataFrame:
+    """The bars finished at ``moment`` (bar start + 1 minute <= moment)."""
+    if moment is None:
+        return frame
+    out = frame[frame.index + pd.Timedelta(minutes=1) <= moment]
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -186,6 +262,7 @@ class _History:
     log_low: np.ndarray
     shift: float
     volume: np.ndarray
+    vix_session_var: float
 
     def price(self, log_price: np.ndarray) -> np.ndarray:
         """Index points rounded to 0.01."""
@@ -202,7 +279,8 @@ def _full_history(seed: int, every: pd.DatetimeIndex, params: DailyParams) -> _H
     volume = np.round(
         np.exp(paths.volume_log + np.log(ANCHOR_VOLUME) + VOLUME_GROWTH * years_after)
     )
-    return _History(paths, log_high, log_low, float(level - paths.log_close[anchor]), volume)
+    return _History(paths, log_high, log_low, float(level - paths.log_close[anchor]), volume,
+                    params.vix_intraday_vol**2)
 
 
 def _nifty_daily(sessions: pd.DatetimeIndex, history: _History, window: slice) -> pd.DataFrame:
@@ -238,8 +316,12 @@ def _vix_daily(sessions: pd.DatetimeIndex, paths: DailyPaths, window: slice) -> 
 
 def _intraday(
     seed: int, history: _History, window: slice, days: pd.DatetimeIndex
-) -> pd.DataFrame:
-    """Minute bars of the sessions in ``window``, rounded to 0.01 like the daily series."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """NIFTY and India VIX minute bars of the sessions in ``window`` (every minute of each).
+
+    Each reproduces its daily bar: NIFTY rounded to 0.01 like the daily series, India VIX to
+    4 decimals (its first open, highest high, lowest low and last close are the daily ones).
+    """
     paths = history.paths
     rngs = [day_generator(seed, INTRADAY_KEY, day) for day in days]
     log_bars = minute_log_bars(
@@ -252,22 +334,55 @@ def _intraday(
     )
     opens, high, low, close = (history.price(b) for b in log_bars)
     volume = minute_volumes(rngs, history.volume[window])
-    return intraday_frame(days, (opens, high, low, close), volume, NIFTY)
+    nifty = intraday_frame(days, (opens, high, low, close), volume, NIFTY)
+
+    daily = [np.round(a[window], 4) for a in (paths.vix_open, paths.vix_high, paths.vix_low,
+                                                paths.vix_close)]
+    vix_rngs = [day_generator(seed, VIX_INTRADAY_KEY, day) for day in days]
+    var = np.full(len(days), history.vix_session_var)
+    logs = [np.log(a) for a in daily]
+    vix_bars = [np.round(np.exp(b), 4) for b in minute_log_bars(
+        vix_rngs, logs[0], logs[3], var, logs[1], logs[2])]
+    v_open, v_high, v_low, v_close = pin_to_daily(vix_bars, *daily)
+    vix = intraday_frame(days, (v_open, v_high, v_low, v_close), np.full(v_open.shape, np.nan),
+                         INDIAVIX)
+    return nifty, vix
 
 
-def _chain(seed: int, history: _History, every: pd.DatetimeIndex, window: slice) -> pd.DataFrame:
-    """Snapshots of the sessions in ``window``; the session before warms up ``oi_change``."""
+def _chain(seed: int, history: _History, every: pd.DatetimeIndex, window: slice,
+           moment: pd.Timestamp | None) -> pd.DataFrame:
+    """Snapshots of the sessions in ``window``; the session before warms up ``oi_change``.
+
+    With ``moment``, the window's last session is in progress: its snapshot is taken at the
+    moment (floored to the minute), on its last finished minute bars, for the expiry on or
+    after that day (on an expiry day, the series expiring at 15:30).
+    """
     start = window.start if window.start is not None else 0
     warm = slice(max(start - 1, 0), window.stop)
     days = every[warm]
-    expiries = pd.DatetimeIndex([nse.next_weekly_expiry(day) for day in days])
+    spots = history.price(history.paths.log_close[warm])
+    vix = np.round(history.paths.vix_close[warm], 4)
+    expiries = [nse.next_weekly_expiry(day) for day in days]
+    moments = close_moments(days)
+    if moment is not None:
+        today = days[-1]
+        nifty_bars, vix_bars = _intraday(seed, history, slice(warm.stop - 1, warm.stop),
+                                         days[-1:])
+        nifty_bars, vix_bars = _cut(nifty_bars, moment), _cut(vix_bars, moment)
+        spots[-1] = nifty_bars["close"].iloc[-1]
+        vix[-1] = vix_bars["close"].iloc[-1]
+        expiries[-1] = nse.next_weekly_expiry(today - pd.Timedelta(days=1))
+        stamps = list(moments)
+        stamps[-1] = moment.floor("min")
+        moments = pd.DatetimeIndex(stamps)
     return option_chain(
         seed,
         days,
-        history.price(history.paths.log_close[warm]),
-        np.round(history.paths.vix_close[warm], 4),
-        expiries,
+        spots,
+        vix,
+        pd.DatetimeIndex(expiries),
         warm_up=start > 0,
+        moments=moments,
     )
 
 
@@ -275,8 +390,8 @@ def _chain_empty() -> pd.DataFrame:
     return option_chain(0, pd.DatetimeIndex([]), np.array([]), np.array([]), pd.DatetimeIndex([]))
 
 
-def _align_daily_with_minutes(nifty: pd.DataFrame, intraday: pd.DataFrame) -> pd.DataFrame:
-    """Daily O/H/L/C/volume of the intraday sessions read from their minutes.
+def _align_daily_with_minutes(daily: pd.DataFrame, intraday: pd.DataFrame) -> pd.DataFrame:
+    """Daily O/H/L/C/volume of the closed intraday sessions read from their minutes.
 
     The minutes are built to reproduce the daily bars, so this changes nothing but guarantees
     the agreement bit for bit.
@@ -292,7 +407,10 @@ def _align_daily_with_minutes(nifty: pd.DataFrame, intraday: pd.DataFrame) -> pd
             "volume": grouped["volume"].sum(),
         }
     )
-    out = nifty.copy()
-    out.loc[built.index, [*OHLC, "volume"]] = built[[*OHLC, "volume"]].to_numpy()
-    out.attrs["symbol"] = nifty.attrs["symbol"]
+    built = built[built.index.isin(daily.index)]
+    out = daily.copy()
+    out.loc[built.index, OHLC] = built[OHLC].to_numpy()
+    if daily["volume"].notna().any():
+        out.loc[built.index, "volume"] = built["volume"].to_numpy()
+    out.attrs["symbol"] = daily.attrs["symbol"]
     return out

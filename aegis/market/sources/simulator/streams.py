@@ -39,6 +39,7 @@ DAILY_STREAMS: Final = {
     "shock_sign": 13,
 }
 INTRADAY_KEY: Final = 1000
+VIX_INTRADAY_KEY: Final = 1100
 CHAIN_KEY: Final = 2000
 EXPIRY_KEY: Final = 3000
 
