@@ -8,8 +8,13 @@ partition is rewritten only when one of its rows is new or different.
 Safety (issue 12): every write holds an exclusive ``fcntl`` lock per series, so concurrent
 ingests serialise; every file is written under a unique temp name, fsynced and renamed, so a
 kill leaves the old or the new partition; what a write replaces is kept first as a revision
-(:mod:`aegis.market.revisions`), so it can be reverted; implausible revisions are held as
-conflicts instead of applied.
+(:mod:`aegis.market.revisions`), so it can be reverted; an implausible close, new or revised,
+is held as a conflict instead of applied.
+
+A batch is all-or-nothing across partitions (issue 22): a pending marker is written before its
+first partition and removed after its audit line, so a batch killed in between is found by the
+next write to the series (under the lock), rolled back from its revision, and recorded in the
+audit trail (``aegis data history`` lists it as ``recover``; until then as ``interrupted``).
 """
 
 from __future__ import annotations
@@ -76,6 +81,19 @@ def _not_happened(rows: pd.DataFrame, column: str, now: datetime) -> pd.Series:
     return out
 
 
+def _undo(table: pd.DataFrame, label: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """(keys, rows to put, keys to remove) that undo the revision ``table``: changed and
+    deleted rows get their old values back, inserted rows go."""
+    keys = [c for c in table.columns if not c.startswith(("old.", "new.", "_"))]
+    values = [c[4:] for c in table.columns if c.startswith("old.")]
+    restore = table[table[rev.ACTION] != "insert"]
+    put = restore[keys].copy()
+    for c in values:
+        put[c] = restore["old." + c].to_numpy()
+    put[rev.FILE] = pd.Series(label, index=put.index, dtype="string")
+    return keys, put, table.loc[table[rev.ACTION] == "insert", keys]
+
+
 def _key_columns(frame: pd.DataFrame) -> list[str]:
     time_col = next((c for c in TIME_COLUMNS if c in frame.columns), None)
     if time_col is None:
@@ -125,10 +143,38 @@ class MarketStore:
 
     @contextmanager
     def lock(self, series: str) -> Iterator[None]:
-        """Exclusive lock on ``series`` (blocks until free); stray temp files removed inside."""
+        """Exclusive lock on ``series`` (blocks until free); inside it, stray temp files are
+        removed and an interrupted batch of ``series`` is rolled back (:meth:`_recover`)."""
         with exclusive_lock(self.root / LOCKS_DIR / f"{series}.lock"):
             rev.remove_stray_temps(self._series_dir(series))
+            rev.remove_stray_temps(self.root / rev.PENDING_DIR)
+            self._recover(series)
             yield
+
+    def _recover(self, series: str) -> None:
+        """Roll back every interrupted batch of ``series`` (newest first), with an audit line.
+
+        A batch is interrupted when its pending marker outlived it (a kill between its first
+        partition and its audit line). Its revision holds each touched row's old value, so
+        putting those back (and removing the rows it inserted) restores every partition as it
+        was, whichever of them the batch had already replaced.
+        """
+        for pending in rev.pending_batches(self.root, series):
+            batch = str(pending["batch"])
+            path = rev.revision_path(self.root, series, batch)
+            extra = {"recovers": batch, "interrupted": pending.get("action", "?"),
+                     "started": pending.get("started")}
+            if path.exists():
+                keys, put, remove = _undo(pd.read_parquet(path), f"rollback of {batch}")
+                self._write_batch(series, keys, put, remove, action="recover",
+                                  batch=rev.new_batch_id(), always_audit=True,
+                                  extra={**extra, "note": "interrupted batch rolled back"})
+            else:
+                rev.append_audit(self.root, {"action": "recover", "series": series,
+                                             "batch": rev.new_batch_id(), **extra,
+                                             "note": "interrupted before any partition "
+                                                     "was written: nothing to roll back"})
+            Path(str(pending["marker"])).unlink(missing_ok=True)
 
     # --- writing ------------------------------------------------------------------------
     def upsert(self, series: str, frame: pd.DataFrame, *,
@@ -168,20 +214,28 @@ class MarketStore:
         rows[rev.FILE] = rows[rev.FILE].astype("string")
         with self.lock(series):
             inserts, changed_new, changed_old, unchanged = self._diff(series, rows, keys)
-            hold = self._implausible(series, keys, changed_old, changed_new)
+            hold_new, why_new = self._implausible(series, keys, None, inserts)
+            hold, why = self._implausible(series, keys, changed_old, changed_new)
             batch = rev.new_batch_id()
-            if hold.any():
-                held_new, held_old = changed_new[hold], changed_old[hold]
-                table = rev.side_by_side(held_new[keys], held_old, held_new.drop(
-                    columns=[*keys, rev.FILE]), "held", held_new[rev.FILE])
-                table[rev.REASON] = (f"close moves more than {rev.PLAUSIBLE_MOVE:.0%} against "
-                                     "both stored neighbours")
-                rev.write_parquet_durable(rev.conflict_path(self.root, series, batch), table)
-            put = pd.concat([inserts, changed_new[~hold]], ignore_index=True)
+            held = int(hold.sum() + hold_new.sum())
+            if held:
+                tables = []
+                if hold_new.any():
+                    ins = inserts[hold_new]
+                    tables.append(rev.side_by_side(ins[keys], None, ins.drop(
+                        columns=[*keys, rev.FILE]), "held", ins[rev.FILE]).assign(
+                        **{rev.REASON: why_new[hold_new]}))
+                if hold.any():
+                    held_new, held_old = changed_new[hold], changed_old[hold]
+                    tables.append(rev.side_by_side(held_new[keys], held_old, held_new.drop(
+                        columns=[*keys, rev.FILE]), "held", held_new[rev.FILE]).assign(
+                        **{rev.REASON: why[hold]}))
+                rev.write_parquet_durable(rev.conflict_path(self.root, series, batch),
+                                          pd.concat(tables, ignore_index=True))
+            put = pd.concat([inserts[~hold_new], changed_new[~hold]], ignore_index=True)
             counts = self._write_batch(series, keys, put, None, action="upsert", batch=batch,
-                                       extra={"held": int(hold.sum())})
-        return UpsertResult(counts["inserted"], counts["updated"], unchanged, int(hold.sum()),
-                            refused)
+                                       extra={"held": held})
+        return UpsertResult(counts["inserted"], counts["updated"], unchanged, held, refused)
 
     def delete(self, series: str, start: str, end: str) -> dict[str, Any]:
         """Remove the rows of ``series`` dated ``start`` .. ``end`` (inclusive, IST dates).
@@ -209,14 +263,7 @@ class MarketStore:
         series, path = rev.find_batch(self.root, rev.REVISIONS_DIR, batch)
         table = pd.read_parquet(path)
         with self.lock(series):
-            keys = [c for c in table.columns if not c.startswith(("old.", "new.", "_"))]
-            values = [c[4:] for c in table.columns if c.startswith("old.")]
-            restore = table[table[rev.ACTION] != "insert"]
-            put = restore[keys].copy()
-            for c in values:
-                put[c] = restore["old." + c].to_numpy()
-            put[rev.FILE] = pd.Series(f"revert of {batch}", index=put.index, dtype="string")
-            remove = table.loc[table[rev.ACTION] == "insert", keys]
+            keys, put, remove = _undo(table, f"revert of {batch}")
             new = rev.new_batch_id()
             counts = self._write_batch(series, keys, put, remove, action="revert", batch=new,
                                        extra={"reverts": batch})
@@ -277,25 +324,69 @@ class MarketStore:
         return (pd.concat(inserts, ignore_index=True), pd.concat(new_parts, ignore_index=True),
                 pd.concat(old_parts, ignore_index=True), unchanged)
 
-    def _implausible(self, series: str, keys: list[str], old: pd.DataFrame,
-                     new: pd.DataFrame) -> np.ndarray:
-        """Which changed rows to hold: price series keyed by time alone, with a close."""
+    def _implausible(self, series: str, keys: list[str], old: pd.DataFrame | None,
+                     new: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Which rows to hold, and why: price series keyed by time alone, with a close.
+
+        ``new`` are rows to insert (``old`` None) or changed rows (``old`` their stored values).
+        Each close is judged against its neighbours in the series as the batch would leave it
+        (stored rows and the batch's own, within :data:`~aegis.market.revisions.NEIGHBOUR_DAYS`):
+        held when it moves more than the series' bound against both (and, for a revision,
+        further than the stored value did).
+        """
+        none = np.zeros(len(new), dtype=bool), np.full(len(new), "", dtype=object)
         if new.empty or len(keys) != 1 or "close" not in new.columns:
-            return np.zeros(len(new), dtype=bool)
-        stored = _flat(self.read(series))
-        t, c = stored[keys[0]].to_numpy(), stored["close"].to_numpy(dtype=float)
-        at = new[keys[0]].to_numpy()
-        pos = np.searchsorted(t, at)
-        prev = np.where(pos > 0, c[np.clip(pos - 1, 0, len(c) - 1)], np.nan)
-        nxt = np.where(pos + 1 < len(c), c[np.clip(pos + 1, 0, len(c) - 1)], np.nan)
-        return rev.implausible(old["close"].to_numpy(dtype=float),
-                               new["close"].to_numpy(dtype=float), prev, nxt)
+            return none
+        col = keys[0]
+        after = self._closes_near(series, col, pd.DatetimeIndex(new[col]).year)
+        incoming = pd.Series(new["close"].to_numpy(dtype=float),
+                             index=pd.DatetimeIndex(new[col]))
+        after = incoming.combine_first(after).sort_index()
+        t = after.index
+        c = after.to_numpy(dtype=float)
+        at = pd.DatetimeIndex(new[col])
+        pos = t.get_indexer(at)
+        window = pd.Timedelta(days=rev.NEIGHBOUR_DAYS)
+
+        def neighbour(step: int) -> tuple[np.ndarray, np.ndarray]:
+            j = np.clip(pos + step, 0, len(c) - 1)
+            inside = (pos + step >= 0) & (pos + step < len(c))
+            near = inside & (np.abs((t[j] - at).to_numpy()) <= window.to_timedelta64())
+            return np.where(near, c[j], np.nan), j
+
+        (prev, jp), (nxt, jn) = neighbour(-1), neighbour(1)
+        bound = rev.plausible_move(series)
+        was = (old["close"].to_numpy(dtype=float) if old is not None
+               else np.full(len(new), np.nan))
+        close = new["close"].to_numpy(dtype=float)
+        hold = rev.implausible(was, close, prev, nxt, bound)
+        why = np.full(len(new), "", dtype=object)
+        for i in np.flatnonzero(hold):
+            around = ", ".join(f"{t[j].date() if col == 'session' else t[j].isoformat()} "
+                               f"{c[j]:.10g}" for j, v in ((jp[i], prev[i]), (jn[i], nxt[i]))
+                               if np.isfinite(v))
+            what = "revised close" if old is not None else "new close"
+            why[i] = (f"{what} {close[i]:.10g} moves more than {bound:.0%} against both its "
+                      f"neighbours ({around}): held for review (`aegis data conflicts`)")
+        return hold, why
+
+    def _closes_near(self, series: str, col: str, years: pd.Index) -> pd.Series:
+        """Stored closes of the partitions of ``years`` and the years beside them."""
+        wanted = sorted({int(y) + d for y in set(years) for d in (-1, 0, 1)})
+        parts = [self._part(series, y) for y in wanted]
+        frames = [_read_part(p)[[col, "close"]] for p in parts if p.exists()]
+        if not frames:
+            return pd.Series(dtype=float)
+        stored = pd.concat(frames, ignore_index=True)
+        return pd.Series(stored["close"].to_numpy(dtype=float),
+                         index=pd.DatetimeIndex(stored[col]))
 
     def _write_batch(self, series: str, keys: list[str], put: pd.DataFrame | None,
                      remove: pd.DataFrame | None, *, action: str, batch: str,
-                     extra: dict[str, Any]) -> dict[str, int]:
+                     extra: dict[str, Any], always_audit: bool = False) -> dict[str, int]:
         """Apply ``put`` (insert/replace) and ``remove`` (keys) under the held lock: the
-        revision first, then each partition, then the audit line."""
+        pending marker, the revision, each partition, the audit line, then the marker goes.
+        ``always_audit`` writes the audit line even when no row changed (a recovery)."""
         put = put if put is not None else pd.DataFrame(columns=[*keys, rev.FILE])
         remove = remove if remove is not None else pd.DataFrame(columns=keys)
         plan: list[tuple[Path, pd.DataFrame | None]] = []
@@ -342,8 +433,14 @@ class MarketStore:
                       if len(x)]
             plan.append((path, pd.concat(pieces).sort_index(kind="stable").reset_index()
                          if pieces else None))
+        files = sorted({str(f) for f in put[rev.FILE].dropna().unique()})
+        line = {"action": action, "series": series, "batch": batch, **counts, **extra,
+                "files": files}
         if not plan:
+            if always_audit:
+                rev.append_audit(self.root, line)
             return counts
+        marker = rev.mark_pending(self.root, series, batch, action, [p for p, _ in plan])
         rev.write_parquet_durable(rev.revision_path(self.root, series, batch),
                                   pd.concat(revs, ignore_index=True))
         for path, combined in plan:
@@ -351,9 +448,8 @@ class MarketStore:
                 path.unlink(missing_ok=True)
             else:
                 rev.write_parquet_durable(path, combined)
-        files = sorted({str(f) for f in put[rev.FILE].dropna().unique()})
-        rev.append_audit(self.root, {"action": action, "series": series, "batch": batch,
-                                     **counts, **extra, "files": files})
+        rev.append_audit(self.root, line)
+        marker.unlink()
         return counts
 
     # --- reading ------------------------------------------------------------------------
@@ -379,8 +475,15 @@ class MarketStore:
                       if p.is_dir() and any(p.glob(f"year=*/{PART}")))
 
     def history(self) -> list[dict[str, Any]]:
-        """The audit trail, oldest first: one line per batch (who, when, what, files)."""
-        return rev.read_audit(self.root)
+        """The audit trail, oldest first: one line per batch (who, when, what, files), then
+        each interrupted batch not yet rolled back (``action: interrupted``; the next write to
+        its series rolls it back and records a ``recover`` line)."""
+        pending = [{"action": "interrupted", "at": p.get("started"), "series": p.get("series"),
+                    "batch": p.get("batch"), "interrupted": p.get("action"),
+                    "partitions": p.get("partitions", []),
+                    "note": "killed mid-batch; rolled back at the next write to the series"}
+                   for p in reversed(rev.pending_batches(self.root))]
+        return rev.read_audit(self.root) + pending
 
     def conflicts(self) -> list[dict[str, Any]]:
         """Held revisions awaiting review: one entry per row, with its batch and reason."""
