@@ -112,7 +112,8 @@ def parse_chain(table: RawTable, now: datetime | None = None) -> ParsedOptions:
     f, cols = table.frame, list(table.frame.columns)
     ts = _snapshot_times(table)
     exp_col = find_column(cols, "expiry")
-    expiry = parse_datetimes(f[exp_col], path=table.path, column=exp_col)[0] if exp_col else pd.Series(pd.NaT, index=f.index)
+    expiry = (parse_datetimes(f[exp_col], path=table.path, column=exp_col)[0] if exp_col
+              else pd.Series(pd.NaT, index=f.index))
     if isinstance(expiry.dtype, pd.DatetimeTZDtype):
         expiry = expiry.dt.tz_localize(None)
     expiry = expiry.dt.normalize()

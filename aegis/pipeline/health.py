@@ -8,8 +8,9 @@ turns red, the failure notifier sends it, and ``docs/operations.md`` says what t
 - :func:`calendar_health` -- :class:`~aegis.errors.CalendarCoverageError` when fewer than
   ``CALENDAR_WARN_DAYS`` (30) days remain before the last day the NSE calendar knows.
 - :func:`track_record_health` -- settles the ledger's forecasts on the stored history (the
-  ledger is rewritten atomically, under the ledger lock inference's publish holds too), computes the live Brier / ECE / coverage over the last
-  ``TRACK_WINDOW_DAYS`` against climatology, and raises
+  ledger is rewritten atomically, under the ledger lock inference's publish holds too),
+  computes the live Brier / ECE / coverage over the last ``TRACK_WINDOW_DAYS`` against
+  climatology, and raises
   :class:`~aegis.errors.ForecastDriftError` on calibration drift or a frozen number.
 """
 

@@ -8,7 +8,8 @@ Layout of the model store::
 
 A load verifies, in order: both files exist (:class:`ArtifactMissingError`), the manifest's
 shape (:mod:`aegis.registry.manifest`, :class:`ManifestMismatchError`), the model file's
-sha256 against the manifest's and, for a champion, the registry's (:class:`ChecksumMismatchError`), the manifest's name, version, inputs and dtypes against
+sha256 against the manifest's and, for a champion, the registry's
+(:class:`ChecksumMismatchError`), the manifest's name, version, inputs and dtypes against
 today's feature contract and model specs (:class:`ManifestMismatchError`), the graph's input and
 output names and width against the manifest, and onnxruntime's predictions on the stored probe
 batch against the training-time predictions, atol 1e-5 (:class:`ProbeMismatchError`). The

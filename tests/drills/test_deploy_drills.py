@@ -40,7 +40,8 @@ def test_a_registry_checksum_that_is_not_the_artifacts_fails_verify(
     assert verify.exit_code == 1, verify.output
     failed = [ln for ln in verify.output.splitlines() if "FAILED" in ln]
     assert [ln.split()[0] for ln in failed] == ["breach"], verify.output
-    assert "ChecksumMismatchError" in failed[0] and "registry" in failed[0]
+    assert "ChecksumMismatchError" in failed[0]
+    assert "registry" in failed[0]
     result = pipeline.infer()  # inference degrades that one model, with the reason
     assert result["status"] == "degraded"
     assert any("ChecksumMismatchError" in r["reason"] for r in result["degraded_reasons"])
@@ -105,7 +106,8 @@ def test_operator_corner_never_sends_the_token_to_the_host_header(
     response = asyncio.run(get_page())
     assert response.status_code == 200, response.text
     assert listener.tokens == []  # the client-chosen host received nothing
-    assert airflow.tokens and set(airflow.tokens) == {"Bearer viewer-secret"}
+    assert airflow.tokens
+    assert set(airflow.tokens) == {"Bearer viewer-secret"}
 
 
 def test_the_same_store_and_seed_train_the_same_versions(deployment_copy: Deployment) -> None:

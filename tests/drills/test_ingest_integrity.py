@@ -94,8 +94,10 @@ def test_a_date_order_nothing_decides_refuses_the_file_naming_both_readings(
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, out.stderr
     assert str(amb) in lines[0]
-    assert "2024-05-06" in lines[0] and "2024-06-05" in lines[0]
-    assert "MM/DD/YYYY" in lines[0] and "DD/MM/YYYY" in lines[0]
+    assert "2024-05-06" in lines[0]
+    assert "2024-06-05" in lines[0]
+    assert "MM/DD/YYYY" in lines[0]
+    assert "DD/MM/YYYY" in lines[0]
     after = _parts(home / "data")
     assert after.keys() == before.keys()
     for year in before:
@@ -134,7 +136,8 @@ def test_x10_row_on_a_new_date_is_held_with_its_date_and_reason(tmp_path: Path,
     assert report["upserts"]["nifty_daily"]["inserted"] == 0
     (held,) = report["held"]
     assert held["at"] == day.date().isoformat()
-    assert "moves more than 20%" in held["reason"] and "neighbours" in held["reason"]
+    assert "moves more than 20%" in held["reason"]
+    assert "neighbours" in held["reason"]
     assert day not in _stored(home).index
     listed = json.loads(_aegis(home, "conflicts", "--json").stdout)
     assert [(c["at"], c["batch"]) for c in listed] == [(held["at"], held["batch"])]
@@ -154,7 +157,8 @@ def test_close_only_typo_is_rejected_not_widened(tmp_path: Path, nifty_file: Pat
     assert loaded["repairs"] == []  # the high was not widened to the typo
     (rejected,) = loaded["rejected"]
     assert rejected["at"] == "2021-07-01"
-    assert "outlier" in rejected["reason"] and "above the high" in rejected["reason"]
+    assert "outlier" in rejected["reason"]
+    assert "above the high" in rejected["reason"]
     assert pd.Timestamp("2021-07-01") not in _stored(home).index
     assert out.returncode == 1  # nothing stored from the file, said on stderr
     assert "nothing stored from" in out.stderr

@@ -69,7 +69,7 @@ def _env(dep: Deployment, clock: str, **extra: str) -> dict[str, str]:
     return {**base, **dep.env(), "AEGIS_CLOCK": clock, **extra}
 
 
-def _infer(dep: Deployment, clock: str, *, umask: int = 0o022, **extra: str
+def _infer(dep: Deployment, clock: str, umask: int = 0o022, **extra: str
            ) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", CHILD], env=_env(dep, clock, **extra),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -77,7 +77,7 @@ def _infer(dep: Deployment, clock: str, *, umask: int = 0o022, **extra: str
 
 
 def _run(dep: Deployment, clock: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    proc = _infer(dep, clock, **extra)
+    proc = _infer(dep, clock, 0o022, **extra)
     out, err = proc.communicate(timeout=600)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
@@ -137,7 +137,7 @@ def test_two_infers_whose_ledger_writes_interleave_keep_both(deployment_copy: De
     dep = deployment_copy
     marker = tmp_path / "a-has-read"
     first, second = _clock(100), _clock(101)
-    slow = _infer(dep, first, DRILL_PAUSE_AFTER_READ="20", DRILL_MARKER=str(marker))
+    slow = _infer(dep, first, 0o022, DRILL_PAUSE_AFTER_READ="20", DRILL_MARKER=str(marker))
     deadline = time.monotonic() + 300
     while not marker.exists():
         assert slow.poll() is None, slow.communicate()
@@ -155,7 +155,7 @@ def test_published_snapshot_and_ledger_are_readable_by_the_group(
         deployment_copy: Deployment) -> None:
     dep = deployment_copy
     for minute, umask, mode in ((200, 0o002, 0o664), (201, 0o022, 0o644)):
-        proc = _infer(dep, _clock(minute), umask=umask)
+        proc = _infer(dep, _clock(minute), umask)
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
         for path in (dep.snapshot_path, ledger_path(dep.home / "data")):

@@ -228,7 +228,8 @@ def test_generate_env_writes_random_secret_files(tmp_path: Path) -> None:
     assert set(values) == SECRET_FILES
     for name in values:
         assert (folder / name).stat().st_mode & 0o777 == 0o644, name
-        assert values[name] and "\n" not in values[name], name
+        assert values[name], name
+        assert "\n" not in values[name], name
     assert values["airflow_db_url"] == (f"postgresql+psycopg2://airflow:"
                                         f"{values['postgres_password']}@postgres/airflow")
     assert (tmp_path / "var").is_dir()
