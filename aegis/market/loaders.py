@@ -73,7 +73,9 @@ class LoadResult:
     symbol_from: str = ""
     noted: list[RowNote] = field(default_factory=list)
     """Rows kept but worth a look: daily bars dated on a day the exchange calendar does not
-    list as an NSE session (a Muhurat or Saturday session, or a wrong date)."""
+    list as an NSE session (a Muhurat or Saturday session, or a wrong date), and bars whose
+    open or close lies far outside their own range (an outlier: not widened, the store holds
+    it for review)."""
 
     @property
     def rows(self) -> int:
@@ -273,11 +275,15 @@ def _load_bars(table: RawTable, now: datetime) -> LoadResult:
                 & (frame["low"] == frame["close"])).sum())
     if flat:
         notes.append(f"{flat} flat bars (O=H=L=C) kept: halts, illiquid or tick-floor bars")
-    noted = non_session_notes(frame, file_rows) if kind == "daily_ohlc" else []
-    if noted:
-        notes.append(f"{len(noted)} daily bars on days that are not NSE sessions in the exchange "
-                     f"calendar kept as special sessions: {', '.join(n.at for n in noted[:10])}"
-                     + (" ..." if len(noted) > 10 else ""))
+    odd_days = non_session_notes(frame, file_rows) if kind == "daily_ohlc" else []
+    if odd_days:
+        notes.append(f"{len(odd_days)} daily bars on days that are not NSE sessions in the "
+                     "exchange calendar kept as special sessions: "
+                     + ", ".join(n.at for n in odd_days[:10]) + (" ..." if len(odd_days) > 10
+                                                                 else ""))
+    kept_rows = set(file_rows.tolist())
+    noted = sorted([n for n in checked.flagged if n.row in kept_rows] + odd_days,
+                   key=lambda n: n.row)
     return LoadResult(table.path, kind, symbol, source,  # type: ignore[arg-type]
                       frame, checked.repairs, rejected, notes, symbol_from, noted)
 

@@ -144,7 +144,7 @@ def test_x10_row_on_a_new_date_is_held_with_its_date_and_reason(tmp_path: Path,
     assert len(_stored(home)) == len(seeded)
 
 
-def test_close_only_typo_is_rejected_not_widened(tmp_path: Path, nifty_file: Path) -> None:
+def test_close_only_typo_is_held_not_widened(tmp_path: Path, nifty_file: Path) -> None:
     home = tmp_path / "home"
     _seed_until(home, tmp_path, nifty_file, "2021-06-30")
     nxt = _rows(nifty_file, "2021-07-01", "2021-07-01")
@@ -152,16 +152,20 @@ def test_close_only_typo_is_rejected_not_widened(tmp_path: Path, nifty_file: Pat
     nxt[close_col] = nxt[close_col] * 10
     bad = _next_day_file(tmp_path, nifty_file, nxt, "nifty_close_typo.csv")
     out = _ingest(home, str(bad), "--json")
+    assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     (loaded,) = report["files"]
     assert loaded["repairs"] == []  # the high was not widened to the typo
-    (rejected,) = loaded["rejected"]
-    assert rejected["at"] == "2021-07-01"
-    assert "outlier" in rejected["reason"]
-    assert "above the high" in rejected["reason"]
+    (noted,) = loaded["noted"]
+    assert noted["at"] == "2021-07-01"
+    assert "outlier" in noted["reason"]
+    assert "above the high" in noted["reason"]
+    (held,) = report["held"]
+    assert held["at"] == "2021-07-01"
+    assert "outside its bar's range" in held["reason"]
     assert pd.Timestamp("2021-07-01") not in _stored(home).index
-    assert out.returncode == 1  # nothing stored from the file, said on stderr
-    assert "nothing stored from" in out.stderr
+    listed = json.loads(_aegis(home, "conflicts", "--json").stdout)
+    assert [c["at"] for c in listed] == ["2021-07-01"]
 
 
 def test_x10_row_inside_a_file_is_held_against_the_files_own_neighbours(
