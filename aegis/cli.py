@@ -4,7 +4,7 @@ Sub-command modules live in :mod:`aegis.commands` and import heavy libraries ins
 functions, so ``aegis --help`` stays fast. Any :class:`~aegis.errors.AegisError` escaping a
 command becomes one line on stderr and exit status 2; an I/O error (``OSError``: a full disk, a
 read-only or missing folder, a permission) becomes one line naming the file and the cause, exit
-status 3, never a traceback.
+status 2 too, never a traceback.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def main() -> None:
         sys.exit(2)
     except OSError as exc:
         typer.echo(f"aegis: error: {io_error_line(exc)}", err=True)
-        sys.exit(3)
+        sys.exit(2)
 
 
 def io_error_line(exc: OSError) -> str:
