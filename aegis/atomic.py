@@ -4,6 +4,12 @@ Write to a unique temporary name in the target's folder (same filesystem), flush
 ``os.replace`` it over the target, then fsync the folder so the rename itself survives a
 crash. A failure removes the temporary file and leaves the target untouched. Readers never
 see temporary names (they start with a dot, or the caller's ``prefix``).
+
+The file gets the mode a plain ``open()`` would give it (``0o666`` less the process umask:
+0644 under umask 022, 0664 under 002), not ``mkstemp``'s private 0600: a published snapshot or
+ledger must be readable by the dashboard running as another user of the group. A writer killed
+between ``mkstemp`` and the rename leaves its temporary file; :func:`remove_stale_temps`,
+called by the next writer of the same target under the same lock, removes it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,45 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def process_umask() -> int:
+    """The process umask, read without changing it (Linux ``/proc``; elsewhere set and reset)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def published_mode() -> int:
+    """The mode of a file this process publishes: ``0o666 & ~umask``."""
+    return 0o666 & ~process_umask()
+
+
+def temp_prefix(target: Path) -> str:
+    """The prefix of :func:`write_atomic`'s temporary files for ``target``."""
+    return f".{target.name}."
+
+
+def remove_stale_temps(target: Path | str, prefix: str | None = None) -> list[Path]:
+    """Delete temporary files a killed :func:`write_atomic` of ``target`` left in its folder.
+
+    Only call it while holding the lock every writer of ``target`` holds (else a live
+    writer's temporary file could go). Returns what was removed.
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    stale = [p for p in target.parent.glob(f"{prefix or temp_prefix(target)}*.tmp")
+             if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
+
+
 def write_atomic(path: Path | str, write: Callable[[Path], object], *,
                  prefix: str | None = None) -> Path:
     """Create ``path`` through ``write(tmp)`` (which writes the whole file at ``tmp``).
@@ -36,13 +81,14 @@ def write_atomic(path: Path | str, write: Callable[[Path], object], *,
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=prefix or f".{target.name}.",
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=prefix or temp_prefix(target),
                                 suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
     try:
         write(tmp)
         with tmp.open("rb+") as handle:
+            os.fchmod(handle.fileno(), published_mode())
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     finally:
@@ -93,5 +139,6 @@ def exclusive_lock(lock_file: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-__all__ = ["exclusive_lock", "fsync_dir", "replace_atomic", "write_atomic", "write_bytes_atomic",
+__all__ = ["exclusive_lock", "fsync_dir", "process_umask", "published_mode", "remove_stale_temps",
+           "replace_atomic", "temp_prefix", "write_atomic", "write_bytes_atomic",
            "write_text_atomic"]

@@ -2,7 +2,9 @@
 
 Sub-command modules live in :mod:`aegis.commands` and import heavy libraries inside their
 functions, so ``aegis --help`` stays fast. Any :class:`~aegis.errors.AegisError` escaping a
-command becomes one line on stderr and exit status 2.
+command becomes one line on stderr and exit status 2; an I/O error (``OSError``: a full disk, a
+read-only or missing folder, a permission) becomes one line naming the file and the cause, exit
+status 2 too, never a traceback.
 """
 
 from __future__ import annotations
@@ -37,8 +39,18 @@ def main() -> None:
     try:
         app()
     except AegisError as exc:
-        typer.echo(f"aegis: error: {exc}", err=True)
+        typer.echo(f"aegis: error: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)
+    except OSError as exc:
+        typer.echo(f"aegis: error: {io_error_line(exc)}", err=True)
+        sys.exit(2)
+
+
+def io_error_line(exc: OSError) -> str:
+    """``<file>: <cause>`` of an I/O error (both files of a failed rename)."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    cause = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return f"{where or 'I/O'}: {cause} (I/O error)"
 
 
 if __name__ == "__main__":

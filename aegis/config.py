@@ -73,6 +73,14 @@ class Settings(BaseSettings):
         "aegis/params.yaml.",
     )
 
+    # --- the AegisMatrix page ------------------------------------------------------------
+    airflow_api_url: str = Field(
+        default="http://127.0.0.1:8080",
+        pattern=r"^https?://[^/\s]+(/\S*)?$",
+        description="Where the page's operator corner asks Airflow's REST API (with the viewer's "
+        "token): the api-server's own address, configured, never the request's Host header.",
+    )
+
     # --- analytics --------------------------------------------------------------------
     safe_range_confidence: float = Field(default=0.80, gt=0.5, lt=0.99)
     live_timeout_s: float = Field(default=10.0, gt=0)

@@ -15,26 +15,32 @@ from aegis.ledger.scoring import live_track_record, score_ledger
 from aegis.ledger.store import (
     FIELDS,
     LEDGER_COLUMNS,
+    append_locked,
     append_snapshot,
     empty_ledger,
+    ledger_lock,
     ledger_path,
     read_ledger,
     snapshot_rows,
+    update_ledger,
     write_ledger,
 )
 
 __all__ = [
     "FIELDS",
     "LEDGER_COLUMNS",
+    "append_locked",
     "append_snapshot",
     "calibration_drift",
     "frozen_within_session",
     "empty_ledger",
     "frozen_fields",
+    "ledger_lock",
     "ledger_path",
     "live_track_record",
     "read_ledger",
     "score_ledger",
     "snapshot_rows",
+    "update_ledger",
     "write_ledger",
 ]

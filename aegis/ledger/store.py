@@ -31,13 +31,15 @@ them NaN and settles as before (from the close of the session of ``as_of``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from aegis.atomic import write_atomic
+from aegis.atomic import exclusive_lock, remove_stale_temps, write_atomic
 from aegis.errors import StoreError
 from aegis.market.hours import ist_day
 
@@ -182,12 +184,45 @@ def snapshot_rows(snapshot: Any) -> pd.DataFrame:
     return _typed(frame)
 
 
+@contextmanager
+def ledger_lock(path: Path) -> Iterator[None]:
+    """The one lock of every ledger write (inference's appends, model health's settling).
+
+    The ledger is rewritten whole (read, change, atomic rename), so two writers without it lose
+    one's rows. Inside it, temporary files a killed writer left beside the ledger are removed.
+    """
+    path = Path(path)
+    with exclusive_lock(path.parent / f".{path.name}.lock"):
+        remove_stale_temps(path)
+        yield
+
+
+def update_ledger(path: Path, change: Callable[[pd.DataFrame], pd.DataFrame | None]
+                  ) -> pd.DataFrame:
+    """Read, ``change`` and rewrite the ledger under :func:`ledger_lock`; returns the ledger
+    as left (``change`` returning None writes nothing)."""
+    with ledger_lock(path):
+        ledger = read_ledger(path)
+        changed = change(ledger)
+        if changed is None:
+            return ledger
+        write_ledger(changed, path)
+        return changed
+
+
 def append_snapshot(path: Path, snapshot: Any) -> dict[str, Any]:
-    """Append ``snapshot``'s rows to the ledger at ``path``: atomic, idempotent per generated_at.
+    """Append ``snapshot``'s rows to the ledger at ``path``: atomic, idempotent per generated_at,
+    under :func:`ledger_lock` (see :func:`append_locked`)."""
+    with ledger_lock(path):
+        return append_locked(path, snapshot)
+
+
+def append_locked(path: Path, snapshot: Any) -> dict[str, Any]:
+    """:func:`append_snapshot` for a caller already holding :func:`ledger_lock` (a publish).
 
     A snapshot whose ``generated_at`` is already in the ledger is not appended again (a retried
-    task, a re-run); the whole file is rewritten through a rename, so a crash leaves the
-    previous ledger intact. Returns ``{"path", "appended", "rows"}``.
+    task, a re-run, a recovered publish); the whole file is rewritten through a rename, so a
+    crash leaves the previous ledger intact. Returns ``{"path", "appended", "rows"}``.
     """
     ledger = read_ledger(path)
     new = snapshot_rows(snapshot)

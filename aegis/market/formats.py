@@ -178,20 +178,27 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}")
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 
-def parse_datetimes(values: pd.Series) -> tuple[pd.Series, bool]:
-    """See :func:`_parse_datetimes`; the result is always in nanoseconds."""
-    parsed, has_time = _parse_datetimes(values)
+def parse_datetimes(values: pd.Series, *, path: Path | str | None = None,
+                    column: str | None = None) -> tuple[pd.Series, bool]:
+    """See :func:`_parse_datetimes`; the result is always in nanoseconds.
+
+    ``path`` and ``column`` name the cells in the error raised when their day/month order
+    cannot be decided (:func:`decide_day_month`).
+    """
+    parsed, has_time = _parse_datetimes(values, path, column)
     return parsed.dt.as_unit("ns"), has_time
 
 
-def _parse_datetimes(values: pd.Series) -> tuple[pd.Series, bool]:
+def _parse_datetimes(values: pd.Series, path: Path | str | None = None,
+                     column: str | None = None) -> tuple[pd.Series, bool]:
     """Parse a column of dates or timestamps written in any supported style.
 
     Returns ``(parsed, has_time)``: ``parsed`` is ``datetime64`` tz-aware in IST when the cells
     carry a time of day (offsets or ``Z`` are converted; naive times are taken as IST), else
-    tz-naive dates; unparseable cells are ``NaT``. Day-first versus month-first is decided by
-    the cells themselves (a field above 12); when nothing decides, DD-MM-YYYY for ``-`` and
-    M/D/YYYY for ``/`` (the styles of NSE and of US exports).
+    tz-naive dates; unparseable cells are ``NaT``. Day-first versus month-first is decided from
+    the whole column (:func:`decide_day_month`: a field above 12, then date order, then the
+    exchange calendar's sessions); when nothing decides, the file is refused naming both
+    readings (:class:`~aegis.errors.DataFormatError`), never guessed.
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert(IST), True
@@ -210,19 +217,88 @@ def _parse_datetimes(values: pd.Series) -> tuple[pd.Series, bool]:
         return parsed.dt.tz_convert(IST), True
     for pattern, formats in _DATE_PATTERNS:
         if sample.str.match(pattern).mean() > 0.5:
-            fmt = _pick_format(valid[valid.str.match(pattern)], formats)
+            fmt = decide_day_month(valid[valid.str.match(pattern)], formats, path, column)
             parsed = pd.to_datetime(text, format=fmt, errors="coerce")
             return parsed.astype("datetime64[ns]"), False
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=False)
     return parsed, False
 
 
-def _pick_format(sample: pd.Series, formats: list[str]) -> str:
-    """The candidate format that parses the most cells (ties: the first, the documented one)."""
+#: a day-first and a month-first reading of the same cells, for :func:`decide_day_month`
+DAY_MONTH_STYLES: Final = {"%d-%m-%Y": "DD-MM-YYYY", "%m-%d-%Y": "MM-DD-YYYY",
+                           "%m/%d/%Y": "MM/DD/YYYY", "%d/%m/%Y": "DD/MM/YYYY"}
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """One candidate format's reading of a date column, scored for :func:`decide_day_month`.
+
+    ``parsed`` cells that parse; ``ordered`` 1 when the parsed dates are monotonic (a file sorted
+    either way), else 0; ``sessions`` the parsed dates that are NSE sessions (exchange calendar).
+    """
+
+    fmt: str
+    dates: pd.Series
+    parsed: int
+    ordered: int
+    sessions: int
+
+    def describe(self) -> str:
+        d = self.dates.dropna()
+        span = f"{d.min().date()}..{d.max().date()}" if len(d) else "nothing"
+        return (f"{DAY_MONTH_STYLES.get(self.fmt, self.fmt)} gives {span}, {self.sessions} of "
+                f"{len(d)} dates NSE sessions, {'in' if self.ordered else 'out of'} date order")
+
+
+def _reading(cells: pd.Series, fmt: str) -> DateReading:
+    dates = pd.to_datetime(cells, format=fmt, errors="coerce")
+    valid = pd.DatetimeIndex(dates.dropna())
+    ordered = int(len(valid) > 1 and (valid.is_monotonic_increasing
+                                      or valid.is_monotonic_decreasing))
+    return DateReading(fmt, dates, len(valid), ordered, _session_count(valid))
+
+
+def _session_count(days: pd.DatetimeIndex) -> int:
+    """How many of ``days`` are NSE sessions (lazy import: the calendar is only needed when
+    the cells themselves do not decide)."""
+    if days.empty:
+        return 0
+    from aegis.market.calendar import sessions
+
+    known = sessions(days.min(), days.max())
+    return int(np.isin(days.normalize().to_numpy(), known.to_numpy()).sum())
+
+
+def decide_day_month(cells: pd.Series, formats: list[str], path: Path | str | None = None,
+                     column: str | None = None) -> str:
+    """The format of a date column whose style allows day-first and month-first readings.
+
+    Decided from the whole column, by the first criterion on which one reading beats every
+    other: (1) the cells it parses (a field above 12 is a day), (2) date order (a file's rows
+    are sorted, either way), (3) how many of its dates are NSE sessions. A dd/mm file whose
+    days are all <= 12 reads as mm/dd too; its sessions tell them apart (mm/dd puts rows on
+    weekends). A single candidate format is returned as is.
+
+    Raises
+    ------
+    DataFormatError
+        When no criterion decides: the file (``path``), the column and both readings are named;
+        the fix is to write the dates as ISO (YYYY-MM-DD).
+    """
     if len(formats) == 1:
         return formats[0]
-    scores = [pd.to_datetime(sample, format=f, errors="coerce").notna().sum() for f in formats]
-    return formats[int(np.argmax(scores))]
+    candidates = [_reading(cells, f) for f in formats]
+    for criterion in ("parsed", "ordered", "sessions"):
+        best = max(getattr(r, criterion) for r in candidates)
+        candidates = [r for r in candidates if getattr(r, criterion) == best]
+        if len(candidates) == 1:
+            return candidates[0].fmt
+    readings = "; ".join(r.describe() for r in candidates)
+    raise DataFormatError(
+        path if path is not None else "<date column>",
+        "dates whose day/month order the file decides (a day above 12, the rows' order or the "
+        "NSE sessions); write them as ISO YYYY-MM-DD",
+        column=column, found=f"{len(cells)} dates that read both ways: {readings}")
 
 
 def _parse_timestamps(text: pd.Series) -> pd.Series:

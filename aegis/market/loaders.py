@@ -71,6 +71,11 @@ class LoadResult:
     rejected: list[RowNote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     symbol_from: str = ""
+    noted: list[RowNote] = field(default_factory=list)
+    """Rows kept but worth a look: daily bars dated on a day the exchange calendar does not
+    list as an NSE session (a Muhurat or Saturday session, or a wrong date), and bars whose
+    open or close lies far outside their own range (an outlier: not widened, the store holds
+    it for review)."""
 
     @property
     def rows(self) -> int:
@@ -108,6 +113,8 @@ class LoadResult:
             "repairs": [n.to_json() for n in self.repairs],
             "rejected": [n.to_json() for n in self.rejected],
             "symbol_from": self.symbol_from,
+            "noted": [n.to_json() for n in self.noted],
+            "notes": list(self.notes),
         }
 
 
@@ -179,7 +186,7 @@ def _load_bars(table: RawTable, now: datetime) -> LoadResult:
     table, symbol_rejects, contracts = _contract_rows(table)
     f, cols = table.frame, list(table.frame.columns)
     date_col = find_column(cols, "date") or "date"
-    times, has_time = parse_datetimes(f[date_col])
+    times, has_time = parse_datetimes(f[date_col], path=table.path, column=date_col)
     close_col = "close" if "close" in cols else find_column(cols, "close") or "close"
     prices = pd.DataFrame(index=f.index)
     raw = pd.DataFrame({"date": f[date_col]})
@@ -250,6 +257,7 @@ def _load_bars(table: RawTable, now: datetime) -> LoadResult:
         if traded:
             symbol_from = ""  # a contract's bars: no index symbol to tell
 
+    file_rows = frame["_row"].copy()
     if kind in ("intraday_ohlc", "option_bars"):
         frame = _session_window(frame, rejected, notes)
     if kind == "option_bars":
@@ -267,8 +275,37 @@ def _load_bars(table: RawTable, now: datetime) -> LoadResult:
                 & (frame["low"] == frame["close"])).sum())
     if flat:
         notes.append(f"{flat} flat bars (O=H=L=C) kept: halts, illiquid or tick-floor bars")
+    odd_days = non_session_notes(frame, file_rows) if kind == "daily_ohlc" else []
+    if odd_days:
+        notes.append(f"{len(odd_days)} daily bars on days that are not NSE sessions in the "
+                     "exchange calendar kept as special sessions: "
+                     + ", ".join(n.at for n in odd_days[:10]) + (" ..." if len(odd_days) > 10
+                                                                 else ""))
+    kept_rows = set(file_rows.tolist())
+    noted = sorted([n for n in checked.flagged if n.row in kept_rows] + odd_days,
+                   key=lambda n: n.row)
     return LoadResult(table.path, kind, symbol, source,  # type: ignore[arg-type]
-                      frame, checked.repairs, rejected, notes, symbol_from)
+                      frame, checked.repairs, rejected, notes, symbol_from, noted)
+
+
+def non_session_notes(frame: pd.DataFrame, rows: pd.Series) -> list[RowNote]:
+    """A note per daily bar dated on a day that is not an NSE session by the exchange calendar.
+
+    NSE holds real sessions the calendar lacks (Diwali Muhurat, Saturday sessions), so such a
+    bar is kept, never silently: each is listed with its row, date and weekday.
+    """
+    if frame.empty:
+        return []
+    from aegis.market.calendar import sessions
+
+    days = pd.DatetimeIndex(frame.index)
+    known = sessions(days.min(), days.max())
+    odd = ~days.isin(known)
+    return [RowNote(int(row), day.date().isoformat(), None,
+                    f"not an NSE session in the exchange calendar ({day.day_name()}): kept as a "
+                    "special session (Muhurat or Saturday trading); if the date is wrong, "
+                    "`aegis data delete` removes it")
+            for day, row in zip(days[odd], rows.to_numpy()[odd], strict=True)]
 
 
 #: No NSE index series starts before this (NIFTY's base date is 1995-11-03, India VIX 2008).

@@ -98,7 +98,7 @@ def _snapshot_times(table: RawTable) -> pd.Series:
     name = _pick(cols, TIME_NAMES)
     if name is None:
         return pd.Series(pd.NaT, index=table.frame.index, dtype=f"datetime64[ns, {IST}]")
-    parsed, has_time = parse_datetimes(table.frame[name])
+    parsed, has_time = parse_datetimes(table.frame[name], path=table.path, column=name)
     if not has_time:
         parsed = parsed.dt.tz_localize(IST)
     return parsed
@@ -112,7 +112,8 @@ def parse_chain(table: RawTable, now: datetime | None = None) -> ParsedOptions:
     f, cols = table.frame, list(table.frame.columns)
     ts = _snapshot_times(table)
     exp_col = find_column(cols, "expiry")
-    expiry = parse_datetimes(f[exp_col])[0] if exp_col else pd.Series(pd.NaT, index=f.index)
+    expiry = (parse_datetimes(f[exp_col], path=table.path, column=exp_col)[0] if exp_col
+              else pd.Series(pd.NaT, index=f.index))
     if isinstance(expiry.dtype, pd.DatetimeTZDtype):
         expiry = expiry.dt.tz_localize(None)
     expiry = expiry.dt.normalize()
@@ -238,7 +239,8 @@ def _note_pcr_and_expiry(table: RawTable, out: ParsedOptions) -> None:
 def parse_contract_master(table: RawTable) -> ParsedOptions:
     """Contract master -> ``expiry, strike, option_type, lot_size, tick_size, weekly``."""
     f, cols = table.frame, list(table.frame.columns)
-    expiry, _ = parse_datetimes(f[find_column(cols, "expiry") or "expiry"])
+    exp_col = find_column(cols, "expiry") or "expiry"
+    expiry, _ = parse_datetimes(f[exp_col], path=table.path, column=exp_col)
     frame = pd.DataFrame({
         "expiry": expiry.dt.tz_localize(None) if isinstance(expiry.dtype, pd.DatetimeTZDtype)
         else expiry,

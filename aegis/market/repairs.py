@@ -7,9 +7,14 @@ The policy (the same for every OHLC series, daily or intraday, index or option):
   row for a date/timestamp already seen (the first row in file order is kept).
 * **Repaired** (row kept, listed in ``repairs``): open/high/low that are zero or missing while
   the close is valid are set to the close (a flat bar: the session's close is real, its range is
-  unknown; India VIX 2021-02-12 and 2021-03-30 in real files); an open or close outside its own
-  high/low widens the high/low to include it (India VIX 2013-08-22, close 27.68 below low 27.99);
-  a negative volume becomes unknown (NaN).
+  unknown; India VIX 2021-02-12 and 2021-03-30 in real files); an open or close slightly outside
+  its own high/low (at most :data:`WIDEN_LIMIT` beyond it) widens the high/low to include it
+  (India VIX 2013-08-22, close 27.68 below low 27.99, 1.1 %); a negative volume becomes unknown
+  (NaN).
+* **Flagged as an outlier** (kept as read, listed in ``flagged``): an open or close further than
+  :data:`WIDEN_LIMIT` outside its own high/low (a x10 typo: 181974.5 in a bar whose high is
+  18200). A repair never moves a bound to an outlier; the store holds such a row for review
+  (:meth:`aegis.market.store.MarketStore.upsert`) with its date and the reason.
 * **Kept as they are** (not errors): flat bars with O=H=L=C (circuit halts, illiquid options at
   the 0.05 tick floor), special sessions (Muhurat, Saturdays), gaps between sessions.
 """
@@ -17,12 +22,17 @@ The policy (the same for every OHLC series, daily or intraday, index or option):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from aegis.market.frames import OHLC
+
+#: How far (relative) an open or close may lie outside its bar's high/low and still be a
+#: repairable rounding or feed slip (the largest in the real files is 1.1 %); further is an
+#: outlier and the row is rejected rather than the range widened to it.
+WIDEN_LIMIT = 0.05
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class BarCheck:
     repairs: list[RowNote]
     rejected: list[RowNote]
     reversed_order: bool
+    flagged: list[RowNote] = field(default_factory=list)
+    """Rows kept as read although an open or close lies outside their range (outliers)."""
 
 
 def _fmt(x: float) -> str:
@@ -129,7 +141,10 @@ def check_bars(
     high, low = p["high"].to_numpy(), p["low"].to_numpy()
     reject(high < low, "high", lambda i: f"high {_fmt(high[i])} below low {_fmt(low[i])}")
 
-    _widen(p, keep, rows, at, repairs)
+    outlier, excess = _outliers(p)
+    flagged = [RowNote(int(rows[i]), at[i], "close", excess[int(i)])
+               for i in np.flatnonzero(outlier & keep)]
+    _widen(p, keep & ~outlier, rows, at, repairs)
     vol = p["volume"].to_numpy()
     for i in np.flatnonzero(np.isfinite(vol) & (vol < 0) & keep):
         repairs.append(RowNote(int(rows[i]), at[i], "volume",
@@ -155,7 +170,8 @@ def check_bars(
     out = out.sort_index(kind="stable")
     rejected.sort(key=lambda note: note.row)
     repairs.sort(key=lambda note: note.row)
-    return BarCheck(out, repairs, rejected, reversed_order)
+    flagged = [n for n in flagged if n.row in set(rows[keep].tolist())]
+    return BarCheck(out, repairs, rejected, reversed_order, sorted(flagged, key=lambda n: n.row))
 
 
 def _negative(col: str, values: np.ndarray) -> Callable[[int], str]:
@@ -174,13 +190,35 @@ class _LazyIso:
         return "" if pd.isna(t) else self._iso(t)
 
 
+def _outliers(p: pd.DataFrame) -> tuple[np.ndarray, dict[int, str]]:
+    """Rows whose open or close lies more than :data:`WIDEN_LIMIT` outside their high/low,
+    and the reason per such row."""
+    o, h, lo, c = (p[col].to_numpy() for col in OHLC)
+    reasons: dict[int, str] = {}
+    mask = np.zeros(len(p), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, v in (("close", c), ("open", o)):
+            above = v / h - 1
+            below = 1 - v / lo
+            bad = ((above > WIDEN_LIMIT) | (below > WIDEN_LIMIT)) & np.isfinite(v)
+            for i in np.flatnonzero(bad & ~mask):
+                side, bound, gap = (("above the high", h[i], above[i]) if above[i] > WIDEN_LIMIT
+                                    else ("below the low", lo[i], below[i]))
+                reasons[int(i)] = (f"{name} {_fmt(v[i])} lies {gap:.0%} {side} {_fmt(bound)}: "
+                                   f"an outlier (a typo?), more than {WIDEN_LIMIT:.0%} outside "
+                                   "the bar's range; not widened to it (the store holds the "
+                                   "row for review)")
+            mask |= bad
+    return mask, reasons
+
+
 def _widen(
     p: pd.DataFrame, keep: np.ndarray, rows: np.ndarray, at: _LazyIso, repairs: list[RowNote]
 ) -> None:
     """Widen high/low to include open and close, recording each widened row."""
     o, h, lo, c = (p[col].to_numpy() for col in OHLC)
-    new_high = np.maximum.reduce([h, o, c])
-    new_low = np.minimum.reduce([lo, o, c])
+    new_high = np.where(keep, np.maximum.reduce([h, o, c]), h)
+    new_low = np.where(keep, np.minimum.reduce([lo, o, c]), lo)
     for i in np.flatnonzero(keep & ((new_high > h) | (new_low < lo))):
         parts = []
         for name, v in (("close", c[i]), ("open", o[i])):

@@ -8,8 +8,13 @@ partition is rewritten only when one of its rows is new or different.
 Safety (issue 12): every write holds an exclusive ``fcntl`` lock per series, so concurrent
 ingests serialise; every file is written under a unique temp name, fsynced and renamed, so a
 kill leaves the old or the new partition; what a write replaces is kept first as a revision
-(:mod:`aegis.market.revisions`), so it can be reverted; implausible revisions are held as
-conflicts instead of applied.
+(:mod:`aegis.market.revisions`), so it can be reverted; an implausible close, new or revised,
+is held as a conflict instead of applied.
+
+A batch is all-or-nothing across partitions (issue 22): a pending marker is written before its
+first partition and removed after its audit line, so a batch killed in between is found by the
+next write to the series (under the lock), rolled back from its revision, and recorded in the
+audit trail (``aegis data history`` lists it as ``recover``; until then as ``interrupted``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import pandas as pd
 
 from aegis.atomic import exclusive_lock
 from aegis.errors import StoreError
+from aegis.market import plausibility
 from aegis.market import revisions as rev
 from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, MARKET_TZ
 
@@ -74,6 +80,19 @@ def _not_happened(rows: pd.DataFrame, column: str, now: datetime) -> pd.Series:
         late = np.asarray(aware > moment)
         out[late] = f"stamped after now ({when} IST): it has not happened"
     return out
+
+
+def _undo(table: pd.DataFrame, label: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """(keys, rows to put, keys to remove) that undo the revision ``table``: changed and
+    deleted rows get their old values back, inserted rows go."""
+    keys = [c for c in table.columns if not c.startswith(("old.", "new.", "_"))]
+    values = [c[4:] for c in table.columns if c.startswith("old.")]
+    restore = table[table[rev.ACTION] != "insert"]
+    put = restore[keys].copy()
+    for c in values:
+        put[c] = restore["old." + c].to_numpy()
+    put[rev.FILE] = pd.Series(label, index=put.index, dtype="string")
+    return keys, put, table.loc[table[rev.ACTION] == "insert", keys]
 
 
 def _key_columns(frame: pd.DataFrame) -> list[str]:
@@ -125,10 +144,38 @@ class MarketStore:
 
     @contextmanager
     def lock(self, series: str) -> Iterator[None]:
-        """Exclusive lock on ``series`` (blocks until free); stray temp files removed inside."""
+        """Exclusive lock on ``series`` (blocks until free); inside it, stray temp files are
+        removed and an interrupted batch of ``series`` is rolled back (:meth:`_recover`)."""
         with exclusive_lock(self.root / LOCKS_DIR / f"{series}.lock"):
             rev.remove_stray_temps(self._series_dir(series))
+            rev.remove_stray_temps(self.root / rev.PENDING_DIR / f"series={series}")
+            self._recover(series)
             yield
+
+    def _recover(self, series: str) -> None:
+        """Roll back every interrupted batch of ``series`` (newest first), with an audit line.
+
+        A batch is interrupted when its pending marker outlived it (a kill between its first
+        partition and its audit line). Its revision holds each touched row's old value, so
+        putting those back (and removing the rows it inserted) restores every partition as it
+        was, whichever of them the batch had already replaced.
+        """
+        for pending in rev.pending_batches(self.root, series):
+            batch = str(pending["batch"])
+            path = rev.revision_path(self.root, series, batch)
+            extra = {"recovers": batch, "interrupted": pending.get("action", "?"),
+                     "started": pending.get("started")}
+            if path.exists():
+                keys, put, remove = _undo(pd.read_parquet(path), f"rollback of {batch}")
+                self._write_batch(series, keys, put, remove, action="recover",
+                                  batch=rev.new_batch_id(), always_audit=True,
+                                  extra={**extra, "note": "interrupted batch rolled back"})
+            else:
+                rev.append_audit(self.root, {"action": "recover", "series": series,
+                                             "batch": rev.new_batch_id(), **extra,
+                                             "note": "interrupted before any partition "
+                                                     "was written: nothing to roll back"})
+            Path(str(pending["marker"])).unlink(missing_ok=True)
 
     # --- writing ------------------------------------------------------------------------
     def upsert(self, series: str, frame: pd.DataFrame, *,
@@ -168,20 +215,28 @@ class MarketStore:
         rows[rev.FILE] = rows[rev.FILE].astype("string")
         with self.lock(series):
             inserts, changed_new, changed_old, unchanged = self._diff(series, rows, keys)
-            hold = self._implausible(series, keys, changed_old, changed_new)
+            hold_new, why_new = self._implausible(series, keys, None, inserts, rows)
+            hold, why = self._implausible(series, keys, changed_old, changed_new, rows)
             batch = rev.new_batch_id()
-            if hold.any():
-                held_new, held_old = changed_new[hold], changed_old[hold]
-                table = rev.side_by_side(held_new[keys], held_old, held_new.drop(
-                    columns=[*keys, rev.FILE]), "held", held_new[rev.FILE])
-                table[rev.REASON] = (f"close moves more than {rev.PLAUSIBLE_MOVE:.0%} against "
-                                     "both stored neighbours")
-                rev.write_parquet_durable(rev.conflict_path(self.root, series, batch), table)
-            put = pd.concat([inserts, changed_new[~hold]], ignore_index=True)
+            held = int(hold.sum() + hold_new.sum())
+            if held:
+                tables = []
+                if hold_new.any():
+                    ins = inserts[hold_new]
+                    tables.append(rev.side_by_side(ins[keys], None, ins.drop(
+                        columns=[*keys, rev.FILE]), "held", ins[rev.FILE]).assign(
+                        **{rev.REASON: why_new[hold_new]}))
+                if hold.any():
+                    held_new, held_old = changed_new[hold], changed_old[hold]
+                    tables.append(rev.side_by_side(held_new[keys], held_old, held_new.drop(
+                        columns=[*keys, rev.FILE]), "held", held_new[rev.FILE]).assign(
+                        **{rev.REASON: why[hold]}))
+                rev.write_parquet_durable(rev.conflict_path(self.root, series, batch),
+                                          pd.concat(tables, ignore_index=True))
+            put = pd.concat([inserts[~hold_new], changed_new[~hold]], ignore_index=True)
             counts = self._write_batch(series, keys, put, None, action="upsert", batch=batch,
-                                       extra={"held": int(hold.sum())})
-        return UpsertResult(counts["inserted"], counts["updated"], unchanged, int(hold.sum()),
-                            refused)
+                                       extra={"held": held})
+        return UpsertResult(counts["inserted"], counts["updated"], unchanged, held, refused)
 
     def delete(self, series: str, start: str, end: str) -> dict[str, Any]:
         """Remove the rows of ``series`` dated ``start`` .. ``end`` (inclusive, IST dates).
@@ -209,14 +264,7 @@ class MarketStore:
         series, path = rev.find_batch(self.root, rev.REVISIONS_DIR, batch)
         table = pd.read_parquet(path)
         with self.lock(series):
-            keys = [c for c in table.columns if not c.startswith(("old.", "new.", "_"))]
-            values = [c[4:] for c in table.columns if c.startswith("old.")]
-            restore = table[table[rev.ACTION] != "insert"]
-            put = restore[keys].copy()
-            for c in values:
-                put[c] = restore["old." + c].to_numpy()
-            put[rev.FILE] = pd.Series(f"revert of {batch}", index=put.index, dtype="string")
-            remove = table.loc[table[rev.ACTION] == "insert", keys]
+            keys, put, remove = _undo(table, f"revert of {batch}")
             new = rev.new_batch_id()
             counts = self._write_batch(series, keys, put, remove, action="revert", batch=new,
                                        extra={"reverts": batch})
@@ -277,25 +325,32 @@ class MarketStore:
         return (pd.concat(inserts, ignore_index=True), pd.concat(new_parts, ignore_index=True),
                 pd.concat(old_parts, ignore_index=True), unchanged)
 
-    def _implausible(self, series: str, keys: list[str], old: pd.DataFrame,
-                     new: pd.DataFrame) -> np.ndarray:
-        """Which changed rows to hold: price series keyed by time alone, with a close."""
-        if new.empty or len(keys) != 1 or "close" not in new.columns:
-            return np.zeros(len(new), dtype=bool)
-        stored = _flat(self.read(series))
-        t, c = stored[keys[0]].to_numpy(), stored["close"].to_numpy(dtype=float)
-        at = new[keys[0]].to_numpy()
-        pos = np.searchsorted(t, at)
-        prev = np.where(pos > 0, c[np.clip(pos - 1, 0, len(c) - 1)], np.nan)
-        nxt = np.where(pos + 1 < len(c), c[np.clip(pos + 1, 0, len(c) - 1)], np.nan)
-        return rev.implausible(old["close"].to_numpy(dtype=float),
-                               new["close"].to_numpy(dtype=float), prev, nxt)
+    def _implausible(self, series: str, keys: list[str], old: pd.DataFrame | None,
+                     new: pd.DataFrame, batch: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Which rows to hold, and why (:func:`aegis.market.plausibility.held_for_review`,
+        against the stored closes of the years the rows fall in and the years beside them)."""
+        near = (self._closes_near(series, keys[0], pd.DatetimeIndex(new[keys[0]]).year)
+                if len(keys) == 1 and not new.empty and "close" in new.columns
+                else pd.Series(dtype=float))
+        return plausibility.held_for_review(series, keys, old, new, batch, near)
+
+    def _closes_near(self, series: str, col: str, years: pd.Index) -> pd.Series:
+        """Stored closes of the partitions of ``years`` and the years beside them."""
+        wanted = sorted({int(y) + d for y in set(years) for d in (-1, 0, 1)})
+        parts = [self._part(series, y) for y in wanted]
+        frames = [_read_part(p)[[col, "close"]] for p in parts if p.exists()]
+        if not frames:
+            return pd.Series(dtype=float)
+        stored = pd.concat(frames, ignore_index=True)
+        return pd.Series(stored["close"].to_numpy(dtype=float),
+                         index=pd.DatetimeIndex(stored[col]))
 
     def _write_batch(self, series: str, keys: list[str], put: pd.DataFrame | None,
                      remove: pd.DataFrame | None, *, action: str, batch: str,
-                     extra: dict[str, Any]) -> dict[str, int]:
+                     extra: dict[str, Any], always_audit: bool = False) -> dict[str, int]:
         """Apply ``put`` (insert/replace) and ``remove`` (keys) under the held lock: the
-        revision first, then each partition, then the audit line."""
+        pending marker, the revision, each partition, the audit line, then the marker goes.
+        ``always_audit`` writes the audit line even when no row changed (a recovery)."""
         put = put if put is not None else pd.DataFrame(columns=[*keys, rev.FILE])
         remove = remove if remove is not None else pd.DataFrame(columns=keys)
         plan: list[tuple[Path, pd.DataFrame | None]] = []
@@ -342,8 +397,14 @@ class MarketStore:
                       if len(x)]
             plan.append((path, pd.concat(pieces).sort_index(kind="stable").reset_index()
                          if pieces else None))
+        files = sorted({str(f) for f in put[rev.FILE].dropna().unique()})
+        line = {"action": action, "series": series, "batch": batch, **counts, **extra,
+                "files": files}
         if not plan:
+            if always_audit:
+                rev.append_audit(self.root, line)
             return counts
+        marker = rev.mark_pending(self.root, series, batch, action, [p for p, _ in plan])
         rev.write_parquet_durable(rev.revision_path(self.root, series, batch),
                                   pd.concat(revs, ignore_index=True))
         for path, combined in plan:
@@ -351,9 +412,8 @@ class MarketStore:
                 path.unlink(missing_ok=True)
             else:
                 rev.write_parquet_durable(path, combined)
-        files = sorted({str(f) for f in put[rev.FILE].dropna().unique()})
-        rev.append_audit(self.root, {"action": action, "series": series, "batch": batch,
-                                     **counts, **extra, "files": files})
+        rev.append_audit(self.root, line)
+        marker.unlink()
         return counts
 
     # --- reading ------------------------------------------------------------------------
@@ -379,8 +439,15 @@ class MarketStore:
                       if p.is_dir() and any(p.glob(f"year=*/{PART}")))
 
     def history(self) -> list[dict[str, Any]]:
-        """The audit trail, oldest first: one line per batch (who, when, what, files)."""
-        return rev.read_audit(self.root)
+        """The audit trail, oldest first: one line per batch (who, when, what, files), then
+        each interrupted batch not yet rolled back (``action: interrupted``; the next write to
+        its series rolls it back and records a ``recover`` line)."""
+        pending = [{"action": "interrupted", "at": p.get("started"), "series": p.get("series"),
+                    "batch": p.get("batch"), "interrupted": p.get("action"),
+                    "partitions": p.get("partitions", []),
+                    "note": "killed mid-batch; rolled back at the next write to the series"}
+                   for p in reversed(rev.pending_batches(self.root))]
+        return rev.read_audit(self.root) + pending
 
     def conflicts(self) -> list[dict[str, Any]]:
         """Held revisions awaiting review: one entry per row, with its batch and reason."""

@@ -8,8 +8,9 @@ turns red, the failure notifier sends it, and ``docs/operations.md`` says what t
 - :func:`calendar_health` -- :class:`~aegis.errors.CalendarCoverageError` when fewer than
   ``CALENDAR_WARN_DAYS`` (30) days remain before the last day the NSE calendar knows.
 - :func:`track_record_health` -- settles the ledger's forecasts on the stored history (the
-  ledger is rewritten atomically), computes the live Brier / ECE / coverage over the last
-  ``TRACK_WINDOW_DAYS`` against climatology, and raises
+  ledger is rewritten atomically, under the ledger lock inference's publish holds too),
+  computes the live Brier / ECE / coverage over the last ``TRACK_WINDOW_DAYS`` against
+  climatology, and raises
   :class:`~aegis.errors.ForecastDriftError` on calibration drift or a frozen number.
 """
 
@@ -100,6 +101,7 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
         calibration_drift,
         frozen_fields,
         frozen_within_session,
+        ledger_lock,
         ledger_path,
         live_track_record,
         read_ledger,
@@ -107,23 +109,26 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
         write_ledger,
     )
     from aegis.ledger.scoring import walk_forward_climatology
+    from aegis.market.store import MarketStore
     from aegis.pipeline.data import load_daily, read_validated_features
+    from aegis.pipeline.publish import recover_locked
 
     settings = get_settings()
     path = ledger_path(settings.resolved_data_dir)
-    ledger = read_ledger(path)
-    if ledger.empty:
-        return {"ledger": str(path), "rows": 0, "settled": 0, "newly_settled": 0, "record": {}}
-    from aegis.market.store import MarketStore
-
-    nifty, vix = load_daily(settings)
-    store = MarketStore(settings.resolved_data_dir)
-    bars = store.read("nifty_intraday") if "nifty_intraday" in store.names() else None
-    before = int(ledger["outcome"].notna().sum())
-    scored = score_ledger(ledger, nifty, vix, bars)
-    settled = int(scored["outcome"].notna().sum())
-    if settled != before:
-        write_ledger(scored, path)
+    with ledger_lock(path):  # inference appends under the same lock: no rows lost
+        recover_locked(path)
+        ledger = read_ledger(path)
+        if ledger.empty:
+            return {"ledger": str(path), "rows": 0, "settled": 0, "newly_settled": 0,
+                    "record": {}}
+        nifty, vix = load_daily(settings)
+        store = MarketStore(settings.resolved_data_dir)
+        bars = store.read("nifty_intraday") if "nifty_intraday" in store.names() else None
+        before = int(ledger["outcome"].notna().sum())
+        scored = score_ledger(ledger, nifty, vix, bars)
+        settled = int(scored["outcome"].notna().sum())
+        if settled != before:
+            write_ledger(scored, path)
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     settled_rows = scored[scored["outcome"].notna()]
     climatology = walk_forward_climatology(settled_rows, nifty, vix,

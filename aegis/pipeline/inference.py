@@ -639,25 +639,29 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
 
 
 def infer(out: Path | str | None = None, moment: str | None = None) -> dict[str, Any]:
-    """Build the snapshot and publish it atomically (the previous one survives any failure).
+    """Build the snapshot and publish it with its ledger rows as one unit.
 
     ``moment`` (ISO 8601 with its offset) is the moment the snapshot is of: the 30-minute
     DAG passes its ingest run's slot, so a replayed or late run publishes the numbers of its
     slot; default :meth:`Settings.now` (``AEGIS_CLOCK`` or the system clock). A promotion
     interrupted by a crash is completed or rolled back first, so the champions read are one
-    whole set (never half of a promotion).
+    whole set (never half of a promotion); a publish interrupted by a crash is finished
+    first, so no published snapshot lacks its ledger rows (:mod:`aegis.pipeline.publish`).
+    The previous snapshot survives any failure.
     """
-    from aegis.ledger import append_snapshot, ledger_path
+    from aegis.ledger import ledger_path
+    from aegis.pipeline.publish import publish_snapshot, recover_publish
     from aegis.registry.store import StoreConfig, recover_store
-    from aegis.snapshot import write_snapshot
 
     settings = get_settings()
     recover_store(StoreConfig.from_settings(settings))
+    ledger_file = ledger_path(settings.resolved_data_dir)
+    recovered = recover_publish(ledger_file)
     snapshot = build_snapshot(settings, datetime.fromisoformat(moment) if moment else None)
     path = Path(out) if out is not None else settings.snapshot_path
-    write_snapshot(snapshot, path)
-    ledger = append_snapshot(ledger_path(settings.resolved_data_dir), snapshot)
-    return {"path": str(path), "status": snapshot.status, "ledger": ledger,
+    published = publish_snapshot(snapshot, path, ledger_file)
+    return {"path": str(path), "status": snapshot.status, "ledger": published["ledger"],
+            "recovered": recovered or published["recovered"],
             "degraded_reasons": [r.model_dump() for r in snapshot.degraded_reasons],
             "as_of": snapshot.as_of.isoformat()}
 

@@ -8,7 +8,8 @@ Layout of the model store::
 
 A load verifies, in order: both files exist (:class:`ArtifactMissingError`), the manifest's
 shape (:mod:`aegis.registry.manifest`, :class:`ManifestMismatchError`), the model file's
-sha256 (:class:`ChecksumMismatchError`), the manifest's name, version, inputs and dtypes against
+sha256 against the manifest's and, for a champion, the registry's
+(:class:`ChecksumMismatchError`), the manifest's name, version, inputs and dtypes against
 today's feature contract and model specs (:class:`ManifestMismatchError`), the graph's input and
 output names and width against the manifest, and onnxruntime's predictions on the stored probe
 batch against the training-time predictions, atol 1e-5 (:class:`ProbeMismatchError`). The
@@ -248,6 +249,12 @@ def load_champion(name: str, models_dir: Path | str) -> OnnxModel:
         raise ArtifactMissingError(f"{models_dir / REGISTRY_FILE}: no champion named {name!r}")
     entry = registry.entry(name, models_dir / REGISTRY_FILE)
     model = load_artifact(models_dir / name, name)
+    if entry.sha256 is not None and entry.sha256 != model.typed.sha256:
+        # the file matched its manifest; the registry names another model file
+        raise ChecksumMismatchError(
+            f"{models_dir / REGISTRY_FILE}: champion {name!r} sha256 {entry.sha256[:16]}... "
+            f"differs from {model.path}'s {model.typed.sha256[:16]}... (its manifest and file "
+            "agree: the registry names another artifact)")
     if model.version != entry.version:
         raise ManifestMismatchError(
             f"{models_dir / name / MANIFEST_FILE}: version {model.version}, registry names "

@@ -43,6 +43,18 @@ FORMAT_VERSION = 1
 
 
 
+def version_id(trained: TrainedModel, sha256: str) -> str:
+    """The version of a trained model: the last session of its training data and its model
+    file's sha256, e.g. ``20240613-3f9a1c2b7d4e``.
+
+    A function of what was trained, never of when: the same store, seed and library versions
+    train the same bytes (seeded, single-threaded fits), hence the same version, so a retrain
+    is reproducible and re-running it changes nothing. ``created_at`` stays in the manifest.
+    """
+    end = str(trained.span[1])[:10].replace("-", "") if trained.span else "nodata"
+    return f"{end}-{sha256[:12]}"
+
+
 def _json_bytes(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n").encode()
 
@@ -94,7 +106,7 @@ def write_version(trained: TrainedModel, models_dir: Path | str,
     created = (created_at or datetime.now(UTC)).replace(microsecond=0)
     data = to_onnx_bytes(trained.spec.kind, trained.estimator, trained.probe)
     sha = hashlib.sha256(data).hexdigest()
-    version = f"{created:%Y%m%dT%H%M%SZ}-{sha[:8]}"
+    version = version_id(trained, sha)
     expected = [float(x) for x in trained.predict_proba(trained.probe.astype(np.float64))]
     manifest = build_manifest(trained, version, created.isoformat(), sha, expected)
     root = root if root is not None else Path(models_dir) / trained.name / "versions"
@@ -148,7 +160,13 @@ def plan_promotion(models_dir: Path | str, winners: dict[str, tuple[Path, str]],
                 raise ArtifactMissingError(f"{folder / file}: cannot promote a missing artifact")
         version = folder.name
         final = models_dir / name / "versions" / version
-        if folder.resolve() != final.resolve():
+        if final.exists() and folder.resolve() != final.resolve():
+            # the same version is in the store already (a reproducible retrain): same bytes by
+            # construction (the version is the file's sha256); nothing to move in
+            if (final / MODEL_FILE).read_bytes() != (folder / MODEL_FILE).read_bytes():
+                raise ModelStoreError(f"{final}: version {version} is in the store with other "
+                                      f"model bytes than {folder}; refusing to promote")
+        elif folder.resolve() != final.resolve():
             change.moves.append((folder, final))
         previous = registry["champions"].get(name)
         history = list(previous.get("history", [])) if previous else []

@@ -128,9 +128,11 @@ def create_app(settings_factory: Callable[[], Settings] = Settings) -> FastAPI:
                    redirect: Response | None = Depends(login_redirect_or_none)) -> Response:
         if redirect is not None:
             return redirect
-        base = f"{request.url.scheme}://{request.url.netloc}"
-        runs = await latest_runs(base, _token(request))
-        return HTMLResponse(render_page(settings_factory(), runs=runs, templates=templates))
+        settings = settings_factory()
+        # the configured API address: the request's Host header is the client's to choose, and
+        # the viewer's token must not go wherever it names (issue 22)
+        runs = await latest_runs(settings.airflow_api_url, _token(request))
+        return HTMLResponse(render_page(settings, runs=runs, templates=templates))
 
     @app.get("/api/snapshot", dependencies=auth)
     def snapshot_json() -> dict[str, Any]:

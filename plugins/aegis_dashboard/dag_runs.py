@@ -2,8 +2,10 @@
 
 The page runs inside the Airflow api-server, so it asks that same server
 (``GET /api/v2/dags/{dag_id}/dagRuns?limit=1&order_by=-run_after``) with the viewer's own token:
-the operator sees exactly what Airflow lets that user see. When the API cannot answer, each row
-says why; nothing is guessed.
+the operator sees exactly what Airflow lets that user see. The server's address is the setting
+``AEGIS_AIRFLOW_API_URL`` (default ``http://127.0.0.1:8080``), never the request's ``Host``
+header: a client naming another host must not receive the viewer's token. When the API cannot
+answer, each row says why; nothing is guessed.
 """
 
 from __future__ import annotations

@@ -57,7 +57,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
     from aegis_dashboard.app import URL_PREFIX, create_app, login_redirect_or_none
 
     world = World(tmp_path_factory.mktemp("page"))
-    dashboard = create_app(lambda: Settings(home=world.home, models_dir=world.home / "models"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dashboard = create_app(lambda: Settings(home=world.home, models_dir=world.home / "models",
+                                            airflow_api_url=f"http://127.0.0.1:{port}"))
     dashboard.dependency_overrides[dashboard.state.authenticated] = lambda: None
     dashboard.dependency_overrides[login_redirect_or_none] = lambda: None
     root = FastAPI()
@@ -70,9 +74,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
             "run_after": "2025-01-06T10:00:00Z", "end_date": "2025-01-06T10:02:00Z"}]}
 
     root.mount(URL_PREFIX, dashboard)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(root, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

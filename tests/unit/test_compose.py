@@ -68,40 +68,114 @@ def test_airflow_waits_for_healthy_services_and_the_bucket(compose: dict[str, An
 def test_celery_executor_on_postgres_and_redis(compose: dict[str, Any]) -> None:
     env = _env(compose["services"]["airflow-worker"])
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND_CMD"] == "cat /run/secrets/celery_result_backend"
+    assert _env(compose["services"]["airflow-scheduler"])[
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"] == "cat /run/secrets/airflow_db_url"
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379")
     assert compose["services"]["airflow-worker"]["command"] == "celery worker"
 
 
-def test_repo_is_mounted_without_its_env_file(compose: dict[str, Any]) -> None:
+def _mounts(service: dict[str, Any]) -> list[str]:
+    """Volume entries as ``source:target[:mode]`` text (a tmpfs as ``tmpfs:target``)."""
+    return [v if isinstance(v, str) else f"{v['type']}:{v['target']}"
+            for v in service.get("volumes", [])]
+
+
+CODE_PATHS = ("aegis", "dags", "plugins", "scripts", "tests", ".git/hooks", ".git/config",
+              "docker-compose.yaml", "Dockerfile", "Makefile", "pyproject.toml",
+              "constraints.txt")
+
+
+def test_code_is_mounted_read_only_and_imported_from_the_image(compose: dict[str, Any]) -> None:
+    """Issue 22: with the checkout read-write and PYTHONPATH on it, a task could rewrite the
+    code the api-server imports. Now: no PYTHONPATH (the image's aegis wheel), the checkout
+    read-only everywhere but in the worker, whose every code path is overlaid read-only."""
     for name in AIRFLOW_SERVICES:
         service = compose["services"][name]
-        volumes = service["volumes"]
-        assert ".:/opt/aegis" in volumes  # the model store commits models.dvc in this repo
-        assert "/dev/null:/opt/aegis/.env:ro" in volumes  # .env never readable inside
-        for folder in ("dags", "plugins"):
-            assert f"./{folder}:/opt/aegis/{folder}:ro" in volumes
-        assert not [v for v in volumes if v.split(":")[0].endswith(".env")], volumes
+        volumes = _mounts(service)
         env = _env(service)
+        assert "PYTHONPATH" not in env, name
+        assert "/dev/null:/opt/aegis/.env:ro" in volumes  # .env never readable inside
+        assert "tmpfs:/opt/aegis/secrets" in volumes  # nor the secret files of the host
+        for folder in ("dags", "plugins"):
+            assert f"./{folder}:/opt/aegis/{folder}:ro" in volumes, (name, folder)
+        assert not [v for v in volumes if v.split(":")[0].endswith(".env")], volumes
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/aegis/dags"
         assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/aegis/plugins"
         assert env["AEGIS_MODELS_DIR"] == "/opt/aegis/models"
+        if name == "airflow-worker":
+            assert ".:/opt/aegis" in volumes  # the model store commits models.dvc here
+            for path in CODE_PATHS:
+                assert f"./{path}:/opt/aegis/{path}:ro" in volumes, path
+        else:
+            assert ".:/opt/aegis:ro" in volumes, name
+            writable = [v for v in volumes if v.startswith("./") and not v.endswith(":ro")]
+            allowed = {"./var:/opt/aegis/var", "./models:/opt/aegis/models"}
+            assert set(writable) <= (allowed if name == "airflow-init" else set()), writable
+
+
+def test_users_passwords_file_only_where_it_is_used(compose: dict[str, Any]) -> None:
+    for name in AIRFLOW_SERVICES:
+        has = "airflow-passwords:/opt/airflow/passwords" in _mounts(compose["services"][name])
+        assert has == (name in ("airflow-init", "airflow-apiserver")), name
 
 
 SECRET_VARS = ("AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY",
                "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD")
+SECRET_FILES = {"postgres_password", "airflow_db_url", "celery_result_backend",
+                "airflow_fernet_key", "airflow_jwt_secret", "airflow_api_secret_key",
+                "minio_root_user", "minio_root_password"}
+#: Issue 22: each container gets only the secrets it needs (the worker cannot sign a token).
+NEEDS = {
+    "postgres": {"postgres_password"},
+    "minio": {"minio_root_user", "minio_root_password"},
+    "minio-init": {"minio_root_user", "minio_root_password"},
+    "airflow-init": {"airflow_db_url", "airflow_fernet_key", "minio_root_user",
+                     "minio_root_password"},
+    "airflow-apiserver": {"airflow_db_url", "airflow_fernet_key", "airflow_jwt_secret",
+                          "airflow_api_secret_key"},
+    "airflow-scheduler": {"airflow_db_url", "celery_result_backend", "airflow_fernet_key",
+                          "airflow_jwt_secret"},
+    "airflow-dag-processor": {"airflow_db_url", "airflow_fernet_key"},
+    "airflow-triggerer": {"airflow_db_url", "airflow_fernet_key"},
+    "airflow-worker": {"celery_result_backend"},
+    "redis": set(),
+}
+CMD_OPTIONS = {"airflow_db_url": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD",
+               "celery_result_backend": "AIRFLOW__CELERY__RESULT_BACKEND_CMD",
+               "airflow_fernet_key": "AIRFLOW__CORE__FERNET_KEY_CMD",
+               "airflow_jwt_secret": "AIRFLOW__API_AUTH__JWT_SECRET_CMD",
+               "airflow_api_secret_key": "AIRFLOW__API__SECRET_KEY_CMD"}
 
 
-def test_no_secret_has_a_default_and_each_names_itself() -> None:
+def test_each_service_gets_only_the_secret_files_it_needs(compose: dict[str, Any]) -> None:
+    declared = compose["secrets"]
+    assert set(declared) == SECRET_FILES
+    for name, secret in declared.items():
+        assert secret == {"file": f"./secrets/{name}"}, name
+    assert set(compose["services"]) == set(NEEDS)
+    for name, service in compose["services"].items():
+        got = set(service.get("secrets", []))
+        assert got == NEEDS[name], (name, got)
+        env = _env(service)
+        for secret, option in CMD_OPTIONS.items():
+            if secret in got:
+                assert env[option] == f"cat /run/secrets/{secret}", (name, option)
+            else:
+                assert option not in env, (name, option)
+        for option in CMD_OPTIONS.values():  # never the value itself
+            assert option.removesuffix("_CMD") not in env, (name, option)
+
+
+def test_no_secret_is_an_environment_value() -> None:
+    """No secret is interpolated into the file (where `docker inspect` and every process of the
+    container would see it); only the optional SMTP settings of airflow-init remain."""
     text = COMPOSE.read_text(encoding="utf-8")
     for var in SECRET_VARS:
-        uses = re.findall(r"(?<!\$)\$\{" + var + r"([^}]*)\}", text)
-        assert uses, var
-        for use in uses:
-            assert use.startswith(":?"), f"{var} has a default or no guard: ${{{var}{use}}}"
-            assert var in use, f"{var}'s message does not name it"
+        assert not re.search(r"(?<!\$)\$\{" + var, text), var
     assert "change-me" not in text
-    # no secret-named variable has a non-empty default (optional SMTP credentials may be empty)
+    found = re.findall(r"(?<!\$)\$\{([A-Z_0-9]*(?:SECRET|PASSWORD|FERNET|KEY)[A-Z_0-9]*)", text)
+    assert set(found) <= {"SMTP_PASSWORD"}, found
     assert not re.search(r"\$\{[A-Z_0-9]*(SECRET|PASSWORD|FERNET|KEY)[A-Z_0-9]*:-[^}]", text)
 
 
@@ -119,12 +193,13 @@ def test_passwords_file_is_created_0600(compose: dict[str, Any]) -> None:
     assert "chmod 600 /opt/airflow/passwords/passwords.json" in init
 
 
-def test_env_file_is_git_ignored() -> None:
+def test_env_file_and_secrets_are_git_ignored() -> None:
     ignored = (COMPOSE.parent / ".gitignore").read_text(encoding="utf-8").split()
     assert ".env" in ignored
+    assert "/secrets/" in ignored
 
 
-def test_generate_env_writes_random_secrets_0600(tmp_path: Path) -> None:
+def _load_generate_env() -> Any:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -133,24 +208,43 @@ def test_generate_env_writes_random_secrets_0600(tmp_path: Path) -> None:
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _read_secrets(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(folder.iterdir())}
+
+
+def test_generate_env_writes_random_secret_files(tmp_path: Path) -> None:
+    module = _load_generate_env()
     assert set(module.SECRET_NAMES) == set(SECRET_VARS)
+    assert set(module.SECRET_FILES) == SECRET_FILES
     first = module.write_env(tmp_path / ".env")
     assert first.stat().st_mode & 0o777 == 0o600
-    values = dict(line.split("=", 1) for line in first.read_text().splitlines()
-                  if line and not line.startswith("#"))
-    assert set(SECRET_VARS) <= set(values)
+    assert "SECRET" not in first.read_text().replace("secrets/", "")
+    folder = tmp_path / "secrets"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    values = _read_secrets(folder)
+    assert set(values) == SECRET_FILES
+    for name in values:
+        assert (folder / name).stat().st_mode & 0o777 == 0o644, name
+        assert values[name], name
+        assert "\n" not in values[name], name
+    assert values["airflow_db_url"] == (f"postgresql+psycopg2://airflow:"
+                                        f"{values['postgres_password']}@postgres/airflow")
+    assert (tmp_path / "var").is_dir()
+    assert (tmp_path / "models").is_dir()
     with pytest.raises(FileExistsError):
         module.write_env(first)
-    again = module.write_env(first, force=True)
-    other = dict(line.split("=", 1) for line in again.read_text().splitlines()
-                 if line and not line.startswith("#"))
-    for var in SECRET_VARS:
-        assert values[var] != other[var], var
-        assert values[var] not in COMPOSE.read_text(), var
-    assert len(values["AIRFLOW_JWT_SECRET"]) >= 64
+    module.write_env(first, force=True)
+    other = _read_secrets(folder)
+    for name in SECRET_FILES:
+        assert values[name] != other[name], name
+        assert values[name] not in COMPOSE.read_text(), name
+    assert len(values["airflow_jwt_secret"]) >= 64
     import base64
 
-    assert len(base64.urlsafe_b64decode(values["AIRFLOW_FERNET_KEY"])) == 32
+    assert len(base64.urlsafe_b64decode(values["airflow_fernet_key"])) == 32
 
 
 def test_aegis_env_names_are_settings(compose: dict[str, Any]) -> None:
@@ -170,16 +264,19 @@ def test_minio_bucket_matches_the_settings_bucket(compose: dict[str, Any]) -> No
     assert worker["AEGIS_S3_BUCKET"] == init["AEGIS_S3_BUCKET"]
     assert worker["AEGIS_S3_ENDPOINT_URL"] == "http://minio:9000"
     minio = _env(compose["services"]["minio"])
-    airflow_init = _env(compose["services"]["airflow-init"])  # stores them as aegis_s3
-    assert airflow_init["MINIO_ROOT_USER"] == minio["MINIO_ROOT_USER"]
-    assert airflow_init["MINIO_ROOT_PASSWORD"] == minio["MINIO_ROOT_PASSWORD"]
+    assert minio["MINIO_ROOT_USER_FILE"] == "minio_root_user"
+    assert minio["MINIO_ROOT_PASSWORD_FILE"] == "minio_root_password"
+    script = compose["services"]["airflow-init"]["command"][1]  # stores them as aegis_s3
+    assert "/run/secrets/minio_root_user" in script
+    assert "/run/secrets/minio_root_password" in script
 
 
-def test_every_airflow_process_shares_the_same_secrets(compose: dict[str, Any]) -> None:
+def test_airflow_processes_that_share_a_secret_read_the_same_file(compose: dict[str, Any]
+                                                                  ) -> None:
     envs = [_env(compose["services"][n]) for n in AIRFLOW_SERVICES]
-    for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY",
+    for key in ("AIRFLOW__API_AUTH__JWT_SECRET_CMD", "AIRFLOW__CORE__FERNET_KEY_CMD",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"):
-        assert len({env[key] for env in envs}) == 1, key
+        assert len({env[key] for env in envs if key in env}) == 1, key
 
 
 def test_minio_s3_port_is_published_on_loopback_for_dvc_pulls(compose: dict[str, Any]) -> None:

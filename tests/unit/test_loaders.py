@@ -197,7 +197,7 @@ def test_unreadable_files_raise_naming_file_and_expectation(
 def test_inspect_json_contract() -> None:
     j = load_file(FIX / "vix_mdy_zero_ohl.csv").inspect_json()
     assert list(j) == ["kind", "symbol", "rows", "first", "last", "repairs", "rejected",
-                       "symbol_from"]
+                       "symbol_from", "noted", "notes"]  # issue 22: non-sessions noted
     assert j["symbol_from"] == "the file name"
     assert j["rows"] == 3
     assert j["first"] == "2021-02-11"

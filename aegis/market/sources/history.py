@@ -79,7 +79,12 @@ def nothing_accepted(result: LoadResult) -> str:
 
 
 def assign_symbol(result: LoadResult, symbol: str) -> LoadResult:
-    """``result`` as the series ``symbol`` (``--symbol``), for index bars; others unchanged."""
+    """``result`` as the series ``symbol`` (``--symbol``), for index bars; others unchanged.
+
+    ``--symbol`` declares, it does not override evidence: a file whose levels contradict the
+    declared series (India VIX closes declared NIFTY50, or the reverse) is refused as a whole:
+    its symbol becomes None and ``symbol_from`` says why, so nothing of it is stored.
+    """
     if symbol not in SYMBOLS:
         raise StoreError(f"--symbol must be one of {SYMBOLS}; got {symbol!r}")
     if _uncontracted_bars(result):
@@ -89,6 +94,12 @@ def assign_symbol(result: LoadResult, symbol: str) -> LoadResult:
                                 f"--symbol {symbol} says these are index bars"])
     if result.kind not in ("daily_ohlc", "intraday_ohlc"):
         return result
+    if identify.level_contradicts(symbol, result.frame["close"], result.frame["volume"]):
+        why = (f"--symbol {symbol} contradicted by the file's levels (median close "
+               f"{float(result.frame['close'].median()):.2f}"
+               + (f", detected {result.symbol}" if result.symbol else "")
+               + f"): the file is refused as a whole, not stored as {symbol}")
+        return replace(result, symbol=None, notes=[*result.notes, why], symbol_from=why)
     frame = result.frame.copy()
     if symbol == INDIAVIX:
         frame["volume"] = np.nan
@@ -165,7 +176,8 @@ class HistorySource:
         Files and folders. A file named here that cannot be read raises; a file found in a
         folder that cannot be read is skipped, with the reason in the provenance.
     symbol : str or None
-        NIFTY50 or INDIAVIX: overrides detection for every index-bar file (``--symbol``).
+        NIFTY50 or INDIAVIX: declares every index-bar file (``--symbol``); a file whose
+        levels contradict it is refused (:func:`assign_symbol`).
     progress : callable or None
         Called with each file's path before it is loaded (a progress bar).
     now : datetime or None
