@@ -108,5 +108,6 @@ def test_another_index_or_vix_is_not_nifty(at_slot: MarketStore, market: Simulat
     assert "India VIX's level" in report["not_stored"][0]["reason"]
     code, report, _ = ingest("--symbol", "INDIAVIX", str(write(bars, tmp_path / "nifty.csv")))
     assert code == 1
-    assert "not India VIX's level" in report["not_stored"][0]["reason"]
+    reason = report["not_stored"][0]["reason"]
+    assert "--symbol INDIAVIX contradicted by the file's levels" in reason
     assert at_slot.names() == []
