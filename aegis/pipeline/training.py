@@ -26,6 +26,7 @@ from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path
 if TYPE_CHECKING:
     from aegis.models.metrics import FoldSummary
     from aegis.models.training import TrainedModel
+    from aegis.registry.store import S3Access
 
 #: Years of complete features the buyer model trains on before its first walk-forward signal.
 SPIKE_WARMUP_YEARS = 5
@@ -115,8 +116,11 @@ def train(names: list[str] | None = None, seed: int | None = None) -> dict[str, 
     return {name: train_model(name, seed) for name in models_to_train(names)}
 
 
-def promote_and_push(push: bool = True) -> dict[str, Any]:
+def promote_and_push(push: bool = True, s3: S3Access | None = None) -> dict[str, Any]:
     """Promote every challenger the gate accepted; ``dvc push`` and commit ``models.dvc``.
+
+    ``s3``: the remote's S3 access from the edge (the Airflow task reads the connection
+    ``aegis_s3``), used in memory for this transaction only; None: the settings' own.
 
     One crash-safe transaction (:func:`aegis.registry.store.transaction`): if the remote is
     down, or the process is killed before the push completed, the registry, the champions and
@@ -137,7 +141,7 @@ def promote_and_push(push: bool = True) -> dict[str, Any]:
     summary = {r.name: {"promoted": r.decision.promote, "version": r.version,
                         "folder": str(r.folder), "reason": r.decision.reason}
                for r in records}
-    cfg = StoreConfig.from_settings(settings)
+    cfg = StoreConfig.from_settings(settings).with_access(s3)
     result = publish_versions(winners, cfg, push=push, settings=settings)
     write_gate_log(gate_log_path(settings), GateLog({r.name: GateLogEntry.of(r) for r in records}))
     for path in paths:

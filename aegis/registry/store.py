@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -96,6 +96,32 @@ class StoreConfig:
     def init_url(self, settings: Settings) -> str:
         """The remote a new repository is initialised with."""
         return self.remote_url or settings.resolved_dvc_remote
+
+    def with_access(self, access: S3Access | None) -> StoreConfig:
+        """This config with the S3 access of ``access`` where it gives a value (None: as is)."""
+        if access is None:
+            return self
+        given = {k: v for k, v in vars(access).items() if v is not None}
+        return replace(self, **given)
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """S3 access to the store's remote handed in by the edge, in memory only.
+
+    The Airflow task builds it from the connection ``aegis_s3`` (login, password, extra
+    ``endpoint_url`` / ``region_name``); nothing is written to ``os.environ`` or the settings.
+    ``None`` fields leave the settings' value in force.
+    """
+
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+
+    def __repr__(self) -> str:  # never print the secret in a log line
+        key = "set" if self.access_key_id else "unset"
+        return f"S3Access(key={key}, endpoint_url={self.endpoint_url!r}, region={self.region!r})"
 
 
 # --- errors ---------------------------------------------------------------------------------
