@@ -195,7 +195,8 @@ def retrain(seed: int | None = None, push: bool = True, rates: bool = True,
 
 
 def recompute_rates() -> dict[str, Any]:
-    """Historical hit and spike rates, walk-forward, as of the last validated session.
+    """Historical hit and spike rates, walk-forward, as of the last validated session; then
+    every model's climatology (``climatology.json``, :mod:`aegis.pipeline.nightly`).
 
     The spike rate needs past BREAKOUT signals: the buyer model is refitted yearly on data
     before each year (walk-forward) over the history after its first five years.
@@ -235,8 +236,13 @@ def recompute_rates() -> dict[str, Any]:
     except (InsufficientHistoryError, TrainingDataError) as exc:
         out["spike_error"] = f"{type(exc).__name__}: {exc}"
     write_text_atomic(rates_path(settings), json.dumps(out, indent=2))
-    return {k: (v if not isinstance(v, dict) else {"value": v["value"], "n": v["n"]})
-            for k, v in out.items()}
+    summary = {k: (v if not isinstance(v, dict) else {"value": v["value"], "n": v["n"]})
+               for k, v in out.items()}
+    # the other nightly quantity inference reads: climatology.json beside rates.json
+    from aegis.pipeline.nightly import recompute_climatology
+
+    summary["climatology"] = recompute_climatology(settings)
+    return summary
 
 
 __all__ = ["RETRAIN_STAGES", "models_to_train", "promote_and_push", "push_promotions",
