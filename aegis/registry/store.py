@@ -375,10 +375,14 @@ def _tracked_paths(cfg: StoreConfig, extra: list[Path]) -> list[Path]:
     The DVC files of a freshly initialised repository are included, so its clones can pull;
     in a checkout that carries them they are unchanged and stay out of the commit.
     """
+    from aegis.registry.dvcfiles import ARTIFACTS, metrics_file
+
     root = cfg.repo_root
+    metrics = [metrics_file(root, name) for name in ARTIFACTS]  # every one, placeholders too
     return [cfg.dvc_file, root / ".gitignore", cfg.models_dir.parent / ".gitignore",
             root / "dvc.yaml", root / ".dvc" / "config", root / ".dvc" / ".gitignore",
-            root / ".dvcignore", *[p for p in extra if not p.is_relative_to(cfg.models_dir)]]
+            root / ".dvcignore", *metrics,
+            *[p for p in extra if not p.is_relative_to(cfg.models_dir)]]
 
 
 def commit_models_dvc(cfg: StoreConfig, message: str, extra: list[Path] | None = None
