@@ -10,7 +10,9 @@ step leaves the old champions or the new ones); ``push_promotion_commit`` pushes
 the git remote of the Airflow connection ``aegis_git`` (host: the repository URL, or empty for the
 checkout's ``origin``; login/password: a user and token; extra ``{"branch": "main"}``), and says
 plainly in its log when no such connection is configured; finally the historical hit and spike
-rates are recomputed walk-forward. ``aegis train`` runs the same stage functions in one process.
+rates are recomputed walk-forward (with every model's climatology, ``climatology.json``) and the
+retention prunes what is older than ``AEGIS_RETENTION_DAYS``. ``aegis train`` runs the same
+stage functions in one process.
 Triggered with ``{"models": ["trap"]}`` it retrains only those models (the others' champions
 stay as they are).
 
@@ -55,7 +57,8 @@ GIT_CONNECTION = "aegis_git"
     tags=["aegis", "training"],
 )
 def aegis_nightly_retrain() -> None:
-    """Wire: training set -> validate -> train (mapped) -> promote + push -> git push -> rates."""
+    """Wire: training set -> validate -> train (mapped) -> promote + push -> git push -> rates
+    -> prune."""
 
     @task
     @logged("training_set_staged")
@@ -124,6 +127,15 @@ def aegis_nightly_retrain() -> None:
         return result
 
     @task
+    @logged("retention_pruned")
+    def prune_retention() -> dict[str, Any]:
+        """Prune revision copies, unpublished staged tables and Data Docs pages older than
+        AEGIS_RETENTION_DAYS (one audit line in the market store)."""
+        from aegis import pipeline
+
+        return pipeline.prune()
+
+    @task
     @logged("rates_recomputed")
     def recompute_rates() -> dict[str, Any]:
         """Recompute the historical hit and spike rates walk-forward."""
@@ -134,7 +146,8 @@ def aegis_nightly_retrain() -> None:
     names = list_models()
     build_training_set() >> validate_training_set() >> names
     trained = train_model.expand(name=names)
-    trained >> promote_and_push() >> push_promotion_commit() >> recompute_rates()
+    rates = recompute_rates()
+    trained >> promote_and_push() >> push_promotion_commit() >> rates >> prune_retention()
 
 
 aegis_nightly_retrain()

@@ -13,6 +13,8 @@ next stage's dependency. Records drop what changes on every run without changing
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from aegis.errors import ConfigurationError
@@ -43,6 +45,24 @@ def gate_metrics(gate_log: dict[str, Any]) -> dict[str, Any]:
             for name, entry in sorted(gate_log.items())}
 
 
+def write_champion_metrics(models_dir: Path) -> list[Path]:
+    """Rewrite ``metrics/<name>.json`` beside ``models_dir`` from each champion's manifest, as
+    a pushed promotion does (``aegis models push`` then commits them with ``models.dvc``)."""
+    from aegis.atomic import write_text_atomic
+    from aegis.registry.artifacts import MANIFEST_FILE, read_registry
+    from aegis.registry.dvcfiles import metrics_file, write_missing_metrics
+    from aegis.registry.writer import champion_metrics
+
+    written = []
+    for name in sorted(read_registry(models_dir).get("champions", {})):
+        manifest = json.loads((models_dir / name / MANIFEST_FILE).read_text(encoding="utf-8"))
+        path = metrics_file(models_dir.parent, name)
+        write_text_atomic(path, json.dumps(champion_metrics(manifest), indent=2,
+                                           allow_nan=False) + "\n")
+        written.append(path)
+    return written + write_missing_metrics(models_dir.parent)
+
+
 def run_stage(name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(record, metrics or None) of stage ``name``, after running it.
 
@@ -64,9 +84,11 @@ def run_stage(name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
         from aegis.pipeline.paths import gate_log_path
         from aegis.pipeline.records import read_gate_log
 
+        settings = get_settings()
         result = pipeline.promote_and_push(push=False)
-        log = read_gate_log(gate_log_path(get_settings()))
+        log = read_gate_log(gate_log_path(settings))
         metrics = gate_metrics(log.model_dump(mode="json"))
+        write_champion_metrics(settings.resolved_models_dir.resolve())
         return stable(result), metrics
     raise ConfigurationError(f"DVC stage {name!r}: expected one of {list(STAGE_NAMES)}")
 
