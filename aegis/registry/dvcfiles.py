@@ -38,7 +38,7 @@ METRICS_DIR = "metrics"
 GATE_METRICS = f"{METRICS_DIR}/gate.json"
 """The last ``dvc repro``'s gate decisions, every model (the ``gate`` stage's metrics)."""
 RECORDS_DIR = "dvc"
-"""Where the stages keep their records (small JSON outputs, DVC-cached)."""
+"""Where the stages keep their records (small JSON outputs, git-tracked like dvc.lock)."""
 
 STAGES: tuple[tuple[str, list[str], list[str]], ...] = (
     # name, deps (besides the previous stage's record), params keys
@@ -86,7 +86,9 @@ def _stages_lines(params_rel: str) -> list[str]:
         if keys:
             lines += ["    params:", f"      - {params_rel}:"]
             lines += [f"          - {k}" for k in keys]
-        lines += ["    outs:", f"      - {record}"]
+        # git-tracked small JSON (cache: false): `dvc pull` on a clean clone, before any
+        # dvc.lock names their hashes, has nothing to fetch and nothing to fail on
+        lines += ["    outs:", f"      - {record}:", "          cache: false"]
         if name == "features":  # reads the market store under AEGIS_HOME, outside the repo
             lines.append("    always_changed: true")
         if name == "gate":

@@ -153,25 +153,33 @@ def _quiet_dvc() -> Iterator[None]:
 
 
 def _retry(cfg: StoreConfig, what: str, where: str, op: Callable[[], T]) -> T:
-    """Run ``op`` up to ``cfg.retries`` times; then one :class:`RemoteUnavailableError` line."""
+    """Run ``op`` up to ``cfg.retries`` times (tenacity: exponential backoff from
+    ``cfg.backoff_s``, doubled per retry) on transient remote errors; then one
+    :class:`RemoteUnavailableError` line. Any other error -- a :class:`ModelStoreError` that
+    says the remote answered, and the answer is final -- propagates at once."""
     from botocore.exceptions import BotoCoreError, ClientError
     from dvc.exceptions import DvcException
     from dvc_objects.errors import ObjectDBError, ObjectFormatError
+    from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
+    from tenacity import wait_exponential
 
-    last: BaseException | None = None
-    for attempt in range(cfg.retries):
-        try:
-            with _quiet_dvc():
-                return op()
-        except (DvcException, OSError, BotoCoreError, ClientError, ObjectDBError,
-                ObjectFormatError, RemoteUnavailableError) as exc:
-            last = exc
-            if attempt + 1 < cfg.retries:
-                time.sleep(cfg.backoff_s * 2**attempt)
-        # any other ModelStoreError (the remote answered, and the answer is final) propagates
-    assert last is not None
-    raise RemoteUnavailableError(
-        f"{what} {where} failed after {cfg.retries} attempts: {_explain(last)}") from None
+    transient = (DvcException, OSError, BotoCoreError, ClientError, ObjectDBError,
+                 ObjectFormatError, RemoteUnavailableError)
+
+    def attempt() -> T:
+        with _quiet_dvc():
+            return op()
+
+    retrying = Retrying(stop=stop_after_attempt(cfg.retries),
+                        wait=wait_exponential(multiplier=cfg.backoff_s, min=0),
+                        retry=retry_if_exception_type(transient), sleep=time.sleep)
+    try:
+        return retrying(attempt)
+    except RetryError as exc:
+        last = exc.last_attempt.exception()
+        raise RemoteUnavailableError(
+            f"{what} {where} failed after {cfg.retries} attempts: "
+            f"{_explain(last) if last is not None else 'no error recorded'}") from None
 
 
 def _explain(exc: BaseException) -> str:
