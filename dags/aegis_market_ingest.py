@@ -109,11 +109,17 @@ def aegis_market_ingest() -> None:
     @logged("features_validated")
     def validate_features(**context: Any) -> dict[str, Any]:
         """Run the GX Checkpoints on this run's table; raises ValidationFailedError on any
-        failure, its log linking each failed suite's Data Docs page."""
+        failure, its log linking each failed suite's Data Docs page.
+
+        The features event carries the run's slot (``moment``): inference publishes for it.
+        """
         from aegis import pipeline
 
         with data_docs_on_failure():
-            return pipeline.validate(run_id=context["run_id"])
+            result = pipeline.validate(run_id=context["run_id"])
+        slot = market_time(context).isoformat()
+        context["outlet_events"][FEATURES_ASSET].extra = {"moment": slot}
+        return result
 
     is_trading_session() >> ingest() >> build_features() >> validate_features()
 

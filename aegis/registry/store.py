@@ -160,8 +160,13 @@ def _retry(cfg: StoreConfig, what: str, where: str, op: Callable[[], T]) -> T:
     from botocore.exceptions import BotoCoreError, ClientError
     from dvc.exceptions import DvcException
     from dvc_objects.errors import ObjectDBError, ObjectFormatError
-    from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
-    from tenacity import wait_exponential
+    from tenacity import (
+        RetryError,
+        Retrying,
+        retry_if_exception_type,
+        stop_after_attempt,
+        wait_exponential,
+    )
 
     transient = (DvcException, OSError, BotoCoreError, ClientError, ObjectDBError,
                  ObjectFormatError, RemoteUnavailableError)
