@@ -14,7 +14,6 @@ called by the next writer of the same target under the same lock, removes it.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -127,16 +126,16 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
 
 @contextmanager
 def exclusive_lock(lock_file: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``lock_file`` (created if missing; blocks while another
+    """Hold an exclusive lock on ``lock_file`` (created if missing; blocks while another
     process holds it). The one lock behind the market store's series, feature publishing and the
-    model store's promotions: a killed holder releases it with its process."""
+    model store's promotions: ``filelock.FileLock`` (an ``flock`` on POSIX), so a killed holder
+    releases it with its process. Not re-entrant across two calls in one process (each holds its
+    own file handle), as before."""
+    from filelock import FileLock
+
     lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with FileLock(str(lock_file), is_singleton=False, thread_local=False):
+        yield
 
 
 __all__ = ["exclusive_lock", "fsync_dir", "process_umask", "published_mode", "remove_stale_temps",

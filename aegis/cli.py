@@ -5,44 +5,101 @@ functions, so ``aegis --help`` stays fast. Any :class:`~aegis.errors.AegisError`
 command becomes one line on stderr and exit status 2; an I/O error (``OSError``: a full disk, a
 read-only or missing folder, a permission) becomes one line naming the file and the cause, exit
 status 2 too, never a traceback.
+
+The 30-minute publish, ``aegis infer [--json OUT] [--table/--no-table]``, is parsed without
+typer (:func:`fast_infer_args`; ``import typer`` and building the command tree cost ~0.15 s of
+a process whose floor is its numeric imports); any other form of it (``--help``, a typo) goes
+through typer like every other command, so the two parsers never disagree on a valid line
+(``tests/unit/test_cli_fast_path.py``).
 """
 
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from aegis.commands import backtest, calendar, data, infer, models, pipeline, validate
-from aegis.commands._multi import MULTI_VALUE_CONTEXT
 from aegis.errors import AegisError
 
-app = typer.Typer(
-    name="aegis",
-    help="AegisMatrix: NIFTY 50 weekly-options analytics.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(data.app, name="data", help="Inspect, ingest, simulate and show market data.")
-app.add_typer(models.app, name="models", help="List, verify, push, pull and roll back models.")
-app.add_typer(calendar.app, name="calendar", help="The NSE calendar: weekly expiries, span check.")
-app.command("validate", context_settings=MULTI_VALUE_CONTEXT)(validate.validate)
-app.command("backtest", context_settings=MULTI_VALUE_CONTEXT)(backtest.backtest)
-app.command("infer")(infer.infer)
-app.command("train")(models.train)
-pipeline.register(app)
+if TYPE_CHECKING:
+    import typer
+
+
+@lru_cache(maxsize=1)
+def build_app() -> typer.Typer:
+    """The typer command tree (built on first use: ``aegis.cli.app``)."""
+    import typer
+
+    from aegis.commands import backtest, calendar, data, infer, models, pipeline, validate
+    from aegis.commands._multi import MULTI_VALUE_CONTEXT
+
+    app = typer.Typer(
+        name="aegis",
+        help="AegisMatrix: NIFTY 50 weekly-options analytics.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.add_typer(data.app, name="data", help="Inspect, ingest, simulate and show market data.")
+    app.add_typer(models.app, name="models",
+                  help="List, verify, push, pull and roll back models.")
+    app.add_typer(calendar.app, name="calendar",
+                  help="The NSE calendar: weekly expiries, span check.")
+    app.command("validate", context_settings=MULTI_VALUE_CONTEXT)(validate.validate)
+    app.command("backtest", context_settings=MULTI_VALUE_CONTEXT)(backtest.backtest)
+    app.command("infer")(infer.infer)
+    app.command("train")(models.train)
+    pipeline.register(app)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """``aegis.cli.app``: the typer app, built lazily (tests drive it with CliRunner)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def fast_infer_args(argv: list[str]) -> tuple[Path | None, bool] | None:
+    """``(json_out, table)`` when ``argv`` is exactly ``infer`` with ``--json OUT`` /
+    ``--json=OUT`` and ``--table`` / ``--no-table`` (each at most the last one wins, as in
+    typer); ``None`` for anything else, which typer then parses (help, errors, other commands).
+    """
+    if not argv or argv[0] != "infer":
+        return None
+    json_out: Path | None = None
+    table = True
+    rest = argv[1:]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--json" and i + 1 < len(rest) and not rest[i + 1].startswith("-"):
+            json_out, i = Path(rest[i + 1]), i + 2
+        elif arg.startswith("--json=") and len(arg) > len("--json="):
+            json_out, i = Path(arg.removeprefix("--json=")), i + 1
+        elif arg in ("--table", "--no-table"):
+            table, i = arg == "--table", i + 1
+        else:
+            return None
+    return json_out, table
 
 
 def main() -> None:
     """Console-script entry point."""
+    fast = fast_infer_args(sys.argv[1:])
     try:
-        app()
+        if fast is not None:
+            from aegis.commands.publish import publish
+
+            publish(*fast)
+        else:
+            build_app()()
     except AegisError as exc:
-        typer.echo(f"aegis: error: {' '.join(str(exc).split())}", err=True)
+        print(f"aegis: error: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(2)
     except OSError as exc:
-        typer.echo(f"aegis: error: {io_error_line(exc)}", err=True)
+        print(f"aegis: error: {io_error_line(exc)}", file=sys.stderr)
         sys.exit(2)
 
 

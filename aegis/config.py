@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         default=True, description="Commit models.dvc after a promotion (version history)."
     )
 
+    retention_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="Days the market store keeps a batch's revision copy (_revisions/) and the "
+        "pipeline keeps a staged feature table or a Data Docs page; older ones are pruned "
+        "nightly (`aegis data prune`), one audit line each run.",
+    )
+
     # --- models -----------------------------------------------------------------------
     params_file: Path | None = Field(
         default=None,

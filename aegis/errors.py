@@ -172,6 +172,10 @@ class ChallengerRecordError(ModelError):
     shaped; the message names the file and the field."""
 
 
+class ClimatologyFileError(ModelError):
+    """The nightly ``climatology.json`` is missing, not JSON or wrongly shaped."""
+
+
 class GateLogFormatError(ModelError):
     """The gate log (``<output>/gate.json``) is not JSON or is wrongly shaped; the message names
     the file and the field."""

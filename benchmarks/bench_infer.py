@@ -10,7 +10,10 @@ takes no arguments and prints one JSON object on stdout (progress goes to stderr
    (``AEGIS_SOURCE=history``, ``AEGIS_HISTORY_DIR=$AEGIS_REAL_DATA_DIR/history``) when
    ``$AEGIS_REAL_DATA_DIR`` holds it, else 10 simulated years (the JSON says which).
    ``AEGIS_BENCH_INFER_HOME=<folder>`` reuses (or builds once into) a persistent deployment;
-2. times ``aegis infer --json OUT --no-table`` as a whole process (best of 3; target < 3 s);
+2. times ``aegis infer --json OUT --no-table`` as a whole process (best of 3; target < 3 s),
+   and paired with its import floor (:data:`FLOOR_CODE`: a process importing only numpy,
+   pandas, onnxruntime, pydantic and pyarrow) in the same run, A B A B ... after a warm-up
+   of each: the median of the pairwise ratios of wall and CPU time (target <= 1.3x);
 3. in a fresh interpreter: the import time of the inference path, then
    ``build_snapshot(settings)`` once (what ``aegis infer`` pays; target < 0.5 s) and warm,
    loading every champion (< 0.5 s) and one inference pass over them (< 50 ms);
@@ -34,6 +37,10 @@ TARGET_PROCESS_S = 3.0
 TARGET_COMPUTE_S = 0.5
 TARGET_LOAD_ALL_S = 0.5
 TARGET_INFER_MS = 50.0
+TARGET_FLOOR_RATIO = 1.3
+PAIRS = 7
+FLOOR_CODE = "import numpy, pandas, onnxruntime, pydantic, pyarrow"
+"""What ``aegis infer`` must load at the least: its import floor."""
 SIM_YEARS = 10.0
 #: Libraries the inference path must not import (DESIGN.md: onnxruntime + numpy/pandas only).
 FORBIDDEN = ("sklearn", "torch", "great_expectations", "airflow", "dvc", "skl2onnx", "matplotlib")
@@ -128,6 +135,53 @@ def bench_cli_infer(env: dict[str, str], out: Path, repeats: int = 3) -> dict[st
         "meets_target": min(runs) < TARGET_PROCESS_S,
         "snapshot_status": snapshot.get("status"),
         "degraded_fields": [r["field"] for r in snapshot.get("degraded_reasons", [])],
+    }
+
+
+def _timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall s, user+sys CPU s, exit status) of one whole process (``os.wait4`` rusage)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def bench_vs_floor(env: dict[str, str], out: Path, pairs: int = PAIRS) -> dict[str, Any]:
+    """``aegis infer`` against its import floor, pair by pair (A B A B ...; one warm-up each):
+    medians of each and of the pairwise ratios A/B, wall and CPU (user + sys)."""
+    infer = [*aegis_command(), "infer", "--json", str(out), "--no-table"]
+    floor = [sys.executable, "-c", FLOOR_CODE]
+    for args in (infer, floor):  # warm-up: page cache, bytecode
+        _timed_process(args, env)
+    rows = []
+    for _ in range(pairs):
+        a, b = _timed_process(infer, env), _timed_process(floor, env)
+        if a[2] != 0 or b[2] != 0:
+            raise RuntimeError(f"a paired run failed: aegis infer exit {a[2]}, floor exit {b[2]}")
+        rows.append((a, b))
+    wall = [a[0] / b[0] for a, b in rows]
+    cpu = [a[1] / b[1] for a, b in rows]
+    return {
+        "floor": FLOOR_CODE, "pairs": pairs,
+        "infer_wall_s": round(_median([a[0] for a, _ in rows]), 3),
+        "floor_wall_s": round(_median([b[0] for _, b in rows]), 3),
+        "infer_cpu_s": round(_median([a[1] for a, _ in rows]), 3),
+        "floor_cpu_s": round(_median([b[1] for _, b in rows]), 3),
+        "ratio_wall_median": round(_median(wall), 3),
+        "ratio_wall_range": [round(min(wall), 3), round(max(wall), 3)],
+        "ratio_cpu_median": round(_median(cpu), 3),
+        "ratio_cpu_range": [round(min(cpu), 3), round(max(cpu), 3)],
+        "target_ratio": TARGET_FLOOR_RATIO,
+        "meets_target": _median(wall) <= TARGET_FLOOR_RATIO,
     }
 
 
@@ -285,6 +339,8 @@ def main() -> dict[str, Any]:
             out["prepare_s"] = prepare_deployment(env)
         log("timing aegis infer")
         out["aegis_infer"] = bench_cli_infer(env, Path(tmp) / "aegismatrix.json")
+        log(f"pairing aegis infer with its import floor ({PAIRS} pairs)")
+        out["vs_import_floor"] = bench_vs_floor(env, Path(tmp) / "aegismatrix.json")
         log("timing build_snapshot, champion loading and one inference pass")
         out["in_process"] = bench_in_process(env)
         snapshot = str(Path(tmp) / "importtime.json")

@@ -31,6 +31,7 @@ from aegis_common import (
     MODELS_ASSET,
     SNAPSHOT_ASSET,
     deadline_alert,
+    logged,
 )
 from airflow.sdk import DeadlineReference, TriggerRule, dag, task
 
@@ -63,6 +64,7 @@ def aegis_inference() -> None:
     """Wire: verify_models -> publish_snapshot."""
 
     @task
+    @logged("models_verified")
     def verify_models() -> dict[str, Any]:
         """Load every champion as inference would; raises a ModelError naming each unsound one."""
         from aegis import pipeline
@@ -70,6 +72,7 @@ def aegis_inference() -> None:
         return pipeline.model_health()
 
     @task(outlets=[SNAPSHOT_ASSET], trigger_rule=TriggerRule.ALL_DONE)
+    @logged("snapshot_published")
     def publish_snapshot(**context: Any) -> dict[str, Any]:
         """Compute the snapshot of the slot that validated the features; write it atomically."""
         from aegis import pipeline

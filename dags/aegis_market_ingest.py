@@ -29,10 +29,12 @@ next slot when the DAG is unpaused instead of replaying the latest past one; bac
 own dates.
 
 **Failure.** A failed validation is final (no retry): ``validate_features`` turns red with the
-failed expectations in its log, no Asset event is emitted, and the last good snapshot stays
-published. Each task is idempotent per logical date (the store upserts), so clearing or
-backfilling a run is safe. The feature table is staged under the run's ``run_id``, so a
-retrain running at the same time never validates or publishes this run's table.
+failed expectations and the link to each failed suite's Data Docs page (served by the
+AegisMatrix app behind the Airflow login) in its log, no Asset event is emitted, and the last
+good snapshot stays published. Each task is idempotent per logical date (the store upserts),
+so clearing or backfilling a run is safe. The feature table is staged under the run's
+``run_id``, so a retrain running at the same time never validates or publishes this run's
+table.
 """
 
 from __future__ import annotations
@@ -42,7 +44,14 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from aegis_common import DEFAULT_ARGS, FEATURES_ASSET, MARKET_TZ, deadline_alert
+from aegis_common import (
+    DEFAULT_ARGS,
+    FEATURES_ASSET,
+    MARKET_TZ,
+    data_docs_on_failure,
+    deadline_alert,
+    logged,
+)
 from airflow.sdk import DeadlineReference, MultipleCronTriggerTimetable, Param, dag, task
 
 # 09:15, 09:45 ... 14:45, 15:15 and the 15:30 close, weekdays, IST.
@@ -87,6 +96,7 @@ def aegis_market_ingest() -> None:
         )
 
     @task
+    @logged("market_ingested")
     def ingest(**context: Any) -> dict[str, Any]:
         """Fetch the configured source as of the slot (intraday bars so far) into the store."""
         from aegis import pipeline
@@ -94,6 +104,7 @@ def aegis_market_ingest() -> None:
         return pipeline.ingest(logical_date=market_time(context).isoformat())
 
     @task
+    @logged("features_staged")
     def build_features(**context: Any) -> dict[str, Any]:
         """Rebuild the daily features from the store, staged under this run's id."""
         from aegis import pipeline
@@ -101,14 +112,17 @@ def aegis_market_ingest() -> None:
         return pipeline.build_features(run_id=context["run_id"])
 
     @task(outlets=[FEATURES_ASSET])
+    @logged("features_validated")
     def validate_features(**context: Any) -> dict[str, Any]:
-        """Run the GX suites on this run's table; raises ValidationFailedError on any failure.
+        """Run the GX Checkpoints on this run's table; raises ValidationFailedError on any
+        failure, its log linking each failed suite's Data Docs page.
 
         The features event carries the run's slot (``moment``): inference publishes for it.
         """
         from aegis import pipeline
 
-        result = pipeline.validate(run_id=context["run_id"])
+        with data_docs_on_failure():
+            result = pipeline.validate(run_id=context["run_id"])
         slot = market_time(context).isoformat()
         context["outlet_events"][FEATURES_ASSET].extra = {"moment": slot}
         return result

@@ -27,7 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aegis_common import DEFAULT_ARGS, MARKET_TZ
+from aegis_common import DEFAULT_ARGS, MARKET_TZ, logged
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import CronTriggerTimetable, TriggerRule, dag, task
@@ -49,6 +49,7 @@ def aegis_model_health() -> None:
     check_calendar and check_track_record beside them."""
 
     @task
+    @logged("champions_checked")
     def check_champions() -> dict[str, Any]:
         """Verify every champion; raises a ModelError naming each unsound one."""
         from aegis import pipeline
@@ -56,6 +57,7 @@ def aegis_model_health() -> None:
         return pipeline.model_health()
 
     @task
+    @logged("calendar_checked")
     def check_calendar(**context: Any) -> dict[str, Any]:
         """Raises CalendarCoverageError when the NSE calendar knows fewer than 30 days ahead of
         the run's IST date (its logical date, or run_after for a run without one)."""
@@ -68,6 +70,7 @@ def aegis_model_health() -> None:
         return pipeline.calendar_health(today=day)
 
     @task
+    @logged("track_record_checked")
     def check_track_record() -> dict[str, Any]:
         """Settle and score the forecast ledger; raises ForecastDriftError on drift or freeze."""
         from aegis import pipeline

@@ -10,7 +10,9 @@ step leaves the old champions or the new ones); ``push_promotion_commit`` pushes
 the git remote of the Airflow connection ``aegis_git`` (host: the repository URL, or empty for the
 checkout's ``origin``; login/password: a user and token; extra ``{"branch": "main"}``), and says
 plainly in its log when no such connection is configured; finally the historical hit and spike
-rates are recomputed walk-forward. ``aegis train`` runs the same stage functions in one process.
+rates are recomputed walk-forward (with every model's climatology, ``climatology.json``) and the
+retention prunes what is older than ``AEGIS_RETENTION_DAYS``. ``aegis train`` runs the same
+stage functions in one process.
 Triggered with ``{"models": ["trap"]}`` it retrains only those models (the others' champions
 stay as they are).
 
@@ -24,7 +26,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aegis_common import DEFAULT_ARGS, MARKET_TZ, MODELS_ASSET, model_store_credentials
+from aegis_common import (
+    DEFAULT_ARGS,
+    MARKET_TZ,
+    MODELS_ASSET,
+    TRAINING_POOL,
+    data_docs_on_failure,
+    logged,
+    model_store_access,
+)
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 GIT_CONNECTION = "aegis_git"
@@ -47,9 +57,11 @@ GIT_CONNECTION = "aegis_git"
     tags=["aegis", "training"],
 )
 def aegis_nightly_retrain() -> None:
-    """Wire: training set -> validate -> train (mapped) -> promote + push -> git push -> rates."""
+    """Wire: training set -> validate -> train (mapped) -> promote + push -> git push -> rates
+    -> prune."""
 
     @task
+    @logged("training_set_staged")
     def build_training_set(**context: Any) -> dict[str, Any]:
         """Rebuild the point-in-time features the models train on, staged under this run."""
         from aegis import pipeline
@@ -57,20 +69,24 @@ def aegis_nightly_retrain() -> None:
         return pipeline.build_features(run_id=context["run_id"])
 
     @task
+    @logged("training_set_validated")
     def validate_training_set(**context: Any) -> dict[str, Any]:
-        """Run the Great Expectations suites on this run's training set."""
+        """Run the Great Expectations Checkpoints on this run's training set."""
         from aegis import pipeline
 
-        return pipeline.validate(run_id=context["run_id"])
+        with data_docs_on_failure():
+            return pipeline.validate(run_id=context["run_id"])
 
     @task
+    @logged("models_listed")
     def list_models(**context: Any) -> list[str]:
         """The model names to train, one mapped task each (the ``models`` param, else all)."""
         from aegis import pipeline
 
         return pipeline.models_to_train(list(context["params"]["models"]))
 
-    @task(max_active_tis_per_dagrun=2)
+    @task(max_active_tis_per_dagrun=2, pool=TRAINING_POOL)
+    @logged("model_trained")
     def train_model(name: str) -> dict[str, Any]:
         """Train one model and evaluate it walk-forward (staged, not yet promoted)."""
         from aegis import pipeline
@@ -78,14 +94,15 @@ def aegis_nightly_retrain() -> None:
         return pipeline.train_model(name)
 
     @task(outlets=[MODELS_ASSET])
+    @logged("models_promoted")
     def promote_and_push() -> dict[str, Any]:
-        """Gate, write artifacts, dvc add + push to S3 (credentials: connection aegis_s3)."""
+        """Gate, write artifacts, dvc add + push to S3 (access: connection aegis_s3)."""
         from aegis import pipeline
 
-        with model_store_credentials():
-            return pipeline.promote_and_push()
+        return pipeline.promote_and_push(s3=model_store_access())
 
     @task
+    @logged("promotion_pushed")
     def push_promotion_commit() -> dict[str, Any]:
         """git push the promotion commit to the ``aegis_git`` connection's remote, if any."""
         import logging
@@ -110,6 +127,16 @@ def aegis_nightly_retrain() -> None:
         return result
 
     @task
+    @logged("retention_pruned")
+    def prune_retention() -> dict[str, Any]:
+        """Prune revision copies, unpublished staged tables and Data Docs pages older than
+        AEGIS_RETENTION_DAYS (one audit line in the market store)."""
+        from aegis import pipeline
+
+        return pipeline.prune()
+
+    @task
+    @logged("rates_recomputed")
     def recompute_rates() -> dict[str, Any]:
         """Recompute the historical hit and spike rates walk-forward."""
         from aegis import pipeline
@@ -119,7 +146,8 @@ def aegis_nightly_retrain() -> None:
     names = list_models()
     build_training_set() >> validate_training_set() >> names
     trained = train_model.expand(name=names)
-    trained >> promote_and_push() >> push_promotion_commit() >> recompute_rates()
+    rates = recompute_rates()
+    trained >> promote_and_push() >> push_promotion_commit() >> rates >> prune_retention()
 
 
 aegis_nightly_retrain()

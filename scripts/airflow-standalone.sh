@@ -37,6 +37,11 @@ export AEGIS_AIRFLOW_API_URL="${AEGIS_AIRFLOW_API_URL:-http://127.0.0.1:$AIRFLOW
 export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 
+# The pool of the CPU-heavy training tasks (dags/aegis_common.py TRAINING_POOL): created before
+# the scheduler starts, or train_model would wait for a pool that does not exist.
+"$VENV_BIN/airflow" db migrate > /dev/null
+"$VENV_BIN/airflow" pools set aegis_training "${AEGIS_TRAINING_SLOTS:-2}" \
+  "CPU-heavy training tasks (train_model)" > /dev/null
 echo "Airflow home $AIRFLOW_HOME, AegisMatrix home $AEGIS_HOME"
 echo "UI: http://localhost:$AIRFLOW__API__PORT  (AegisMatrix page: /plugin/aegismatrix)"
 exec "$VENV_BIN/airflow" standalone

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import log_ndtr, ndtr
 
 from aegis.analytics._checks import (
     as_float_array,
@@ -30,6 +29,7 @@ from aegis.analytics._checks import (
     require_positive,
     scalar_or_array,
 )
+from aegis.analytics._normal import log_ndtr, ndtr  # scipy.special's, without its import cost
 from aegis.analytics.ranges import DAYS_PER_YEAR
 
 _Arrays = tuple[

@@ -277,3 +277,23 @@ def delete(
     _print_json(done) if as_json else typer.echo(
         f"deleted {done['deleted']} rows of {series} from {start} to {end} "
         f"(batch {done['batch']}; `aegis data revert {done['batch']}` restores them)")
+
+
+@app.command("prune")
+def prune(
+    days: int = typer.Option(None, "--days", min=1,
+                             help="Days to keep [default: AEGIS_RETENTION_DAYS, 30]."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Remove revision copies (_revisions/), unpublished staged feature tables and Data Docs
+    pages older than the retention; one audit line (`aegis data history` lists it). A pruned
+    batch can no longer be reverted."""
+    from aegis.pipeline.retention import prune_stage
+
+    done = _run(lambda: prune_stage(days, dry_run=dry_run))
+    verb = "would remove" if dry_run else "removed"
+    _print_json(done) if as_json else typer.echo(
+        f"{verb} {done['revisions']} revision copies, {done['staged']} staged tables and "
+        f"{done['data_docs']} Data Docs pages older than {done['cutoff']} "
+        f"(kept {done['days']} days)")

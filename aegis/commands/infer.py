@@ -17,11 +17,6 @@ def infer(
     cannot be used gives status "degraded" with the reason per number, never a silent
     substitute. Exit 0 when published (ok or degraded).
     """
-    from aegis.pipeline import infer as run
-    from aegis.snapshot import read_snapshot
-    from aegis.snapshot.table import snapshot_table
+    from aegis.commands.publish import publish
 
-    result = run(json_out)
-    if table:
-        typer.echo(snapshot_table(read_snapshot(Path(result["path"]))))
-    typer.echo(f"published {result['path']} (status {result['status']})")
+    publish(json_out, table)

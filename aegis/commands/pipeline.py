@@ -107,6 +107,26 @@ def infer(
     _show(run(out))
 
 
+@pipeline_app.command("stage")
+def stage(
+    name: str = typer.Argument(..., help="features, validate, train or gate"),
+    record: Path = typer.Option(..., "--record", help="Where the stage's record is written."),
+    metrics: Path = typer.Option(None, "--metrics", help="gate only: its metrics JSON file."),
+) -> None:
+    """One DVC stage of the training path (dvc.yaml): the nightly DAG's stage function, its
+    record written to --record (and the gate's metrics to --metrics)."""
+    from aegis.atomic import write_text_atomic
+    from aegis.pipeline.dvcstages import run_stage
+
+    out, numbers = run_stage(name)
+    write_text_atomic(record, json.dumps(out, indent=2, sort_keys=True, default=str) + "\n")
+    if metrics is not None:
+        if numbers is None:
+            raise typer.BadParameter(f"stage {name!r} writes no metrics", param_hint="--metrics")
+        write_text_atomic(metrics, json.dumps(numbers, indent=2, sort_keys=True) + "\n")
+    typer.echo(f"stage {name}: record {record}" + (f", metrics {metrics}" if metrics else ""))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``aegis pipeline ...`` and ``aegis demo`` to the root app."""
     app.add_typer(pipeline_app, name="pipeline")

@@ -24,8 +24,9 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaincc, ndtr
 
+from aegis.analytics._gamma import gammaincc  # scipy.special's, without its import cost
+from aegis.analytics._normal import ndtr
 from aegis.analytics.ranges import implied_variance
 
 HAR_WINDOWS: Final = (1, 5, 22)

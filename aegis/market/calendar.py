@@ -31,6 +31,7 @@ import pandas as pd
 from aegis.errors import CalendarError
 from aegis.market.holidays import HolidayFile, default_holiday_file, read_holiday_file
 from aegis.market.hours import ist_day
+from aegis.market.xbom import exchange_sessions
 
 TUESDAY_FROM: Final = pd.Timestamp("2025-09-01")  # Monday of the first Tuesday-expiry week
 THURSDAY, TUESDAY = 3, 1
@@ -38,13 +39,6 @@ DateLike: TypeAlias = "str | pd.Timestamp | dt.date | np.datetime64"
 
 
 _HOLIDAY_PATH: list[Path | None] = [None]  # None: the packaged file
-
-
-@lru_cache(maxsize=1)
-def _xbom() -> Any:
-    import exchange_calendars as xcals
-
-    return xcals.get_calendar("XBOM")
 
 
 @lru_cache(maxsize=1)
@@ -71,9 +65,10 @@ def _file_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 
 def exchange_span() -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last session of ``exchange_calendars``' XBOM calendar."""
-    cal = _xbom()
-    return pd.Timestamp(cal.first_session), pd.Timestamp(cal.last_session)
+    """First and last session of ``exchange_calendars``' XBOM calendar (:mod:`aegis.market.xbom`:
+    its packaged table while the installed version matches, else the live calendar)."""
+    cal = exchange_sessions()
+    return cal.first, cal.last
 
 
 @lru_cache(maxsize=1)
@@ -134,7 +129,7 @@ def _calendar_is_session(day: pd.Timestamp) -> bool:
         return True
     first, last = exchange_span()
     if first <= day <= last:
-        return bool(_xbom().is_session(day))
+        return exchange_sessions().is_session(day)
     return day.day_of_week < 5
 
 
@@ -154,7 +149,7 @@ def sessions(start: DateLike, end: DateLike) -> pd.DatetimeIndex:
         days = pd.bdate_range(lo, min(hi, first - pd.Timedelta(days=1)))
         parts.append(days)
     if hi >= first and lo <= last:
-        parts.append(_xbom().sessions_in_range(max(lo, first), min(hi, last)))
+        parts.append(exchange_sessions().sessions_in_range(max(lo, first), min(hi, last)))
     if hi > last:
         parts.append(pd.bdate_range(max(lo, last + pd.Timedelta(days=1)), hi))
     days = np.concatenate([pd.DatetimeIndex(p).tz_localize(None).normalize()
@@ -332,11 +327,9 @@ def expiry_determination(day: DateLike, *, inclusive: bool = True) -> dict[str, 
     consulted = pd.date_range(expiry, scheduled)
     source = max((day_source(x) for x in consulted), key=_RANK.__getitem__)
     _, known_until = known_span()
-    xbom_last = exchange_span()[1]
-    import exchange_calendars as xcals
-
+    xbom = exchange_sessions()
     desc = {
-        SOURCE_EXCHANGE: f"exchange_calendars {xcals.__version__} XBOM (to {xbom_last.date()})",
+        SOURCE_EXCHANGE: f"exchange_calendars {xbom.version} XBOM (to {xbom.last.date()})",
         SOURCE_FILE: f"NSE holiday file {holiday_file().path.name}",
         SOURCE_ASSUMED: (f"ASSUMED: every weekday a session past {known_until.date()}, except "
                          f"the holidays listed in {holiday_file().path.name}"),

@@ -8,6 +8,7 @@ CLI). Heavy imports live inside the functions.
 from aegis.pipeline.data import build_features, ingest, validate
 from aegis.pipeline.health import calendar_health, model_health, track_record_health
 from aegis.pipeline.inference import infer
+from aegis.pipeline.retention import prune_stage as prune
 from aegis.pipeline.training import (
     models_to_train,
     promote_and_push,
@@ -26,6 +27,7 @@ __all__ = [
     "model_health",
     "models_to_train",
     "promote_and_push",
+    "prune",
     "push_promotions",
     "recompute_rates",
     "track_record_health",

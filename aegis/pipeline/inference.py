@@ -191,12 +191,18 @@ class SnapshotBuilder:
             return None, model, f"{name} {model.version} could not score today's inputs: {exc}"
 
     def climatology(self, name: str) -> Climatology:
-        """The event frequency of everything settled (cached per model)."""
-        from aegis.models.climatology import climatology
+        """The event frequency of everything settled, as the nightly retrain wrote it
+        (``climatology.json`` beside ``rates.json``); recomputed from the history only when
+        that file cannot give it, the reason then in ``Climatology.note`` (cached per model)."""
+        from aegis.pipeline.nightly import NightlyClimatology
+        from aegis.pipeline.paths import CLIMATOLOGY_FILE
 
-        if name not in self._climatology:
-            self._climatology[name] = climatology(name, self.nifty, self.vix, self.features)
-        return self._climatology[name]
+        source = self._climatology.get("")
+        if not isinstance(source, NightlyClimatology):
+            source = NightlyClimatology(self.inputs.rates_path.with_name(CLIMATOLOGY_FILE),
+                                        self.nifty, self.vix, self.features)
+            self._climatology[""] = source
+        return source.get(name)
 
     def _fallback(self, name: str, field: str, why: str) -> tuple[Provenance, Calibration]:
         """(provenance, calibration) of the climatology forecast published instead of a model.
@@ -213,10 +219,11 @@ class SnapshotBuilder:
         if refusal is not None and honest is not None:
             prov = EmpiricalProvenance(
                 name="climatology", n=clim.n, window=DateWindow(from_=clim.first, to=clim.last),
-                reason=honest)
+                reason=f"{honest}{clim.note}")
             return prov, climatology_calibration(refusal)
         self.degrade(field, why)
-        return BaselineProvenance(name="climatology", reason=why), calibration_of(None, why)
+        return (BaselineProvenance(name="climatology", reason=why + clim.note),
+                calibration_of(None, why))
 
     def _score(self, name: str, field: str, inputs: Callable[[], NDArray[np.floating[Any]]]
                ) -> tuple[float, Provenance, Calibration, OnnxModel | None]:

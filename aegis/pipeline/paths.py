@@ -68,6 +68,15 @@ def rates_path(settings: Settings) -> Path:
     return settings.resolved_output_dir / "rates.json"
 
 
+CLIMATOLOGY_FILE = "climatology.json"
+"""The nightly climatology file, beside ``rates.json`` in the output dir."""
+
+
+def climatology_path(settings: Settings) -> Path:
+    """Every model's climatology as the last retrain computed it (inference reads it)."""
+    return settings.resolved_output_dir / CLIMATOLOGY_FILE
+
+
 def gate_log_path(settings: Settings) -> Path:
     """The last retrain's gate decision per model (why a champion was or was not replaced)."""
     return settings.resolved_output_dir / "gate.json"

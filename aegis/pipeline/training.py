@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from aegis.models.training import TrainedModel
     from aegis.params import Params
     from aegis.rates.empirical import EmpiricalRate
+    from aegis.registry.store import S3Access
 
 #: Years of complete features the buyer model trains on before its first walk-forward signal.
 SPIKE_WARMUP_YEARS = 5
@@ -135,8 +136,11 @@ def train(names: list[str] | None = None, seed: int | None = None) -> dict[str, 
     return {name: train_model(name, seed) for name in models_to_train(names)}
 
 
-def promote_and_push(push: bool = True) -> dict[str, Any]:
+def promote_and_push(push: bool = True, s3: S3Access | None = None) -> dict[str, Any]:
     """Promote every challenger the gate accepted; ``dvc push`` and commit ``models.dvc``.
+
+    ``s3``: the remote's S3 access from the edge (the Airflow task reads the connection
+    ``aegis_s3``), used in memory for this transaction only; None: the settings' own.
 
     One crash-safe transaction (:func:`aegis.registry.store.transaction`): if the remote is
     down, or the process is killed before the push completed, the registry, the champions and
@@ -158,7 +162,7 @@ def promote_and_push(push: bool = True) -> dict[str, Any]:
     summary = {r.name: {"promoted": r.decision.promote, "version": r.version,
                         "folder": str(r.folder), "reason": r.decision.reason}
                for r in records}
-    cfg = StoreConfig.from_settings(settings)
+    cfg = StoreConfig.from_settings(settings).with_access(s3)
     result = publish_versions(winners, cfg, push=push, settings=settings)
     write_gate_log(gate_log_path(settings), GateLog({r.name: GateLogEntry.of(r) for r in records}))
     write_publishing(publishing_path(gate_log_path(settings)),
@@ -247,7 +251,8 @@ def published_spike_rate(pred: pd.DataFrame, spikes: pd.Series, as_of: pd.Timest
 
 
 def recompute_rates() -> dict[str, Any]:
-    """Historical hit and spike rates, walk-forward, as of the last validated session.
+    """Historical hit and spike rates, walk-forward, as of the last validated session; then
+    every model's climatology (``climatology.json``, :mod:`aegis.pipeline.nightly`).
 
     The spike rate needs past BREAKOUT signals: the buyer model is refitted yearly on data
     before each year (walk-forward) over the history after its first five years.
@@ -287,8 +292,13 @@ def recompute_rates() -> dict[str, Any]:
     except (InsufficientHistoryError, TrainingDataError) as exc:
         out["spike_error"] = f"{type(exc).__name__}: {exc}"
     write_text_atomic(rates_path(settings), json.dumps(out, indent=2))
-    return {k: (v if not isinstance(v, dict) else {"value": v["value"], "n": v["n"]})
-            for k, v in out.items()}
+    summary = {k: (v if not isinstance(v, dict) else {"value": v["value"], "n": v["n"]})
+               for k, v in out.items()}
+    # the other nightly quantity inference reads: climatology.json beside rates.json
+    from aegis.pipeline.nightly import recompute_climatology
+
+    summary["climatology"] = recompute_climatology(settings)
+    return summary
 
 
 __all__ = ["RETRAIN_STAGES", "models_to_train", "promote_and_push", "push_promotions",

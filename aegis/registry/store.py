@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -97,6 +97,32 @@ class StoreConfig:
         """The remote a new repository is initialised with."""
         return self.remote_url or settings.resolved_dvc_remote
 
+    def with_access(self, access: S3Access | None) -> StoreConfig:
+        """This config with the S3 access of ``access`` where it gives a value (None: as is)."""
+        if access is None:
+            return self
+        given = {k: v for k, v in vars(access).items() if v is not None}
+        return replace(self, **given)
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """S3 access to the store's remote handed in by the edge, in memory only.
+
+    The Airflow task builds it from the connection ``aegis_s3`` (login, password, extra
+    ``endpoint_url`` / ``region_name``); nothing is written to ``os.environ`` or the settings.
+    ``None`` fields leave the settings' value in force.
+    """
+
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+
+    def __repr__(self) -> str:  # never print the secret in a log line
+        key = "set" if self.access_key_id else "unset"
+        return f"S3Access(key={key}, endpoint_url={self.endpoint_url!r}, region={self.region!r})"
+
 
 # --- errors ---------------------------------------------------------------------------------
 def root_cause(exc: BaseException) -> str:
@@ -127,25 +153,38 @@ def _quiet_dvc() -> Iterator[None]:
 
 
 def _retry(cfg: StoreConfig, what: str, where: str, op: Callable[[], T]) -> T:
-    """Run ``op`` up to ``cfg.retries`` times; then one :class:`RemoteUnavailableError` line."""
+    """Run ``op`` up to ``cfg.retries`` times (tenacity: exponential backoff from
+    ``cfg.backoff_s``, doubled per retry) on transient remote errors; then one
+    :class:`RemoteUnavailableError` line. Any other error -- a :class:`ModelStoreError` that
+    says the remote answered, and the answer is final -- propagates at once."""
     from botocore.exceptions import BotoCoreError, ClientError
     from dvc.exceptions import DvcException
     from dvc_objects.errors import ObjectDBError, ObjectFormatError
+    from tenacity import (
+        RetryError,
+        Retrying,
+        retry_if_exception_type,
+        stop_after_attempt,
+        wait_exponential,
+    )
 
-    last: BaseException | None = None
-    for attempt in range(cfg.retries):
-        try:
-            with _quiet_dvc():
-                return op()
-        except (DvcException, OSError, BotoCoreError, ClientError, ObjectDBError,
-                ObjectFormatError, RemoteUnavailableError) as exc:
-            last = exc
-            if attempt + 1 < cfg.retries:
-                time.sleep(cfg.backoff_s * 2**attempt)
-        # any other ModelStoreError (the remote answered, and the answer is final) propagates
-    assert last is not None
-    raise RemoteUnavailableError(
-        f"{what} {where} failed after {cfg.retries} attempts: {_explain(last)}") from None
+    transient = (DvcException, OSError, BotoCoreError, ClientError, ObjectDBError,
+                 ObjectFormatError, RemoteUnavailableError)
+
+    def attempt() -> T:
+        with _quiet_dvc():
+            return op()
+
+    retrying = Retrying(stop=stop_after_attempt(cfg.retries),
+                        wait=wait_exponential(multiplier=cfg.backoff_s, min=0),
+                        retry=retry_if_exception_type(transient), sleep=time.sleep)
+    try:
+        return retrying(attempt)
+    except RetryError as exc:
+        last = exc.last_attempt.exception()
+        raise RemoteUnavailableError(
+            f"{what} {where} failed after {cfg.retries} attempts: "
+            f"{_explain(last) if last is not None else 'no error recorded'}") from None
 
 
 def _explain(exc: BaseException) -> str:
@@ -349,10 +388,14 @@ def _tracked_paths(cfg: StoreConfig, extra: list[Path]) -> list[Path]:
     The DVC files of a freshly initialised repository are included, so its clones can pull;
     in a checkout that carries them they are unchanged and stay out of the commit.
     """
+    from aegis.registry.dvcfiles import ARTIFACTS, metrics_file
+
     root = cfg.repo_root
+    metrics = [metrics_file(root, name) for name in ARTIFACTS]  # every one, placeholders too
     return [cfg.dvc_file, root / ".gitignore", cfg.models_dir.parent / ".gitignore",
             root / "dvc.yaml", root / ".dvc" / "config", root / ".dvc" / ".gitignore",
-            root / ".dvcignore", *[p for p in extra if not p.is_relative_to(cfg.models_dir)]]
+            root / ".dvcignore", *metrics,
+            *[p for p in extra if not p.is_relative_to(cfg.models_dir)]]
 
 
 def commit_models_dvc(cfg: StoreConfig, message: str, extra: list[Path] | None = None

@@ -3,7 +3,7 @@
 Great Expectations checks one row (or one pair of columns) at a time; rules that relate a row
 to its neighbours (gaps between sessions, the strike grid, call prices across strikes, nulls
 after warm-up) are expressed as helper columns computed here and checked by plain column
-expectations in ``aegis/validation/expectations/*.json``. Each suite's
+expectations in the top-level ``expectations/*.json``. Each suite's
 ``meta.helper_columns`` documents them.
 
 Every preparer returns a new frame with a fresh ``RangeIndex`` (row positions are what GX

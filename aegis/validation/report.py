@@ -95,6 +95,10 @@ class SuiteResult(BaseModel):
     error: str | None = Field(
         default=None, description="Set when the frame could not be built or validated at all"
     )
+    checkpoint: str | None = Field(default=None, description="The GX Checkpoint that ran it")
+    data_docs_page: str | None = Field(
+        default=None, description="Its Data Docs page, relative to the site root (POSIX path)"
+    )
 
     @classmethod
     def not_run(cls, suite: str, reason: str) -> SuiteResult:
@@ -147,6 +151,7 @@ class ValidationReport(BaseModel):
                 continue
             why = f": {s.error}" if s.error else ""
             run = f" (suite {s.expectation_suite!r})" if s.expectation_suite else ""
-            lines.append(f"suite {s.suite!r}{run} failed ({s.rows} rows){why}")
+            page = f"; Data Docs page {s.data_docs_page}" if s.data_docs_page else ""
+            lines.append(f"suite {s.suite!r}{run} failed ({s.rows} rows){why}{page}")
             lines.extend(f"  - {f.summary()}" for f in s.failed)
         return "\n".join(lines)

@@ -1,11 +1,13 @@
 """Run the expectation suites on in-memory frames with an ephemeral Great Expectations context.
 
 One call builds one ephemeral context (in-memory stores, analytics and progress bars off), one
-pandas datasource, and per suite a dataframe asset with a whole-dataframe batch definition and a
-``ValidationDefinition``; each frame is passed at run time as ``batch_parameters={"dataframe":
+pandas datasource, and per dataset a GX **Checkpoint** (``<suite>_checkpoint``): a dataframe
+asset with a whole-dataframe batch definition, the suite's ``ValidationDefinition`` and an
+``UpdateDataDocsAction``; each frame is passed at run time as ``batch_parameters={"dataframe":
 df}``. The results are stored in the context's in-memory validation-results store, from which
-GX builds its Data Docs HTML site into ``docs_dir`` (a filesystem site configured on the
-ephemeral context). ``import great_expectations`` costs seconds, so it happens in here only.
+the action renders the Data Docs HTML site into ``docs_dir`` (a filesystem site configured on
+the ephemeral context; the AegisMatrix plugin serves it behind the Airflow login).
+``import great_expectations`` costs seconds, so it happens in here only.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def validate_frames(
         None builds no Data Docs (``report.data_docs`` is then None). The caller chooses: this
         module reads no settings.
     expectations_dir : Path, optional
-        Folder of the suite JSON files; default the packaged ``aegis/validation/expectations/``.
+        Folder of the suite JSON files; default the top-level ``expectations/`` (installed as
+        the package ``aegis.expectations``).
 
     Returns
     -------
@@ -94,16 +97,12 @@ def validate_frames(
         if suite_of[name] not in built:
             built[suite_of[name]] = context.suites.add(build_suite(suite_of[name],
                                                                    expectations_dir))
-        suite = built[suite_of[name]]
-        batch = datasource.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{name}_gate", data=batch, suite=suite)
-        )
-        outcome = definition.run(
-            batch_parameters={"dataframe": frame},
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
-        )
-        result = _suite_result(name, frame, outcome.to_json_dict())
+        checkpoint = context.checkpoints.add(dataset_checkpoint(
+            context, datasource, built[suite_of[name]], docs is not None, dataset=name))
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        ((identifier, validation),) = outcome.run_results.items()
+        page = _docs_page(context, identifier, docs) if docs is not None else None
+        result = _suite_result(name, frame, validation.to_json_dict(), page)
         if suite_of[name] != name:
             result = result.model_copy(update={"expectation_suite": suite_of[name]})
         results.append(result)
@@ -119,6 +118,53 @@ def validate_frames(
         suites=results,
         data_docs=index_html,
     )
+
+
+def checkpoint_name(suite: str) -> str:
+    """The GX Checkpoint of dataset ``suite`` (one per dataset: ``nifty_daily_checkpoint``...)."""
+    return f"{suite}_checkpoint"
+
+
+def dataset_checkpoint(context: Any, datasource: Any, suite: Any, data_docs: bool, *,
+                       dataset: str | None = None) -> Any:
+    """The Checkpoint of one dataset: its ``ValidationDefinition`` (the suite on a whole-frame
+    batch of the dataframe asset of the same name) and, with ``data_docs``, an
+    ``UpdateDataDocsAction`` that renders the result into the site.
+
+    The frame is given at run time (``checkpoint.run(batch_parameters={"dataframe": df})``), so
+    one Checkpoint per dataset is what a GX user runs from a notebook on the same frames.
+    """
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    name = dataset or suite.name  # one suite may check several datasets (intraday bars)
+    if name not in {s.name for s in context.suites.all()} and suite.name == name:
+        suite = context.suites.add(suite)
+    batch = datasource.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{name}_gate", data=batch, suite=suite)
+    )
+    actions: list[Any] = []
+    if data_docs:
+        actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
+    return gx.Checkpoint(
+        name=checkpoint_name(name),
+        validation_definitions=[definition],
+        actions=actions,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+    )
+
+
+def _docs_page(context: Any, identifier: Any, docs: Path) -> str | None:
+    """The Data Docs page of one validation result, relative to the site root (POSIX)."""
+    for site in context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE,
+                                            only_if_exists=False):
+        url = site.get("site_url") or ""
+        if url.startswith("file://"):
+            path = Path(url.removeprefix("file://"))
+            if path.is_relative_to(docs):
+                return path.relative_to(docs).as_posix()
+    return None
 
 
 def require_valid(report: ValidationReport, *, record_to: Path | None = None) -> ValidationReport:
@@ -140,6 +186,8 @@ def require_valid(report: ValidationReport, *, record_to: Path | None = None) ->
     if record_to is not None:
         write_text_atomic(record_to, report.to_json())
     where = f"; full report in {record_to}" if record_to is not None else ""
+    if report.data_docs:
+        where += f"; Data Docs {report.data_docs}"
     detail = report.describe_failures() or "no suite was run"
     raise ValidationFailedError(f"validation failed{where}:\n{detail}", report=report)
 
@@ -173,7 +221,8 @@ def _ephemeral_context(docs: Path | None) -> Any:
     return gx.get_context(project_config=config, mode="ephemeral")
 
 
-def _suite_result(name: str, frame: pd.DataFrame, raw: dict[str, Any]) -> SuiteResult:
+def _suite_result(name: str, frame: pd.DataFrame, raw: dict[str, Any],
+                  page: str | None = None) -> SuiteResult:
     """Our typed result from GX's ``ExpectationSuiteValidationResult.to_json_dict()``."""
     stats = raw.get("statistics") or {}
     failed = [
@@ -192,6 +241,8 @@ def _suite_result(name: str, frame: pd.DataFrame, raw: dict[str, Any]) -> SuiteR
             success_percent=stats.get("success_percent"),
         ),
         failed=failed,
+        checkpoint=checkpoint_name(name),
+        data_docs_page=page,
     )
 
 

@@ -1,4 +1,4 @@
-"""The expectation suites in ``expectations/*.json``: where they live and how they load.
+"""The expectation suites in the top-level ``expectations/*.json``: where they live, how they load.
 
 Each file is an ``ExpectationSuite`` in Great Expectations 1.x JSON form (``name``,
 ``expectations: [{type, kwargs, meta, notes}]``, ``suite_parameters``, ``meta``, ``notes``), as
@@ -27,12 +27,16 @@ SUITE_NAMES: tuple[str, ...] = (
 
 
 def default_expectations_dir() -> Path:
-    """``aegis/validation/expectations/``: the suites ship inside the package (package data),
-    so an installed wheel -- an image, a KubernetesExecutor pod -- finds them without the
-    source tree."""
+    """The top-level ``expectations/`` folder, installed as the package ``aegis.expectations``.
+
+    Its single home is ``expectations/`` at the repository root (where a GX user looks); the
+    wheel carries it as package data (``site-packages/aegis/expectations/``) and the editable
+    install maps the package onto the folder, so an image, a KubernetesExecutor pod and a dev
+    checkout all resolve it here without the source tree or a copy.
+    """
     from importlib import resources
 
-    return Path(str(resources.files("aegis.validation").joinpath("expectations")))
+    return Path(str(resources.files("aegis.expectations")))
 
 
 def suite_path(name: str, directory: Path | None = None) -> Path:

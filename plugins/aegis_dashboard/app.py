@@ -10,6 +10,8 @@ Routes (all behind Airflow's authentication: the auth manager's JWT in an
 - ``GET /api/models``    the champions, verified as ``aegis models verify`` does, with the gate log
 - ``GET /api/health``    snapshot status, staleness, degraded reasons and every problem found
 - ``GET /files/{name}``  one of the files the page itself shows (an allow-list; no symlinks)
+- ``GET /data-docs/{page}`` the Great Expectations Data Docs of the last validation (login as
+                         for the page; ``aegis_dashboard.data_docs``)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from aegis.config import Settings
 from aegis.errors import AegisError
-from aegis_dashboard import data
+from aegis_dashboard import data, data_docs
 from aegis_dashboard.dag_runs import DagRunRow, latest_runs
 from aegis_dashboard.page import page_context
 from aegis_dashboard.reading import read_published
@@ -173,6 +175,17 @@ def create_app(settings_factory: Callable[[], Settings] = Settings) -> FastAPI:
         found = data.served_file(settings_factory(), name)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file on this page")
+        return FileResponse(found[0], media_type=found[1])
+
+    @app.get(f"/{data_docs.ROUTE}/{{name:path}}")
+    async def docs_page(name: str,
+                        redirect: Response | None = Depends(login_redirect_or_none)) -> Response:
+        if redirect is not None:
+            return redirect
+        found = data_docs.docs_file(settings_factory(), name)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND,
+                                "no such Data Docs page (run a validation first)")
         return FileResponse(found[0], media_type=found[1])
 
     return app

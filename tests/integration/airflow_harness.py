@@ -209,6 +209,8 @@ def airflow(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 def migrate(env: dict[str, str]) -> None:
     """``airflow db migrate`` on the session's metadata database."""
     airflow(env, "db", "migrate", timeout=600)
+    # as the deployment does (scripts/airflow-standalone.sh, compose airflow-init)
+    airflow(env, "pools", "set", "aegis_training", "2", "CPU-heavy training tasks")
 
 
 # --- dag.test() -------------------------------------------------------------------------------

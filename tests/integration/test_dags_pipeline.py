@@ -58,6 +58,14 @@ def test_ingest_on_a_session_day_validates_and_publishes_features(
     assert (features / "daily.parquet").is_file()
     marker = json.loads((features / "validated.json").read_text())
     assert len(marker["features_sha256"]) == 64
+    # one JSON line per event (dags/aegis_common.logged), the run named in each
+    events = [json.loads(line[line.index("{\"event\""):line.rindex("}") + 1])
+              for line in result.output.splitlines() if "{\"event\": " in line]
+    validated = [e for e in events if e["event"] == "features_validated"]
+    assert validated, result.output[-5000:]
+    assert validated[0]["run_id"] == result.run_id
+    assert validated[0]["task_id"] == "validate_features"
+    assert validated[0]["numbers"]["features_sha256"] == marker["features_sha256"]
 
 
 def test_ingest_on_an_nse_holiday_is_skipped(env: dict[str, str]) -> None:

@@ -7,7 +7,8 @@ simulator, runs ``aegis train`` (the CLI: the same stages as the nightly DAG) ag
 (moto_server, the committed bucket ``aegis-models``), and pushes its promotion commit. Then a
 fresh clone, with only the documented environment (``AWS_ENDPOINT_URL`` and the credentials),
 runs the ``dvc`` command: ``dvc pull`` returns the champions, ``aegis models verify`` passes, and
-``dvc metrics show`` reads their metrics.
+``dvc metrics show`` reads their metrics (every file loads: a model without a champion has the
+committed no-champion file).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ pytestmark = pytest.mark.integration
 
 PROJECT = Path(__file__).resolve().parents[2]
 COMMITTED = (".dvc/config", ".dvc/.gitignore", ".dvcignore", "dvc.yaml", "models.dvc",
-             ".gitignore")
+             ".gitignore", "aegis/params.yaml", "metrics/gate.json",
+             *(f"metrics/{name}.json" for name in ("trap", "expiry_stress", "breach",
+                                                   "direction", "buyer")))
 BIN = Path(sys.executable).parent
 LOGICAL_DATE = "2024-06-14"
 
@@ -117,6 +120,9 @@ def test_fresh_clone_dvc_pull_returns_the_pushed_champions(tmp_path, moto_endpoi
     for name, version in champions.items():
         assert version in shown, (name, metrics)
     assert "brier" in shown
+    assert '"error"' not in shown, metrics  # every metrics file loads: none is missing
+    files = metrics[""]["data"]
+    assert files["metrics/breach.json"]["data"]["champion"] is False  # not trained: says so
 
 
 def test_cli_train_and_the_dag_stages_give_the_same_champions(tmp_path):

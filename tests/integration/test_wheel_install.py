@@ -2,10 +2,11 @@
 with the GX suites it carries (no source tree, no bind mount).
 
 What this proves, and what it does not. The wheel is built from a copy of the package sources
-(``pip wheel --no-deps``) and its file list is checked for the suites, the snapshot schema and
-the NSE holiday file. A venv is created **without** ``--system-site-packages``; into it go the
-wheel (``--no-deps``) and only the validation stack (great-expectations, pandas, numpy, pyarrow,
-pydantic, pydantic-settings, exchange-calendars; scipy comes with GX), from the package index
+(``aegis/`` and the top-level ``expectations/``, ``pip wheel --no-deps``) and its file list is
+checked for the suites, the snapshot schema and the NSE holiday file. A venv is created
+**without** ``--system-site-packages``; into it go the wheel (``--no-deps``) and only the
+validation stack (great-expectations, pandas, numpy, pyarrow, pydantic, pydantic-settings,
+exchange-calendars; scipy comes with GX), from the package index
 at the project's pins (``constraints.txt``). The full dependency set (torch, Airflow, DVC) is not
 installed: that is the Docker image's job, and too heavy for a test. A script then runs from an
 empty directory, asserts that ``aegis`` and its suites resolve inside that venv, and validates a
@@ -61,7 +62,8 @@ print("RESULT " + json.dumps({
 def _build_wheel(tmp: Path) -> Path:
     src = tmp / "src"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "aegis", src / "aegis", ignore=ignore)
+    for folder in ("aegis", "expectations"):  # the Dockerfile copies the same two folders
+        shutil.copytree(ROOT / folder, src / folder, ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
     dist = tmp / "dist"
@@ -74,9 +76,11 @@ def _build_wheel(tmp: Path) -> Path:
 def test_the_wheel_carries_its_data_and_validates_in_a_fresh_venv(tmp_path: Path) -> None:
     wheel = _build_wheel(tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
-    suites = {n for n in names if n.startswith("aegis/validation/expectations/")}
-    assert {f"aegis/validation/expectations/{s}.json" for s in (
+    suites = {n for n in names if n.startswith("aegis/expectations/")}
+    # the top-level expectations/ folder, installed as package data of aegis.expectations
+    assert {f"aegis/expectations/{s}.json" for s in (
         "nifty_daily", "vix_daily", "features", "intraday_bars", "option_chain")} <= suites
+    assert not any(n.startswith("aegis/validation/expectations/") for n in names)
     assert "aegis/snapshot/schema.json" in names
     assert "aegis/market/nse_holidays.csv" in names
 

@@ -60,4 +60,6 @@ def test_the_image_is_built_from_the_repository_dockerfile(services: dict[str, A
     for copied in ("COPY --chown=airflow:root aegis ", "COPY --chown=airflow:root dags ",
                    "COPY --chown=airflow:root plugins "):
         assert copied in text
-    assert "COPY --chown=airflow:root expectations" not in text  # suites come in the wheel
+    # the suites come in the wheel: copied into the build context only, removed after install
+    assert "COPY --chown=airflow:root expectations /opt/aegis-build/expectations" in text
+    assert "rm -rf /opt/aegis-build/aegis /opt/aegis-build/expectations" in text

@@ -92,6 +92,17 @@ for dag_id, dag in bag.dags.items():
             "trigger_dag_id": getattr(t, "trigger_dag_id", None),
             "on_failure": [getattr(c, "__name__", type(c).__name__)
                            for c in (t.on_failure_callback or [])],
+            "pool": t.pool,
+            "logged": hasattr(getattr(t, "python_callable", None)
+                              or getattr(t, "partial_kwargs", {}).get("python_callable"),
+                              "__wrapped__"),
+            "python": type(t).__name__ in ("_PythonDecoratedOperator", "MappedOperator",
+                                           "_ShortCircuitDecoratedOperator"),
+            "fail_on": sorted(e for r in (t.retry_policy.rules if t.retry_policy else [])
+                              if getattr(r.action, "value", str(r.action)) == "fail"
+                              for e in ([r.exception] if isinstance(r.exception, str)
+                                        else [getattr(x, "__name__", str(x))
+                                              for x in r.exception])),
         }
     monday = pendulum.datetime(2025, 1, 6, 0, 0, tz="Asia/Kolkata")
     week = (monday, monday.add(days=7).subtract(seconds=1))
@@ -242,3 +253,26 @@ def test_model_health_checks_the_calendar_and_the_track_record(parsed: dict[str,
         assert tasks[name]["downstream"] == [], f"{name} is a leaf: its failure reddens the run"
         assert tasks[name]["retries"] >= 2
         assert tasks[name]["has_policy"]
+
+
+def test_training_runs_in_its_pool_and_every_task_body_logs_its_events(
+    parsed: dict[str, Any],
+) -> None:
+    assert parsed["dags"]["aegis_nightly_retrain"]["tasks"]["train_model"]["pool"] == (
+        "aegis_training")
+    for dag_id, dag in parsed["dags"].items():
+        for task_id, task in dag["tasks"].items():
+            if task_id != "train_model":
+                assert task["pool"] == "default_pool", f"{dag_id}.{task_id}"
+            if task["python"] and task_id != "is_trading_session":
+                assert task["logged"], f"{dag_id}.{task_id} is not wrapped by aegis_common.logged"
+
+
+def test_honest_refusals_are_never_retried(parsed: dict[str, Any]) -> None:
+    for dag_id, dag in parsed["dags"].items():
+        for task_id, task in dag["tasks"].items():
+            if task_id == "request_retrain":
+                continue
+            fail_on = set(task["fail_on"])
+            refusals = {"aegis.errors.SnapshotError", "aegis.errors.ValidationFailedError"}
+            assert refusals <= fail_on, f"{dag_id}.{task_id}: {sorted(fail_on)}"

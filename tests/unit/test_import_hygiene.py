@@ -72,3 +72,16 @@ def test_every_command_module_imports_only_typer_and_stdlib() -> None:
     assert "aegis.commands.infer" in names
     code = "\n".join(f"import {n}" for n in names)
     assert loaded_after(code, FORBIDDEN_FOR_HELP) == []
+
+
+def test_the_snapshot_path_loads_no_scipy_exchange_calendar_or_typer() -> None:
+    # issue 23: scipy.special (0.25 s), typer (0.16 s) and exchange_calendars (0.2 s) were paid
+    # by every `aegis infer` process; the snapshot needs none of them
+    code = ("import aegis.pipeline.inference\nimport aegis.pipeline.market_now\n"
+            "import aegis.features.moment\nimport aegis.analytics as a\n"
+            "from aegis.market.calendar import expiry_determination, sessions\n"
+            "expiry_determination('2024-06-14'); sessions('2024-01-01', '2024-12-31')\n"
+            "a.touch_probability(100.0, 105.0, 0.2, 5.0)\n"
+            "a.close_beyond_probability(100.0, 95.0, 0.2, 5.0)\n"
+            "from aegis import cli\nassert cli.fast_infer_args(['infer', '--no-table'])\n")
+    assert loaded_after(code, ("scipy", "exchange_calendars", "typer")) == []

@@ -103,7 +103,7 @@ def test_committed_dvc_yaml_declares_the_five_models_and_their_metrics():
     from aegis.models.specs import MODEL_NAMES
 
     assert (PROJECT / "dvc.yaml").read_text(encoding="utf-8") == dvc_yaml_text(
-        "models", "aegis/params.yaml")
+        "models", "aegis/params.yaml", stages=True)
     assert sorted(ARTIFACTS) == sorted(MODEL_NAMES)
 
 

@@ -1,4 +1,4 @@
-"""The suite files in ``aegis/validation/expectations/``: GX 1.x JSON that loads fully, in sync
+"""The suite files in the top-level ``expectations/``: GX 1.x JSON that loads fully, in sync
 with contracts."""
 
 from __future__ import annotations

@@ -1,0 +1,123 @@
+"""Nightly quantities the 30-minute inference reads instead of recomputing: climatology.
+
+:func:`recompute_climatology` (run by the retrain's ``recompute_rates`` stage, so the DAG and
+``aegis train`` both write it) counts every model's climatology on the validated history and
+writes ``<output>/climatology.json`` (:class:`aegis.models.climatology.ClimatologyFile`).
+:class:`NightlyClimatology` is what the snapshot builder asks: the file's figure when the file
+can give it for the snapshot's history, else a recomputation *with the reason in its note*
+(which the snapshot's provenance carries), never a silent one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aegis.atomic import write_text_atomic
+from aegis.config import Settings, get_settings
+from aegis.errors import ClimatologyFileError, InsufficientHistoryError, TrainingDataError
+from aegis.models.climatology import (
+    Climatology,
+    ClimatologyFile,
+    ClimatologyRecord,
+    climatology,
+    read_climatology_file,
+)
+
+
+def climatology_file(nifty: pd.DataFrame, vix: pd.DataFrame, features: pd.DataFrame, *,
+                     computed_at: datetime, features_sha256: str | None = None
+                     ) -> ClimatologyFile:
+    """Every model's climatology on this history (pure); a model without one is named in
+    ``skipped`` with the reason."""
+    from aegis.models.specs import MODEL_SPECS
+
+    models: dict[str, ClimatologyRecord] = {}
+    skipped: dict[str, str] = {}
+    for name in MODEL_SPECS:
+        try:
+            models[name] = ClimatologyRecord.of(climatology(name, nifty, vix, features))
+        except (InsufficientHistoryError, TrainingDataError) as exc:
+            skipped[name] = f"{type(exc).__name__}: {exc}"
+    return ClimatologyFile(computed_at=computed_at, as_of=pd.Timestamp(features.index[-1]).date(),
+                           features_sha256=features_sha256, models=models, skipped=skipped)
+
+
+def recompute_climatology(settings: Settings | None = None) -> dict[str, Any]:
+    """Write ``climatology.json`` from the validated features; a summary per model."""
+    from aegis.pipeline.data import load_daily, read_validated_features
+    from aegis.pipeline.paths import climatology_path, features_path, sha256_of
+
+    settings = settings or get_settings()
+    nifty, vix = load_daily(settings)
+    features = read_validated_features(settings)
+    table = features_path(settings)
+    out = climatology_file(nifty, vix, features, computed_at=datetime.now(UTC),
+                           features_sha256=sha256_of(table) if table.is_file() else None)
+    write_text_atomic(climatology_path(settings), out.model_dump_json(indent=2))
+    return {"as_of": out.as_of.isoformat(),
+            "models": {k: {"value": round(v.value, 4), "n": v.n} for k, v in out.models.items()},
+            "skipped": out.skipped}
+
+
+class NightlyClimatology:
+    """The climatology the snapshot publishes, read from the nightly file at ``path``.
+
+    Falls back to :func:`aegis.models.climatology.climatology` on the inputs' history only when
+    the file is missing or malformed, lacks the model, or counts events settled after the
+    snapshot's last session (a replay of an earlier slot); the returned
+    :attr:`Climatology.note` then says which and why.
+    """
+
+    def __init__(self, path: Path, nifty: pd.DataFrame, vix: pd.DataFrame,
+                 features: pd.DataFrame) -> None:
+        self.path = path
+        self.nifty, self.vix, self.features = nifty, vix, features
+        self._file: ClimatologyFile | None = None
+        self._problem: str | None = None
+        self._loaded = False
+        self._cache: dict[str, Climatology] = {}
+
+    def _read(self) -> ClimatologyFile | None:
+        if not self._loaded:
+            self._loaded = True
+            try:
+                self._file = read_climatology_file(self.path)
+            except ClimatologyFileError as exc:
+                self._problem = str(exc)
+        return self._file
+
+    def nightly_record(self, name: str) -> tuple[ClimatologyRecord | None, str]:
+        """(record, "") when the nightly file gives ``name``'s climatology for this history;
+        else (None, the reason it cannot)."""
+        nightly = self._read()
+        if nightly is None:
+            return None, self._problem or f"{self.path}: unreadable"
+        record = nightly.models.get(name)
+        if record is None:
+            why = nightly.skipped.get(name, "not in the file")
+            return None, f"{self.path}: no climatology for {name!r} ({why})"
+        last_session = pd.Timestamp(self.features.index[-1]).date()
+        if record.last > last_session:
+            return None, (f"{self.path}: counts {name!r} events settled up to {record.last}, "
+                          f"after this snapshot's last session {last_session}")
+        return record, ""
+
+    def get(self, name: str) -> Climatology:
+        """``name``'s climatology (cached): nightly, or recomputed with the reason."""
+        if name not in self._cache:
+            record, why = self.nightly_record(name)
+            if record is not None:
+                self._cache[name] = record.to_climatology(name)
+            else:
+                fresh = climatology(name, self.nifty, self.vix, self.features)
+                self._cache[name] = replace(
+                    fresh, note=f"; climatology recomputed from the history at inference: {why}")
+        return self._cache[name]
+
+
+__all__ = ["NightlyClimatology", "climatology_file", "recompute_climatology"]

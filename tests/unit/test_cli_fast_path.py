@@ -1,0 +1,63 @@
+"""``aegis infer`` is parsed without typer on its valid forms, exactly as typer parses them;
+anything else goes through typer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aegis import cli
+
+VALID = [
+    ["infer"],
+    ["infer", "--json", "out.json"],
+    ["infer", "--json=out.json", "--no-table"],
+    ["infer", "--no-table", "--json", "a.json", "--table"],
+    ["infer", "--json", "a.json", "--json", "b.json"],
+]
+OTHER = [[], ["--help"], ["infer", "--help"], ["infer", "--jsn", "x"], ["infer", "--json"],
+         ["infer", "--json", "-"], ["infer", "extra"], ["models", "list"]]
+
+
+@pytest.mark.parametrize("argv", VALID)
+def test_the_fast_parser_reads_what_typer_reads(argv: list[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[Any, ...]] = []
+    monkeypatch.setattr("aegis.commands.publish.publish", lambda *a: seen.append(a))
+    result = CliRunner().invoke(cli.app, argv)
+    assert result.exit_code == 0, result.output
+    assert cli.fast_infer_args(argv) == seen[0]
+
+
+@pytest.mark.parametrize("argv", OTHER)
+def test_anything_else_goes_to_typer(argv: list[str]) -> None:
+    assert cli.fast_infer_args(argv) is None
+
+
+def test_the_fast_path_imports_no_typer(tmp_path: Path) -> None:
+    code = ("import sys\nfrom aegis import cli\nimport aegis.commands.publish as p\n"
+            "p.publish = lambda *a: print('ARGS', a)\nsys.argv = ['aegis', 'infer', '--json', "
+            "'o.json', '--no-table']\ncli.main()\nprint('typer' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True, cwd=tmp_path)
+    assert done.stdout.splitlines() == ["ARGS (PosixPath('o.json'), False)", "False"]
+
+
+def test_an_error_on_the_fast_path_is_one_line_and_exit_2(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from aegis.errors import SnapshotError
+
+    def refuse(*_: Any) -> None:
+        raise SnapshotError("the validated feature table is empty")
+
+    monkeypatch.setattr("aegis.commands.publish.publish", refuse)
+    monkeypatch.setattr(sys, "argv", ["aegis", "infer", "--no-table"])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == "aegis: error: the validated feature table is empty\n"
