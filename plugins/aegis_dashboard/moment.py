@@ -73,6 +73,15 @@ def left_words(left: TimeLeft) -> str:
     return f"{sessions} ({left.days:.1f} days) to the {close:%a %d %b %H:%M} expiry close"
 
 
+def left_short(left: TimeLeft) -> str:
+    """``75 minutes left`` / ``3 sessions, 3.2 days left`` (the headline's expiry cell)."""
+    if left.minutes <= 0:
+        return "settled"
+    if left.minutes <= SESSION_MINUTES and left.sessions <= 1:
+        return f"{left.minutes} minutes left"
+    return f"{left.sessions} session{'' if left.sessions == 1 else 's'}, {left.days:.1f} days left"
+
+
 def _change(now_value: float | None, before: float | None, digits: int) -> dict[str, str]:
     if now_value is None or before is None or before <= 0:
         return {"text": "", "dir": ""}
@@ -121,12 +130,21 @@ def headline(pub: Any, now: datetime, previous: dict[str, float | None]) -> Head
         notes.append("Time left computed by the page from as_of and the NSE calendar: this "
                      "snapshot does not carry expiry.minutes_left.")
     return Headline(
-        moment=moment, market=state.words(), next_update=_ist(next_slot(now)),
+        moment=moment, market=state.words(), next_update=_next_words(now),
         spot=points(spot, 2), spot_change=_change(spot, previous.get("nifty"), 2),
         vix=f"{vix:.2f}" if vix else "—", vix_change=_change(vix, previous.get("vix"), 2),
         expiry=expiry.date.strftime("%a %d %b %Y") if expiry else "unknown",
-        time_left=("settled" if settled else left_words(left)) if left else "unknown",
+        time_left=("settled" if settled else left_short(left)) if left else "unknown",
         settled=settled, notes=notes)
+
+
+def _next_words(now: datetime) -> str:
+    """``14:45 IST (in 25 minutes)`` / ``Mon 08 Jan 09:15 IST``."""
+    due = next_slot(now).astimezone(IST)
+    if due.date() != now.astimezone(IST).date():
+        return _ist(due)
+    minutes = int((due - now).total_seconds() // 60)
+    return f"{due:%H:%M} IST (in {minutes} minute{'' if minutes == 1 else 's'})"
 
 
 def freshness_banner(pub: Any, now: datetime, pauses: PauseStates | None) -> Banner | None:
@@ -190,5 +208,5 @@ def _age(delta: Any) -> str:
     return f"{days:.0f} days" if days < 60 else f"{days / 30.44:.0f} months"
 
 
-__all__ = ["Headline", "TimeLeft", "freshness_banner", "headline", "left_words",
+__all__ = ["Headline", "TimeLeft", "freshness_banner", "headline", "left_short", "left_words",
            "settled_banner", "time_left"]

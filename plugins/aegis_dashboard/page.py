@@ -48,7 +48,8 @@ def _optional(read: Any, what: str, notes: dict[str, str], key: str) -> Any:
         return None
 
 
-def _charts(settings: Settings, pub: Published, notes: dict[str, str]) -> dict[str, str]:
+def _charts(settings: Settings, pub: Published, notes: dict[str, str], settled: bool = False
+            ) -> dict[str, str]:
     as_of = pub.get("as_of")
     prices = _optional(lambda: data.read_prices(settings, pd.Timestamp(as_of) if as_of else None),
                        "The market store", notes, "prices")
@@ -66,7 +67,8 @@ def _charts(settings: Settings, pub: Published, notes: dict[str, str]) -> dict[s
         stamp = pd.Timestamp(as_of).tz_convert(IST)
         day = stamp.strftime("%d %b %Y")
         today = expiry is not None and expiry.date == stamp.date()
-        out["intraday"] = intraday_chart(prices.intraday, day, safe_range=pub.get("safe_range"),
+        band = None if settled else pub.get("safe_range")  # a settled range has no time left
+        out["intraday"] = intraday_chart(prices.intraday, day, safe_range=band,
                                          expiry_today=today, expiry_label=label)
         out["intraday_day"] = day
     elif prices.note:
@@ -169,7 +171,7 @@ def _snapshot_context(ctx: dict[str, Any], settings: Settings, pub: Published,
                     **probability_cards(pub, sentence, settled=settled)}
     ctx["context"] = market_context_panel(pub)
     ctx["header"] = header(pub)
-    ctx["charts"] = _charts(settings, pub, notes)
+    ctx["charts"] = _charts(settings, pub, notes, settled)
     if as_of is not None and expiry is not None:
         stamp = pd.Timestamp(as_of)
         iv = _optional(lambda: data.read_iv_levels(settings, stamp), "The feature table", notes,
