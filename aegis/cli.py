@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from aegis.commands import backtest, calendar, data, infer, models, pipeline, validate
+from aegis.commands import backtest, calendar, data, doctor, infer, models, pipeline, validate
 from aegis.commands._multi import MULTI_VALUE_CONTEXT
 from aegis.errors import AegisError
 
@@ -29,6 +29,7 @@ app.command("validate", context_settings=MULTI_VALUE_CONTEXT)(validate.validate)
 app.command("backtest", context_settings=MULTI_VALUE_CONTEXT)(backtest.backtest)
 app.command("infer")(infer.infer)
 app.command("train")(models.train)
+app.command("doctor")(doctor.doctor)
 pipeline.register(app)
 
 

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         default=True, description="Commit models.dvc after a promotion (version history)."
     )
 
+    # --- Airflow (aegis doctor) ----------------------------------------------------------
+    airflow_api_url: str | None = Field(
+        default=None,
+        description="Base URL of the Airflow api-server (e.g. http://localhost:8080), which "
+        "`aegis doctor` checks at /api/v2/monitor/health; unset: that check is skipped.",
+    )
+
     # --- models -----------------------------------------------------------------------
     params_file: Path | None = Field(
         default=None,

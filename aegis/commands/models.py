@@ -46,7 +46,8 @@ def train(
     from aegis.pipeline.records import ChallengerRecord
     from aegis.pipeline.training import retrain
 
-    out = retrain(seed=seed, push=push, rates=rates, names=model or None)
+    out = retrain(seed=seed, push=push, rates=rates, names=model or None,
+                  progress=lambda line: typer.echo(line, err=True))
     feats = out["build_features"]
     typer.echo(f"features {feats['first']}..{feats['last']} ({feats['rows']} sessions), "
                f"validation passed ({len(out['validate']['suites'])} suites)")
@@ -135,6 +136,10 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="one JSON docu
     if as_json:
         typer.echo(json.dumps({"models_dir": str(models_dir), "champions": rows}, indent=2))
         return
+    if not rows:
+        typer.echo(f"no champions in {models_dir / 'registry.json'}: nothing trained, promoted "
+                   "or pulled yet (aegis train, or aegis models pull)", err=True)
+        return
     for r in rows:
         if r["problem"]:
             typer.echo(f"{r['name']:<14} {r.get('version') or '-'}  UNREADABLE  {r['problem']}",
@@ -171,6 +176,20 @@ def verify_cmd() -> None:
     _verify(settings.resolved_models_dir)
 
 
+def check_rollback(name: str, models_dir: Path) -> None:
+    """Raise naming what is wrong when ``name`` cannot be rolled back, reading only the local
+    store: an unknown model (the known ones listed) or one without a previous version."""
+    from aegis.errors import ConfigurationError
+    from aegis.models.specs import MODEL_NAMES
+    from aegis.registry.writer import plan_rollback
+
+    if name not in MODEL_NAMES:
+        raise ConfigurationError(f"models rollback: unknown model {name!r}; expected one of "
+                                 f"{list(MODEL_NAMES)}")
+    if (models_dir / "registry.json").is_file():  # else the transaction pulls it first
+        plan_rollback(name, models_dir)  # raises naming the registry: nothing to undo
+
+
 @app.command("rollback")
 def rollback_cmd(name: str, repo_root: RepoRoot = None,
                  push: Annotated[bool, typer.Option("--push/--no-push")] = True) -> None:
@@ -179,5 +198,6 @@ def rollback_cmd(name: str, repo_root: RepoRoot = None,
     from aegis.registry.publish import publish_rollback
 
     cfg = _store(repo_root)
+    check_rollback(name, cfg.models_dir)  # before any network call (DVC, S3, git)
     version, commit = publish_rollback(name, cfg, push=push, settings=get_settings())
     typer.echo(f"{name}: champion is now {version}" + (f" ({commit[:12]})" if commit else ""))
