@@ -60,6 +60,11 @@ def _ist(ts: datetime, with_day: bool = True) -> str:
     return ts.astimezone(IST).strftime("%a %d %b %H:%M IST" if with_day else "%H:%M IST")
 
 
+def _dated(ts: datetime) -> str:
+    """With the year: a stale snapshot may be from another one."""
+    return ts.astimezone(IST).strftime("%a %d %b %Y %H:%M IST")
+
+
 def left_words(left: TimeLeft) -> str:
     """``75 minutes to the 15:30 expiry close`` / ``3 sessions (4.2 days) to the Thu 09 Jan
     15:30 expiry close``."""
@@ -164,12 +169,12 @@ def freshness_banner(pub: Any, now: datetime, pauses: PauseStates | None) -> Ban
     age = _age(now - as_of)
     if fresh.stale:
         due = fresh.due_slot.astimezone(IST)
-        headline_text = (f"Stale: these numbers are as of {_ist(as_of)}, {age} old. The "
+        headline_text = (f"Stale: these numbers are as of {_dated(as_of)}, {age} old. The "
                          f"{_ist(due)} update was due and nothing newer was published.")
         items.append("Check the aegis_market_ingest and aegis_inference runs in the operator's "
                      "corner below.")
     else:
-        headline_text = (f"Stale from now on: these numbers are as of {_ist(as_of)}, but "
+        headline_text = (f"Stale from now on: these numbers are as of {_dated(as_of)}, but "
                          f"{' and '.join(paused)} {'is' if len(paused) == 1 else 'are'} paused, "
                          "so no update will come.")
     return Banner("stale", headline_text, items)

@@ -200,10 +200,13 @@ def _market_context(as_of: dt.datetime, expiry: dt.date) -> dict[str, Any]:
 
 def fresh_as_of(now: pd.Timestamp | None = None) -> dt.datetime:
     """The moment of the last publishing slot at or before ``now``: a snapshot that is fresh."""
-    from aegis.market.slots import last_slot
+    from aegis.market.hours import SESSION_OPEN
+    from aegis.market.slots import last_slot, previous_slot
 
     moment = (now or pd.Timestamp.now(tz="UTC")).to_pydatetime()
-    return last_slot(moment)
+    slot = last_slot(moment)
+    # the 09:15 slot has no bars of its session yet: its snapshot is of the previous close
+    return previous_slot(slot) if slot.timetz().replace(tzinfo=None) == SESSION_OPEN else slot
 
 
 def write_sample(output_dir: Path, snap: dict[str, Any] | None = None) -> Path:
@@ -300,11 +303,12 @@ def write_world(home: Path, snap: dict[str, Any], *, ledger: bool = True,
                            end + pd.Timedelta(hours=15, minutes=25), freq="5min",
                            tz="Asia/Kolkata")
     stamps = stamps[stamps < as_of]
-    path = SPOT + np.cumsum(np.random.default_rng(2).normal(0, 6, len(stamps)))
-    path += SPOT - path[-1]
-    store.upsert("nifty_intraday", pd.DataFrame({
-        "timestamp": stamps, "open": path, "high": path + 5, "low": path - 5, "close": path}),
-        now=moment.to_pydatetime())
+    if len(stamps):
+        path = SPOT + np.cumsum(np.random.default_rng(2).normal(0, 6, len(stamps)))
+        path += SPOT - path[-1]
+        store.upsert("nifty_intraday", pd.DataFrame({
+            "timestamp": stamps, "open": path, "high": path + 5, "low": path - 5,
+            "close": path}), now=moment.to_pydatetime())
     em = snap["safe_range"]["expected_move"] if snap.get("safe_range") else 100.0
     store.upsert("option_chain", sample_chain(as_of, pd.Timestamp(snap["expiry"]["date"]), em),
                  now=moment.to_pydatetime())

@@ -293,7 +293,7 @@ def test_stale_in_session(served: tuple[str, World], browser: Any, width: str) -
     open_page(browser, base, "aegismatrix_stale_in_session.png", width)
     stale = css(browser, "#stale-banner")[0]
     assert stale.is_displayed()
-    assert stale.text.startswith("Stale: these numbers are as of Fri 03 Jan 15:30 IST, 3 days "
+    assert stale.text.startswith("Stale: these numbers are as of Fri 03 Jan 2025 15:30 IST, 3 days "
                                  "old. The Mon 06 Jan 10:45 IST update was due")
     assert not css(browser, "#status-banner")
     assert headline_text(browser)["market-state"] == "open, closes 15:30 IST"
@@ -309,7 +309,7 @@ def test_paused_publishing_dag(served: tuple[str, World], browser: Any, width: s
                 now=EXPIRY_DAY_1420, paused={"aegis_market_ingest", "aegis_nightly_retrain"})
     open_page(browser, base, "aegismatrix_paused.png", width)
     stale = css(browser, "#stale-banner")[0].text
-    assert stale.startswith("Stale from now on: these numbers are as of Thu 09 Jan 14:15 IST, "
+    assert stale.startswith("Stale from now on: these numbers are as of Thu 09 Jan 2025 14:15 IST, "
                             "but aegis_market_ingest is paused, so no update will come.")
     assert not css(browser, "#status-banner")
     warnings = [w.text for w in css(browser, ".operator-warning")]

@@ -38,7 +38,7 @@ from aegis_dashboard.app import create_app, health, login_redirect_or_none, rend
 from aegis_dashboard.dag_runs import DAG_IDS, latest_runs
 from aegis_dashboard.reading import WHOLE, parse_published, read_published
 from aegis_dashboard.track import track_record
-from aegis_dashboard.view import degraded_banner, last_expected_close, staleness_banner
+from aegis_dashboard.view import degraded_banner
 from aegis_dashboard.words import count, pct, plain_reason
 
 NOW = pd.Timestamp("2025-01-07T04:00:00Z")  # Tue 09:30 IST: Monday's close is the last one
@@ -105,6 +105,9 @@ def test_a_file_that_is_not_a_json_object_is_unreadable(tmp_path: Path) -> None:
 def test_numbers_in_words() -> None:
     assert pct(0.583) == "58 %"
     assert pct(0.004) == "0.4 %"
+    assert pct(0.001) == "0.1 %"  # a strike's small touch chance never reads as 0 %
+    assert pct(0.0002) == "<0.1 %"
+    assert pct(0.0) == "0 %"
     assert pct(None) == "—"
     assert count(4960) == "4,960"
     assert count(None) == "—"
@@ -115,24 +118,88 @@ def test_plain_reasons_drop_exception_names_paths_and_digests() -> None:
     assert plain_reason("") == "No reason given"
 
 
-# --- staleness ---
-@pytest.mark.parametrize(("now", "close"), [
-    ("2025-01-07T04:00:00Z", "2025-01-06T15:30:00+05:30"),  # Tue before the close
-    ("2025-01-07T10:30:00Z", "2025-01-07T15:30:00+05:30"),  # Tue after the close
-    ("2025-01-12T06:00:00Z", "2025-01-10T15:30:00+05:30"),  # Sunday -> Friday
-    ("2025-01-27T06:00:00Z", "2025-01-24T15:30:00+05:30"),  # Republic Day Monday (holiday)
+# --- freshness against the 30-minute schedule (aegis.market.slots) ---
+IST_ = dt.timezone(dt.timedelta(hours=5, minutes=30))
+
+
+def _ist(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=IST_)
+
+
+@pytest.mark.parametrize(("as_of", "now", "stale"), [
+    ("2025-01-03T15:30", "2025-01-06T09:20", False),  # Monday, before the 09:15 grace
+    ("2025-01-03T15:30", "2025-01-06T11:00", True),  # Monday 11:00: the 10:45 slot was due
+    ("2025-01-06T10:45", "2025-01-06T11:00", False),  # the 10:45 slot published
+    ("2025-01-06T10:14", "2025-01-06T11:00", True),  # only the 10:15 slot's data
+    ("2025-01-06T10:14", "2025-01-06T10:55", False),  # the 10:45 slot is still in its grace
+    ("2025-01-03T15:30", "2025-01-05T12:00", False),  # Sunday: Friday's close is the last
+    ("2025-01-24T15:30", "2025-01-26T11:00", False),  # Republic Day: no session
+    ("2025-01-06T15:29", "2025-01-06T15:50", False),  # the 15:30 slot's bars
+    ("2025-01-06T14:59", "2025-01-06T15:50", True),  # nothing after the 15:15 slot
 ])
-def test_last_expected_close_follows_the_nse_calendar(now: str, close: str) -> None:
-    assert last_expected_close(pd.Timestamp(now)) == pd.Timestamp(close)
+def test_freshness_follows_the_publishing_slots(as_of: str, now: str, stale: bool) -> None:
+    from aegis.market.slots import freshness
+
+    assert freshness(_ist(as_of), _ist(now)).stale is stale
 
 
-def test_staleness_banner_only_when_older_than_the_last_close() -> None:
-    monday_close = dt.datetime.fromisoformat("2025-01-06T15:30:00+05:30")
-    assert staleness_banner(monday_close, NOW) is None
-    banner = staleness_banner(monday_close, pd.Timestamp("2026-12-01T06:00:00Z"))
+def test_market_state_next_update_and_time_left() -> None:
+    from aegis.market.slots import (
+        market_state,
+        next_slot,
+        sessions_left,
+        trading_minutes_between,
+    )
+
+    assert market_state(_ist("2025-01-06T11:00")).words() == "open, closes 15:30 IST"
+    assert market_state(_ist("2025-01-06T08:00")).state == "pre_open"
+    assert market_state(_ist("2025-01-04T11:00")).words() == \
+        "closed; next session Mon 06 Jan 09:15 IST"
+    assert market_state(_ist("2025-02-26T11:00")).state == "holiday"  # Mahashivratri
+    assert next_slot(_ist("2025-01-06T11:00")) == _ist("2025-01-06T11:15")
+    assert next_slot(_ist("2025-01-06T15:20")) == _ist("2025-01-06T15:30")
+    assert next_slot(_ist("2025-01-10T15:31")) == _ist("2025-01-13T09:15")
+    expiry_close = _ist("2025-01-09T15:30")
+    assert trading_minutes_between(_ist("2025-01-09T14:15"), expiry_close) == 75
+    assert trading_minutes_between(_ist("2025-01-08T15:30"), expiry_close) == 375
+    assert trading_minutes_between(_ist("2025-01-06T11:00"), expiry_close) == 270 + 3 * 375
+    assert sessions_left(_ist("2025-01-06T11:00"), expiry_close.date()) == 4
+    assert sessions_left(_ist("2025-01-06T15:30"), expiry_close.date()) == 3
+
+
+def test_the_moment_and_the_stale_banner_in_words() -> None:
+    from aegis_dashboard.moment import freshness_banner, headline
+
+    pub = parse_published(sample_snapshot(degraded=False, as_of=_ist("2025-01-09T14:15")),
+                          Path("x"))
+    head = headline(pub, _ist("2025-01-09T14:20"), {"nifty": SPOT - 100, "vix": None})
+    assert head.moment == "As of 14:15 IST, 75 minutes to the 15:30 expiry close"
+    assert head.next_update == "14:45 IST (in 25 minutes)"
+    assert head.spot_change["dir"] == "up"
+    assert head.vix_change["text"] == ""
+    friday = parse_published(sample_snapshot(degraded=False, as_of=_ist("2025-01-03T15:30")),
+                             Path("x"))
+    assert freshness_banner(friday, _ist("2025-01-06T09:20"), None) is None
+    banner = freshness_banner(friday, _ist("2025-01-06T11:00"), None)
     assert banner is not None
-    assert banner.kind == "stale"
-    assert "as of Mon 06 Jan 2025 15:30 IST, 23 months old" in banner.headline
+    assert banner.headline.startswith("Stale: these numbers are as of Fri 03 Jan 2025 15:30 IST, "
+                                      "3 days old. The Mon 06 Jan 10:45 IST update was due")
+
+
+def test_a_paused_publishing_dag_is_stale_on_the_page_and_in_health(settings: Settings) -> None:
+    from aegis_dashboard.dag_pause import PauseStates
+
+    now = pd.Timestamp("2025-01-09T14:20:00+05:30")
+    write_world(settings.home, sample_snapshot(degraded=False, as_of=fresh_as_of(now)),
+                now=now.to_pydatetime())
+    assert health(settings, now=now)["stale"] is False
+    paused = PauseStates({d: d == "aegis_inference" for d in DAG_IDS})
+    report = health(settings, now=now, pauses=paused)
+    assert report["stale"] is True
+    assert report["stale_reason"] == "aegis_inference is paused"
+    assert report["paused_dags"] == ["aegis_inference"]
+    html = render_page(settings, now=now, runs=[], pauses=paused)
+    assert "Stale from now on" in _banner(html, "stale-banner")
 
 
 # --- the degraded banner says what the reasons say ---
