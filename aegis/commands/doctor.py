@@ -13,7 +13,8 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="one JSON docume
     """Check the market store, the champions, the calendar's span, Airflow, the model remote
     (S3) and the age of the last publish; exit 1 naming each problem."""
     from aegis.config import get_settings
-    from aegis.pipeline.doctor import doctor as run, report
+    from aegis.pipeline.doctor import doctor as run
+    from aegis.pipeline.doctor import report
 
     checks = run(get_settings())
     if as_json:

@@ -95,7 +95,7 @@ def check_airflow(settings: Settings, now: datetime) -> Check:
         return Check("airflow", True, "not checked: AEGIS_AIRFLOW_API_URL is not set", True)
     url = base.rstrip("/") + "/api/v2/monitor/health"
     try:
-        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
             body = json.loads(response.read().decode("utf-8"))
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return Check("airflow", False, f"{url} did not answer: {exc}")

@@ -52,7 +52,8 @@ def atm_straddle(chain: pd.DataFrame, spot: float) -> Straddle | None:
 
 def oi_by_strike(chain: pd.DataFrame, spot: float, window: float = OI_WINDOW) -> pd.DataFrame:
     """Call and put open interest per strike within ``window`` of spot (index: strike)."""
-    near = chain[(chain["strike"] >= spot * (1 - window)) & (chain["strike"] <= spot * (1 + window))]
+    strikes = chain["strike"]
+    near = chain[(strikes >= spot * (1 - window)) & (strikes <= spot * (1 + window))]
     table = near.pivot_table(index="strike", columns="option_type", values="oi", aggfunc="sum",
                              fill_value=0.0)
     return pd.DataFrame({"call_oi": table.get("CE", 0.0), "put_oi": table.get("PE", 0.0)},

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from aegis.config import Settings
-from aegis.market.hours import IST
 from aegis.errors import AegisError
+from aegis.market.hours import IST
 from aegis_dashboard import data
 from aegis_dashboard.charts import intraday_chart, price_chart
 from aegis_dashboard.context_panel import market_context_panel

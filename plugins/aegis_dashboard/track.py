@@ -169,9 +169,10 @@ def track_record(ledger: pd.DataFrame | None, backtest: dict[str, Any] | None) -
                     "re-run aegis backtest to get them.")
         pooled = backtest.get("breach")
         if isinstance(pooled, dict) and backtest_section(backtest, "breach.touch") is None:
-            note += (f" The report scores touch and close-beyond pooled (n {count(pooled.get('n'))}, "
-                     f"Brier {decimal(pooled.get('brier'))}): the breach rows' backtest cells stay "
-                     "empty rather than repeat the pooled figure for each.")
+            note += (" The report scores touch and close-beyond pooled (n "
+                     f"{count(pooled.get('n'))}, Brier {decimal(pooled.get('brier'))}): the "
+                     "breach rows' backtest cells stay empty rather than repeat the pooled "
+                     "figure for each.")
     live_note = _live_note(ledger)
     years, year_rows = by_year(backtest)
     return TrackRecord(rows, horizons(ledger, backtest), period, live_note, note.strip(),

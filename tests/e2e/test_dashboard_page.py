@@ -19,9 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import pandas as pd
+import pytest
 
 from tests.e2e.sample_snapshot import (
     IV_PERCENTILE,
@@ -160,7 +159,8 @@ def check_fits(driver: Any) -> None:
             "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right];", chart)
         if right == left:  # inside a closed <details>
             continue
-        assert left >= 0 and right <= inner + 0.5, (chart.get_attribute("id"), left, right)
+        assert left >= 0, (chart.get_attribute("id"), left)
+        assert right <= inner + 0.5, (chart.get_attribute("id"), right, inner)
 
 
 def check_headline_in_first_screen(driver: Any) -> None:
@@ -321,7 +321,8 @@ def test_paused_publishing_dag(served: tuple[str, World], browser: Any, width: s
                      "aegis_nightly_retrain": "paused", "aegis_model_health": "active"}
     browser.get(base + "/aegismatrix/api/health")
     body = css(browser, "body")[0].text.replace(" ", "")
-    assert '"stale":true' in body and "aegis_market_inge" in body
+    assert '"stale":true' in body
+    assert "aegis_market_inge" in body
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
