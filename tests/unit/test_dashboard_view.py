@@ -542,3 +542,113 @@ def test_market_context_on_the_page(settings: Settings) -> None:
     assert 'id="chain-context" data-state="missing"' in html.replace(
         'class="card context missing" ', "")
     assert "Not available: No option chain in the store." in _text(html)
+
+
+# --- honest labels, intervals, the track record, chart labels (issue 24) ---
+def test_no_forecast_tag_on_climatology_or_a_fallback() -> None:
+    from aegis_dashboard.view import probability_cards
+
+    pub = parse_published(sample_snapshot(climatology=True), Path("x"))
+    cards = probability_cards(pub)
+    assert cards["direction"].label == "base rate"  # not "UP"
+    assert cards["trap"].label == "fallback"  # degraded sample: a baseline stands in
+    assert cards["stress"].label == "CALM"  # a model's label stays
+    ok = probability_cards(parse_published(sample_snapshot(degraded=False), Path("x")))
+    assert ok["direction"].label == "UP"
+    assert ok["buyer"].label == "WAIT"
+
+
+def test_the_hit_rate_card_quotes_the_interval_the_snapshot_says_to_read() -> None:
+    from aegis_dashboard.view import hit_interval, probability_cards
+
+    raw = sample_snapshot(degraded=False)
+    raw["historical_hit_rate"].update(
+        ci95_block_bootstrap=[0.74, 0.87], horizon_reason="no horizon in this sample",
+        interval_note="510 ranges settle on 102 expiry closes: ... is 1.52x as wide: "
+                      "materially wider than Wilson's: read it, not Wilson's.")
+    pub = parse_published(raw, Path("x"))
+    assert hit_interval(pub.get("historical_hit_rate"))[0] == (0.74, 0.87)
+    trust = probability_cards(pub)["hit_rate"].trust
+    assert "95 % interval 74 % to 87 % (block bootstrap over expiry weeks)" in trust
+    raw["historical_hit_rate"]["interval_note"] = "... not materially wider than Wilson's."
+    trust = probability_cards(parse_published(raw, Path("x")))["hit_rate"].trust
+    assert "78 % to 85 % (Wilson; the block bootstrap is not materially wider)" in trust
+
+
+def test_track_record_shows_published_beside_the_model_events_apart_years_side_by_side() -> None:
+    from tests.e2e.sample_snapshot import BACKTEST_REPORT
+
+    year = {"n": 120, "brier": 0.2480, "published_brier": 0.2470,
+            "brier_climatology": 0.2475, "ece": 0.03}
+    report = json.loads(json.dumps(BACKTEST_REPORT))
+    report["direction"].update(published_brier=0.2476, brier_climatology=0.2481,
+                               by_year={"2023": year, "2024": {**year, "published_brier": 0.25}})
+    report["breach"]["by_event"] = {"touch": {"n": 1230, "brier": 0.08, "ece": 0.02},
+                                    "close": {"n": 1230, "brier": 0.03, "ece": 0.01}}
+    record = track_record(None, report)
+    rows = {r.field: r.backtest for r in record.rows}
+    assert rows["direction"]["published"] == "0.248"
+    assert rows["direction"]["brier"] == "0.249"  # the model's own, beside it
+    assert rows["breach_touch"]["brier"] == "0.080"
+    assert rows["breach_close"]["brier"] == "0.030"  # apart, not the pooled 0.050
+    assert record.years == ["2023", "2024"]
+    cells = {r["field"]: r["cells"] for r in record.year_rows}
+    assert cells["direction"]["2024"]["published"] == "0.250"
+    pooled = track_record(None, BACKTEST_REPORT)
+    assert {r.field: r.backtest for r in pooled.rows}["breach_touch"] == {}
+    assert "pooled" in pooled.backtest_note
+
+
+def test_strike_labels_keep_apart_and_axis_ticks_do_not_touch() -> None:
+    from aegis_dashboard.svg import spread, thin_ticks
+
+    assert spread([100.0, 101.0, 102.0], 13.0, 0.0, 400.0) == [100.0, 113.0, 126.0]
+    assert spread([395.0, 399.0], 13.0, 0.0, 400.0) == [387.0, 400.0]
+    ticks = thin_ticks([(0.0, "a"), (10.0, "b"), (11.0, "c")], lambda x: 10 * x, 50.0)
+    assert ticks == [(0.0, "a"), (11.0, "c")]
+
+
+def test_the_price_chart_scales_to_its_width_and_labels_small_chances(settings: Settings) -> None:
+    raw = sample_snapshot(degraded=False, as_of=fresh_as_of(NOW))
+    raw["breach_probabilities"][0].update(touch=0.001, close_beyond=0.0004)
+    write_world(settings.home, raw)
+    html = render_page(settings, now=NOW, runs=[])
+    svg = re.search(r'<svg id="price-chart"[^>]*>', html)
+    assert svg is not None
+    assert 'width="100%"' in svg.group(0)
+    assert 'viewBox="0 0 720 360"' in svg.group(0)
+    assert "touch 0.1 %" in html  # never "touch 0%"
+    ys = [float(y) for y in re.findall(r'data-strike="\d+"><line [^>]*/><text x="[\d.]+" '
+                                       r'y="([\d.]+)"', html)]
+    assert len(ys) == 6
+    assert all(b - a >= 13 - 1e-6 for a, b in zip(sorted(ys), sorted(ys)[1:], strict=False))
+
+
+def test_the_operator_corner_warns_when_the_calendar_runs_out_within_30_days() -> None:
+    from aegis_dashboard.dag_pause import PauseStates
+    from aegis_dashboard.page import operator_warnings
+
+    paused = PauseStates({d: d == "aegis_model_health" for d in DAG_IDS})
+    warnings = operator_warnings(pd.Timestamp("2026-12-07T10:00:00+05:30"), None, paused)
+    assert warnings[0].startswith("aegis_model_health is paused in Airflow")
+    assert "The NSE calendar knows sessions only up to 2026-12-31 (24 days from today)" in \
+        warnings[1]
+    assert operator_warnings(pd.Timestamp("2026-06-01T10:00:00+05:30"), None, None) == []
+
+
+def test_pause_states_from_the_airflow_api() -> None:
+    from aegis_dashboard.dag_pause import pause_states
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        dag_id = request.url.path.rsplit("/", 1)[-1]
+        if dag_id == "aegis_model_health":
+            return httpx.Response(404)
+        return httpx.Response(200, json={"dag_id": dag_id,
+                                         "is_paused": dag_id == "aegis_market_ingest"})
+
+    states = asyncio.run(pause_states("http://airflow", "token", httpx.MockTransport(answer)))
+    assert states.paused_dags == ["aegis_market_ingest"]
+    assert states.publishing_paused == ["aegis_market_ingest"]
+    assert states.problems == {"aegis_model_health": "the Airflow API answered HTTP 404"}
+    none = asyncio.run(pause_states("http://airflow", None))
+    assert set(none.problems) == set(DAG_IDS)
