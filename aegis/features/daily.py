@@ -38,8 +38,8 @@ NextExpiry = Callable[..., pd.Timestamp]
 
 RV_WINDOW = 20
 PERCENTILE_WINDOW = 252
-#: Calendar days of weekdays appended after the last known session, so that the last sessions
-#: still have a next weekly expiry to count towards.
+#: Calendar days of the exchange calendar appended after the last known session, so that the
+#: last sessions still have a next weekly expiry to count towards.
 CALENDAR_TAIL_DAYS = 31
 _LOOK_BACK = np.timedelta64(21, "D")
 _LOOK_AHEAD = np.timedelta64(42, "D")
@@ -65,7 +65,7 @@ def build_daily_features(
     sessions : DatetimeIndex, optional
         The trading calendar used for the weekly expiry and ``sessions_to_expiry``. Default: the
         NIFTY sessions themselves. In both cases the NIFTY sessions are included and the
-        calendar is extended past its last day by weekdays (holidays there are unknown).
+        calendar is extended past its last day by the exchange calendar's sessions.
 
     Returns
     -------
@@ -144,11 +144,19 @@ def build_daily_features(
 def trading_calendar(
     days: pd.DatetimeIndex, sessions: pd.DatetimeIndex | None = None
 ) -> pd.DatetimeIndex:
-    """The calendar for expiry arithmetic: ``sessions`` (or ``days``) + ``days`` + weekday tail."""
+    """The calendar for expiry arithmetic: ``sessions`` (or ``days``) + ``days`` + the exchange
+    calendar's sessions of the :data:`CALENDAR_TAIL_DAYS` after them.
+
+    The tail is NSE's calendar (holidays included; past its known span a weekday assumption
+    that :func:`aegis.market.calendar.expiry_determination` reports), never a weekday guess:
+    data ending 2023-03-24 must count to the 2023-03-29 expiry (03-30 was a holiday).
+    """
+    from aegis.market.calendar import sessions as exchange_sessions
+
     base = days if sessions is None else pd.DatetimeIndex(sessions).normalize().union(days)
     if len(base) == 0:
         return pd.DatetimeIndex([], name="session")
-    tail = pd.bdate_range(
+    tail = exchange_sessions(
         base[-1] + pd.Timedelta(days=1), base[-1] + pd.Timedelta(days=CALENDAR_TAIL_DAYS)
     )
     return base.union(tail).rename("session")

@@ -10,7 +10,7 @@ numbers (:mod:`aegis.ledger.monitor`). The AegisMatrix page reads it with :func:
 
 from __future__ import annotations
 
-from aegis.ledger.monitor import calibration_drift, frozen_fields
+from aegis.ledger.monitor import calibration_drift, frozen_fields, frozen_within_session
 from aegis.ledger.scoring import live_track_record, score_ledger
 from aegis.ledger.store import (
     FIELDS,
@@ -28,6 +28,7 @@ __all__ = [
     "LEDGER_COLUMNS",
     "append_snapshot",
     "calibration_drift",
+    "frozen_within_session",
     "empty_ledger",
     "frozen_fields",
     "ledger_path",

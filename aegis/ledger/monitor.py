@@ -12,6 +12,11 @@ checks on the ledger catch that class of failure:
   ``min_spot_move`` relative, or India VIX by at least ``min_vix_move`` points). Spot is read
   from the ledger itself (the midpoint of the published safe range is spot, by construction);
   VIX from the daily history.
+- :func:`frozen_within_session`: the same within one session: a field that stayed identical
+  across a session's snapshots (at least ``runs`` of them) while the spot and India VIX they
+  were published at moved. Every number is of the moment (the models read today's bars), so
+  an intraday repeat is as suspect as a daily one; only a published climatology (``empirical``
+  throughout: an event frequency fixed at the last retrain) is exempt.
 """
 
 from __future__ import annotations
@@ -73,9 +78,9 @@ def frozen_fields(ledger: pd.DataFrame, vix: pd.DataFrame | None = None, *, runs
                   min_spot_move: float = 0.002, min_vix_move: float = 0.25) -> list[str]:
     """One message per watched field frozen over the last ``runs`` sessions (empty: none).
 
-    A run is the last snapshot of a session: the models read daily features, so their numbers
-    rightly repeat across a session's intraday snapshots; across sessions the features change
-    and a bit-identical number means the model (or its inputs) is stuck. A field published
+    A run is the last snapshot of a session (:func:`frozen_within_session` judges the
+    snapshots within one); across sessions the features change and a bit-identical number
+    means the model (or its inputs) is stuck. A field published
     with ``empirical`` provenance throughout (the gate's climatology, an event frequency fixed
     at the last retrain) is not judged.
 
@@ -120,4 +125,48 @@ def frozen_fields(ledger: pd.DataFrame, vix: pd.DataFrame | None = None, *, runs
     return problems
 
 
-__all__ = ["WATCHED_FIELDS", "calibration_drift", "frozen_fields"]
+def frozen_within_session(ledger: pd.DataFrame, *, runs: int = 4, min_spot_move: float = 0.002,
+                          min_vix_move: float = 0.25) -> list[str]:
+    """One message per watched field frozen across the latest session's snapshots.
+
+    The latest session is the IST date of the newest ``generated_at`` that has at least
+    ``runs`` snapshots; inputs moved when the ``spot`` the snapshots were published at spans
+    ``min_spot_move`` (relative) or their ``vix`` spans ``min_vix_move`` points. Rows written
+    before the ledger kept spot and VIX are not judged.
+    """
+    if ledger.empty:
+        return []
+    rows = ledger[ledger.reindex(columns=["spot", "vix"]).notna().all(axis=1)]
+    if rows.empty:
+        return []
+    day = ist_day(rows["generated_at"])
+    counts = rows.assign(_day=day).groupby("_day")["generated_at"].nunique()
+    full = counts[counts >= runs]
+    if full.empty:
+        return []
+    latest = full.index.max()
+    session = rows[np.asarray(day == latest)]
+    per_snapshot = session.drop_duplicates("generated_at")
+    spot, vix = per_snapshot["spot"].to_numpy(float), per_snapshot["vix"].to_numpy(float)
+    moved = []
+    if spot.max() / spot.min() - 1.0 >= min_spot_move:
+        moved.append(f"spot moved {spot.min():.1f}-{spot.max():.1f}")
+    if float(np.ptp(vix)) >= min_vix_move:
+        moved.append(f"VIX moved {vix.min():.2f}-{vix.max():.2f}")
+    if not moved:
+        return []
+    problems = []
+    n = int(full[latest])
+    for name in WATCHED_FIELDS:
+        field = session[session["field"] == name]
+        if field.empty or (field["provenance"] == "empirical").all():
+            continue
+        values = field["value"].to_numpy(float)
+        if len(values) >= runs and float(np.ptp(values)) == 0.0:
+            problems.append(f"{name}: published {values[0]:.4f} in all {n} snapshots of "
+                            f"{pd.Timestamp(latest).date()} while {' and '.join(moved)}: a "
+                            "number frozen within the session")
+    return problems
+
+
+__all__ = ["WATCHED_FIELDS", "calibration_drift", "frozen_fields", "frozen_within_session"]

@@ -19,6 +19,17 @@ contains its ``as_of`` in Asia/Kolkata -- the last session on or before that dat
 
 The expiry close is the close of the last session on or before the expiry date; a row settles
 once the history reaches that date. ``sigma`` is India VIX/100 at ``t``.
+
+Intraday forecasts (published during a session: ``as_of`` before its day's 15:30 IST close,
+with the ``spot``, ``vix`` and ``days_left`` they were made at) are settled from their own
+moment, the way DESIGN.md defines the events from ``t``: the rest of their session from its
+1-minute bars after ``as_of`` (the day's high/low and close when the store has no bars of it,
+said in :data:`INTRADAY_FALLBACK`), then the daily bars to the expiry close -- expiry-day
+forecasts included, settled by that day's close. ``expiry_stress`` compares
+``|ln(S_exp / spot)|`` with ``sigma * sqrt(days_left/365)``; ``trap`` the squared log returns
+from ``spot`` (today's bars, then each later session's close-to-close) with
+``sigma^2 * days_left/365``; breach sides are taken against ``spot``. Direction and buyer keep
+their meaning (the close after the session of ``as_of`` against that session's close).
 """
 
 from __future__ import annotations
@@ -33,6 +44,73 @@ from aegis.market.hours import ist_day
 
 PROBABILITY_FIELDS = ("direction", "trap", "expiry_stress", "buyer", "breach_touch",
                       "breach_close")
+EXPIRY_FIELDS = ("trap", "expiry_stress", "breach_touch", "breach_close", "safe_range")
+INTRADAY_FALLBACK = ("no 1-minute bars of the session in the store: the rest of the session "
+                     "is read from its daily high/low (a touch before the forecast counts) and "
+                     "its close (one return for the realised variance)")
+
+
+def intraday_rows(ledger: pd.DataFrame) -> np.ndarray:
+    """Which rows were published during a session (``as_of`` before that day's 15:30 IST close)
+    with the spot, VIX and time left they were made at."""
+    local = pd.DatetimeIndex(ledger["as_of"]).tz_convert("Asia/Kolkata")
+    minutes = local.hour * 60 + local.minute + local.second / 60.0
+    made_at = ledger.reindex(columns=["spot", "vix", "days_left"]).notna().all(axis=1).to_numpy()
+    return np.asarray(minutes < 15 * 60 + 30) & made_at
+
+
+def _session_rest(bars: pd.DataFrame | None, day: np.datetime64, after: pd.Timestamp,
+                  spot: float, daily: tuple[float, float, float]) -> tuple[float, float, float]:
+    """(high, low, squared log returns) of ``day`` after ``after``, from ``spot``."""
+    if bars is not None and len(bars):
+        idx = pd.DatetimeIndex(bars.index)
+        same = ist_day(idx) == pd.Timestamp(day)
+        rest = bars[np.asarray(same & (idx >= after))]
+        if len(rest):
+            closes = np.concatenate([[spot], rest["close"].to_numpy(float)])
+            rv = float(np.sum(np.diff(np.log(closes)) ** 2))
+            return float(rest["high"].max()), float(rest["low"].min()), rv
+    high, low, close = daily
+    return high, low, float(np.log(close / spot) ** 2)
+
+
+def _score_intraday(rows: pd.DataFrame, nifty: pd.DataFrame, bars: pd.DataFrame | None,
+                    t_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes of intraday rows of the expiry fields, from each row's own moment."""
+    sessions = pd.DatetimeIndex(nifty.index)
+    high, low = nifty["high"].to_numpy(float), nifty["low"].to_numpy(float)
+    close = nifty["close"].to_numpy(float)
+    log_ret2 = np.concatenate([[np.nan], np.diff(np.log(close)) ** 2])
+    expiry = rows["expiry"].to_numpy("datetime64[ns]")
+    end = np.searchsorted(sessions.values, expiry, side="right") - 1
+    reached = expiry <= sessions.values[-1]
+    y = np.full(len(rows), np.nan)
+    settled = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")
+    for i, r in enumerate(rows.itertuples(index=False)):
+        d, e = int(t_pos[i]), int(end[i])
+        # the row's session must be in the history (its close is the rest's end), e >= d
+        if not reached[i] or d < 0 or e < d or sessions.values[d] != ist_day(
+                pd.Timestamp(r.as_of)).to_datetime64():
+            continue
+        spot, sigma, days = float(r.spot), float(r.vix) / 100.0, float(r.days_left)
+        hi, lo, rv = _session_rest(bars, sessions.values[d], pd.Timestamp(r.as_of), spot,
+                                   (high[d], low[d], close[d]))
+        if e > d:
+            hi, lo = max(hi, high[d + 1:e + 1].max()), min(lo, low[d + 1:e + 1].min())
+            rv += float(np.nansum(log_ret2[d + 1:e + 1]))
+        settle = close[e]
+        strike = pd.to_numeric(r.key, errors="coerce")
+        above = strike > spot
+        outcome = {
+            "trap": rv > sigma**2 * days / 365.0,
+            "expiry_stress": abs(np.log(settle / spot)) > sigma * np.sqrt(days / 365.0),
+            "breach_touch": (hi >= strike) if above else (lo <= strike),
+            "breach_close": (settle >= strike) if above else (settle <= strike),
+            "safe_range": r.lower <= settle <= r.upper,
+        }[r.field]
+        y[i] = float(outcome)
+        settled[i] = sessions.values[e]
+    return y, settled
 
 
 def _sessions_of(as_of: pd.Series, sessions: pd.DatetimeIndex) -> np.ndarray:
@@ -98,7 +176,8 @@ def _score_expiry_fields(rows: pd.DataFrame, nifty: pd.DataFrame, t_pos: np.ndar
     return y, settled
 
 
-def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame) -> pd.DataFrame:
+def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame,
+                 intraday: pd.DataFrame | None = None) -> pd.DataFrame:
     """Fill ``outcome`` and ``settled_on`` of every row whose outcome the history now settles.
 
     Parameters
@@ -106,6 +185,8 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame) -
     ledger : the ledger (:func:`aegis.ledger.read_ledger`).
     nifty : NIFTY daily frame (``open, high, low, close``), indexed by session (tz-naive).
     vix : India VIX daily frame (``close``, annualised percent), indexed by session.
+    intraday : NIFTY 1-minute bars (tz-aware index), for the rest of an intraday forecast's
+        session; None: the day's high/low and close stand in (:data:`INTRADAY_FALLBACK`).
 
     Returns
     -------
@@ -130,6 +211,11 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame) -
     settled = out["settled_on"].to_numpy(dtype="datetime64[ns]").copy()
     field = out["field"].to_numpy()
     expiries = out["expiry"].to_numpy("datetime64[ns]")
+    live = intraday_rows(out) & np.isin(field, EXPIRY_FIELDS)
+    rows = np.flatnonzero(todo & live)
+    if len(rows):
+        y[rows], settled[rows] = _score_intraday(out.iloc[rows], nifty, intraday, t_pos_all[rows])
+    todo &= ~live
     for name, labels in (("direction", direction_labels(nifty)),
                          ("buyer", spike_labels(nifty, vix))):
         rows = np.flatnonzero(todo & (field == name))
@@ -188,13 +274,56 @@ def live_track_record(ledger: pd.DataFrame, *, since: pd.Timestamp | None = None
                         "brier_climatology": brier(np.full(len(yy), freq), yy),
                         "frequency": freq, "ece": expected_calibration_error(p, yy),
                         "mean_forecast": float(p.mean())}
+    slots = _by_slot(ledger, since)
+    for name, per_slot in slots.items():
+        record.setdefault(name, {})["by_slot"] = per_slot
     sub = rows[rows["field"] == "safe_range"]
     record["safe_range"] = {
         "n": int(len(sub)),
         "coverage": float(sub["outcome"].mean()) if len(sub) else None,
         "confidence": float(sub["value"].mean()) if len(sub) else None,
+        "by_slot": slots.get("safe_range", {}),
     }
     return record
 
 
-__all__ = ["PROBABILITY_FIELDS", "live_track_record", "score_ledger"]
+def slot_of(generated_at: pd.Series) -> pd.Series:
+    """The publish slot (IST ``HH:MM``) of each ``generated_at``: the 30-minute schedule's
+    slots start at 09:15 (09:15, 09:45, ..., 15:15), so a time is floored to the slot it falls
+    in; from the 15:30 close on, the slot is ``15:30`` (the close's snapshot); before 09:15,
+    the previous evening's or the pre-open snapshot, ``pre-open``."""
+    local = pd.DatetimeIndex(generated_at).tz_convert("Asia/Kolkata")
+    minutes = local.hour * 60 + local.minute
+    start = 9 * 60 + 15
+    floored = start + ((minutes - start) // 30) * 30
+    labels = [("pre-open" if m < start else "15:30" if m >= 15 * 60 + 30
+               else f"{f // 60:02d}:{f % 60:02d}") for m, f in zip(minutes, floored, strict=True)]
+    return pd.Series(labels, index=generated_at.index)
+
+
+def _by_slot(ledger: pd.DataFrame, since: pd.Timestamp | None) -> dict[str, dict[str, Any]]:
+    """Per field and publish slot: the settled forecasts of that time of day (one per session
+    and slot) -- how the live record reads by the hour the trader opens the page."""
+    rows = ledger[ledger["outcome"].notna()]
+    if since is not None:
+        rows = rows[rows["generated_at"] >= pd.Timestamp(since)]
+    out: dict[str, dict[str, Any]] = {}
+    if rows.empty:
+        return out
+    rows = rows.assign(_slot=slot_of(rows["generated_at"]), _day=ist_day(rows["generated_at"]))
+    rows = rows.sort_values("generated_at", kind="stable").drop_duplicates(
+        ["field", "key", "_day", "_slot"], keep="last")
+    for (name, slot), sub in rows.groupby(["field", "_slot"]):
+        p, yy = sub["value"].to_numpy(float), sub["outcome"].to_numpy(float)
+        entry: dict[str, Any] = {"n": int(len(sub))}
+        if name == "safe_range":
+            entry["coverage"] = float(yy.mean())
+        else:
+            entry.update(brier=brier(p, yy), frequency=float(yy.mean()),
+                         mean_forecast=float(p.mean()))
+        out.setdefault(str(name), {})[str(slot)] = entry
+    return out
+
+
+__all__ = ["EXPIRY_FIELDS", "INTRADAY_FALLBACK", "PROBABILITY_FIELDS", "intraday_rows",
+           "live_track_record", "score_ledger", "slot_of"]

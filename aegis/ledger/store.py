@@ -19,7 +19,14 @@ expiry             datetime64[ns]            the expiry the forecast refers to; 
 horizon_sessions   int64                     sessions from as_of to ``expiry``
 outcome            float64                   1/0 once settled, NaN before
 settled_on         datetime64[ns]            the session whose close settled it, NaT before
+spot               float64                   spot the forecast was made at (NaN in old ledgers)
+vix                float64                   India VIX it was made at, annualised percent
+days_left          float64                   calendar days from generated_at to the expiry close
 =================  ========================  ===================================================
+
+``spot``, ``vix`` and ``days_left`` settle an intraday forecast from its own moment (the rest of
+its session, then the sessions to the expiry); a ledger written before they existed reads with
+them NaN and settles as before (from the close of the session of ``as_of``).
 """
 
 from __future__ import annotations
@@ -50,8 +57,13 @@ LEDGER_DTYPES: Final[dict[str, Any]] = {
     "horizon_sessions": "int64",
     "outcome": "float64",
     "settled_on": "datetime64[ns]",
+    "spot": "float64",
+    "vix": "float64",
+    "days_left": "float64",
 }
 LEDGER_COLUMNS: Final = tuple(LEDGER_DTYPES)
+OPTIONAL_COLUMNS: Final = ("spot", "vix", "days_left")
+"""Columns added after the first ledgers were written: NaN when a file lacks them."""
 
 
 def ledger_path(data_dir: Path) -> Path:
@@ -93,6 +105,9 @@ def read_ledger(path: Path) -> pd.DataFrame:
     if not path.exists():
         return empty_ledger()
     frame = pd.read_parquet(path)
+    for col in OPTIONAL_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = np.nan
     missing = [c for c in LEDGER_COLUMNS if c not in frame.columns]
     if missing:
         raise StoreError(f"{path}: expected the ledger columns {list(LEDGER_COLUMNS)}; "
@@ -159,6 +174,9 @@ def snapshot_rows(snapshot: Any) -> pd.DataFrame:
         return empty_ledger()
     frame["generated_at"] = generated
     frame["as_of"] = as_of
+    frame["spot"] = float(snapshot.spot)
+    frame["vix"] = float(snapshot.vix)
+    frame["days_left"] = float(snapshot.expiry.days)
     frame["outcome"] = np.nan
     frame["settled_on"] = pd.NaT
     return _typed(frame)

@@ -119,10 +119,11 @@ class Champions:
         return decision, f"; last retrain ({decision.trained_at}): {decision.reason}"
 
 
-def model_provenance(model: OnnxModel) -> ModelProvenance:
+def model_provenance(model: OnnxModel, inputs: str | None = None) -> ModelProvenance:
+    """The champion's provenance; ``inputs`` says what it read at this moment."""
     from aegis.snapshot import ModelProvenance
 
-    return ModelProvenance(name=model.name, version=model.version)
+    return ModelProvenance(name=model.name, version=model.version, inputs=inputs)
 
 
 __all__ = ["Champions", "calibration_of", "climatology_calibration", "model_provenance"]

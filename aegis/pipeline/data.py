@@ -115,8 +115,11 @@ def ingest(logical_date: str | None = None) -> dict[str, Any]:
     notes = dict(report.notes)
     if report.not_stored:
         notes["not_stored"] = dict(report.not_stored)
+    if report.refused:
+        notes["refused"] = list(report.refused)
     return {"source": report.source,
-            "series": {name: asdict(up) for name, up in report.upserts.items()},
+            "series": {name: {k: v for k, v in asdict(up).items() if k != "refused"}
+                       for name, up in report.upserts.items()},
             "notes": notes}
 
 

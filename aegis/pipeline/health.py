@@ -133,6 +133,7 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
     from aegis.ledger import (
         calibration_drift,
         frozen_fields,
+        frozen_within_session,
         ledger_path,
         live_track_record,
         read_ledger,
@@ -146,15 +147,20 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
     ledger = read_ledger(path)
     if ledger.empty:
         return {"ledger": str(path), "rows": 0, "settled": 0, "newly_settled": 0, "record": {}}
+    from aegis.market.store import MarketStore
+
     nifty, vix = load_daily(settings)
+    store = MarketStore(settings.resolved_data_dir)
+    bars = store.read("nifty_intraday") if "nifty_intraday" in store.names() else None
     before = int(ledger["outcome"].notna().sum())
-    scored = score_ledger(ledger, nifty, vix)
+    scored = score_ledger(ledger, nifty, vix, bars)
     settled = int(scored["outcome"].notna().sum())
     if settled != before:
         write_ledger(scored, path)
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     record = live_track_record(scored, since=now - pd.Timedelta(days=TRACK_WINDOW_DAYS))
-    problems = calibration_drift(record) + frozen_fields(scored, vix, runs=FROZEN_RUNS)
+    problems = (calibration_drift(record) + frozen_fields(scored, vix, runs=FROZEN_RUNS)
+                + frozen_within_session(scored))
     if problems:
         raise ForecastDriftError(f"live track record ({path}): " + "; ".join(problems))
     return {"ledger": str(path), "rows": len(scored), "settled": settled,

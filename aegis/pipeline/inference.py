@@ -14,15 +14,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from aegis.config import Settings, get_settings
 from aegis.errors import ModelError, SnapshotError
-from aegis.market.hours import IST, session_close
+from aegis.market.hours import session_close
 from aegis.market.store import MarketStore
 from aegis.pipeline.champions import (
     Champions,
@@ -33,18 +34,27 @@ from aegis.pipeline.champions import (
 from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import gate_log_path, rates_path
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:  # the blocks are imported where they are built (the stage's import cost)
     from collections.abc import Callable
 
     from numpy.typing import NDArray
 
     from aegis.models.climatology import Climatology
+    from aegis.pipeline.market_now import MarketNow
     from aegis.registry.artifacts import OnnxModel
     from aegis.snapshot import (
         Breach,
+        BreachCalibration,
         BuyerSignal,
         Direction,
+        Expiry,
         ExpiryStress,
+        HitRate,
+        MarketContext,
+        SafeRange,
+        ScalarProvenance,
         Snapshot,
         SpikeRate,
         Trap,
@@ -62,6 +72,7 @@ class InferenceInputs:
     ----------
     features : the validated daily feature table.  nifty, vix : the daily frames.
     intraday : NIFTY 1-minute bars (``nifty_intraday``), or None.
+    vix_intraday : India VIX 1-minute bars (``vix_intraday``), or None.
     chain : the latest option-chain snapshot (every expiry it lists), or None.
     rates : the nightly ``rates.json`` (hit and spike rates), or None; ``rates_path`` is where.
     confidence : safe-range confidence.  seed : the block-bootstrap seed.
@@ -72,10 +83,11 @@ class InferenceInputs:
     vix: pd.DataFrame
     intraday: pd.DataFrame | None
     chain: pd.DataFrame | None
-    rates: dict[str, Any] | None
-    rates_path: Path
-    confidence: float
-    seed: int
+    vix_intraday: pd.DataFrame | None = None
+    rates: dict[str, Any] | None = None
+    rates_path: Path = Path("rates.json")
+    confidence: float = 0.8
+    seed: int = 0
 
 
 def load_inputs(settings: Settings) -> InferenceInputs:
@@ -87,6 +99,7 @@ def load_inputs(settings: Settings) -> InferenceInputs:
     store = MarketStore(settings.resolved_data_dir)
     names = store.names()
     intraday = store.read("nifty_intraday") if "nifty_intraday" in names else None
+    vix_intraday = store.read("vix_intraday") if "vix_intraday" in names else None
     chain = None
     if "option_chain" in names:
         full = store.read("option_chain")
@@ -94,7 +107,7 @@ def load_inputs(settings: Settings) -> InferenceInputs:
     path = rates_path(settings)
     rates = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     return InferenceInputs(features=features, nifty=nifty, vix=vix, intraday=intraday,
-                           chain=chain, rates=rates, rates_path=path,
+                           vix_intraday=vix_intraday, chain=chain, rates=rates, rates_path=path,
                            confidence=settings.safe_range_confidence, seed=settings.seed)
 
 
@@ -102,15 +115,63 @@ class SnapshotBuilder:
     """Assembles one snapshot from its inputs (no I/O); collects degraded reasons as it goes."""
 
     def __init__(self, inputs: InferenceInputs, champions: Champions, now: datetime) -> None:
+        from aegis.market.moment import moment_at
+
         self.inputs = inputs
         self.now = now
         self.reasons: list[dict[str, str]] = []
         self.champions = champions
         self.features = inputs.features
         self.nifty, self.vix = inputs.nifty, inputs.vix
-        self.row = self.features.iloc[-1]
         self.session = pd.Timestamp(self.features.index[-1])
+        self._check_not_future()
+        self.moment = moment_at(now)
         self._climatology: dict[str, Any] = {}
+
+    @cached_property
+    def market(self) -> MarketNow:
+        """Spot, India VIX and the model inputs of the moment (see market_now)."""
+        from aegis.models.specs import MODEL_SPECS
+        from aegis.pipeline.market_now import market_now
+
+        return market_now(self.features, self.nifty, self.vix, self.inputs.intraday,
+                          self.inputs.vix_intraday, self.moment,
+                          window=MODEL_SPECS["direction"].window)
+
+    @property
+    def row(self) -> pd.Series:
+        """The features of the moment with its time-left inputs (trap, stress, breach)."""
+        return self.market.horizon
+
+    def snapshot_day(self) -> pd.Timestamp:
+        """The session the snapshot describes: today's while its bars are in, else the last
+        validated close's."""
+        from aegis.features.moment import bars_before
+
+        m = self.moment
+        if m.today_is_session and pd.Timestamp(m.today) > self.session and not bars_before(
+                self.inputs.intraday, m.today, m.at).empty:
+            return pd.Timestamp(m.today)
+        return self.session.normalize()
+
+    def _check_not_future(self) -> None:
+        close = session_close(self.session.date())
+        if close > self.now:
+            raise SnapshotError(
+                f"the latest market data (the NIFTY daily close of {self.session.date()}, "
+                f"{close.isoformat()}) is stamped in the future of {self.now.isoformat()}: "
+                "refusing to publish a snapshot for a close that has not happened")
+
+    @property
+    def model_horizon_ok(self) -> bool:
+        """Whether the expiry-horizon models were trained for the time left: they were fitted
+        at closes with 1 or more sessions to expiry, never on the expiry day's last hours."""
+        return self.market.horizon_sessions >= 1.0 - 1e-9
+
+    def degrade_block(self, field: str, exc: Exception) -> None:
+        """A block failed its own checks: that field degrades, with the reason; the rest
+        publishes (one bad field never blocks the snapshot)."""
+        self.degrade(field, f"{field} could not be published: {type(exc).__name__}: {exc}")
 
     def degrade(self, field: str, reason: str) -> None:
         self.reasons.append({"field": field, "reason": reason})
@@ -163,7 +224,8 @@ class SnapshotBuilder:
         if p is None or model is None:  # both or neither: a probability comes from a model
             prov, cal = self._fallback(name, field, why)
             return self.climatology(name).value, prov, cal, None
-        return p, model_provenance(model), calibration_of(model, why), model
+        prov = model_provenance(model, self.market.inputs_note)
+        return p, prov, calibration_of(model, why), model
 
     @staticmethod
     def _cuts(model: OnnxModel | None) -> tuple[float, float] | None:
@@ -173,22 +235,83 @@ class SnapshotBuilder:
         return cuts
 
     def trap_and_stress(self) -> tuple[Trap, ExpiryStress]:
+        """Trap and stress for the time left: the champions (or climatology) while the horizon
+        is one the models were trained for, the structural formula below one session."""
         from aegis.analytics import stress_label, trap_label
         from aegis.models.inputs import row_inputs
         from aegis.snapshot import ExpiryStress, Trap
 
-        today = self.features.iloc[[-1]]
-        score, prov, cal, model = self._score("trap", "trap",
-                                              lambda: row_inputs("trap", today))
+        if not self.model_horizon_ok:
+            return self._intraday_trap_and_stress()
+        now = self.row.to_frame().T
+        score, prov, cal, model = self._score("trap", "trap", lambda: row_inputs("trap", now))
         cuts = self._cuts(model)
         trap = Trap(score=score, label=trap_label(score, cuts), label_cuts=cuts,
                     provenance=prov, calibration=cal)
         score, prov, cal, model = self._score("expiry_stress", "expiry_stress",
-                                              lambda: row_inputs("expiry_stress", today))
+                                              lambda: row_inputs("expiry_stress", now))
         cuts = self._cuts(model)
         stress = ExpiryStress(score=score, label=stress_label(score, cuts), label_cuts=cuts,
                               provenance=prov, calibration=cal)
         return trap, stress
+
+    def _intraday_trap_and_stress(self) -> tuple[Trap, ExpiryStress]:
+        from aegis.analytics import stress_label, trap_label
+        from aegis.analytics.intraday import intraday_event_probabilities
+        from aegis.snapshot import Calibration, ExpiryStress, FormulaProvenance, Trap
+
+        m = self.market
+        sigma, sigma_source = self.expiry_sigma()
+        har_var = float(m.base["rv_har_parkinson"]) ** 2 / 252.0
+        share = m.moment.today_share(m.gap.value)
+        trap_p, stress_p = intraday_event_probabilities(
+            sigma=sigma, days=m.moment.days, session_variance=har_var, share=share,
+            minutes=m.moment.minutes_left)
+        why = (f"{m.horizon_sessions:.3f} sessions of variance left: the trap and stress models "
+               "were trained at closes with 1 or more sessions to expiry, so the structural "
+               "formula publishes for the expiry day's session")
+        cal = Calibration(reason="not measured: no intraday history of NIFTY expiry days to "
+                                 "score the formula on")
+        common = (f"HAR one-session variance v = rv_har_parkinson^2/252 of {m.inputs_note}; "
+                  f"left: v_rem = v * {share:.4f} (minutes left/375 * (1 - g), g = "
+                  f"{m.gap.value:.3f}); paid for: iv_var = sigma^2 * D/365, D = "
+                  f"{m.moment.days:.4f} days, sigma = {sigma:.4f} ({sigma_source})")
+        trap = Trap(score=trap_p, label=trap_label(trap_p, self._cuts(self.champions.get("trap"))),
+                    label_cuts=self._cuts(self.champions.get("trap")),
+                    provenance=FormulaProvenance(
+                        name="trap_structural_intraday", reason=why,
+                        expression="P(v_rem/m * chi2_m > iv_var), m = trading minutes left "
+                                   f"({m.moment.minutes_left:.0f}: the label's 1-minute "
+                                   f"returns); {common}"),
+                    calibration=cal)
+        cuts = self._cuts(self.champions.get("expiry_stress"))
+        stress = ExpiryStress(
+            score=stress_p, label=stress_label(stress_p, cuts), label_cuts=cuts,
+            provenance=FormulaProvenance(
+                name="stress_structural_intraday", reason=why,
+                expression=f"2 * Phi(-sqrt(iv_var / v_rem)); {common}"),
+            calibration=cal)
+        return trap, stress
+
+    def expiry_sigma(self) -> tuple[float, str]:
+        """sigma for the premium's variance within the expiry's last session: the expiring
+        series' ATM IV from a chain taken today where it has one, else India VIX now."""
+        from aegis.errors import ChainError
+        from aegis.features.chain import build_chain_features
+
+        rows, _ = self.chain(pd.Timestamp(self.moment.expiry))
+        if rows is not None and self.market.provisional:
+            taken = pd.Timestamp(rows["timestamp"].max())
+            try:
+                atm = build_chain_features(rows, self.market.spot,
+                                           expiry=pd.Timestamp(self.moment.expiry))["atm_iv"]
+            except ChainError as exc:
+                return self.market.vix / 100.0, (f"India VIX now: the chain's ATM IV could "
+                                                  f"not be read ({type(exc).__name__}: {exc})")
+            if np.isfinite(atm) and atm > 0:
+                return float(atm) / 100.0, (f"ATM IV of the expiring series, chain taken "
+                                    f"{taken.isoformat(timespec='minutes')}")
+        return self.market.vix / 100.0, f"India VIX now ({self.market.vix_source})"
 
     def direction(self) -> Direction:
         from aegis.models.inputs import sequence_inputs
@@ -196,7 +319,7 @@ class SnapshotBuilder:
         from aegis.snapshot import Direction
 
         window = MODEL_SPECS["direction"].window
-        tail = self.features.iloc[-window:]
+        tail = self.market.sequence.iloc[-window:]
         p, prov, cal, _ = self._score(
             "direction", "direction", lambda: sequence_inputs("direction", tail)[0][-1:])
         return Direction(label="UP" if p >= 0.5 else "DOWN", probability_up=p,
@@ -206,7 +329,7 @@ class SnapshotBuilder:
         from aegis.models.inputs import row_inputs
         from aegis.snapshot import BuyerSignal
 
-        today = self.features.iloc[[-1]]
+        today = self.market.base.to_frame().T
         p, prov, cal, model = self._score("buyer", "buyer_signal",
                                           lambda: row_inputs("buyer", today))
         threshold = None if model is None else model.threshold
@@ -220,60 +343,80 @@ class SnapshotBuilder:
                            spike_probability=p, threshold=threshold, provenance=prov,
                            calibration=cal)
 
-    def breach(self, spot: float, sigma: float, days: float, strikes: list[float]
-               ) -> list[Breach]:
+    def breach(self, strikes: list[float]) -> list[Breach]:
+        """Touch and close-beyond probabilities of ``strikes`` for the time left.
+
+        The breach champion (or climatology) while the horizon is one it was trained for;
+        below one session, driftless GBM on the trading time left (``tau``). Close beyond is
+        never above touch: a path that closes beyond a strike has touched it, so the model's
+        close-beyond is capped at its touch (by construction, for every source).
+        """
         from aegis.models.inputs import breach_inputs
         from aegis.models.specs import MODEL_SPECS
         from aegis.snapshot import Breach, BreachCalibration
 
+        m = self.market
+        spot, sigma, days = m.spot, m.vix / 100.0, m.moment.days
         k = np.asarray(strikes, dtype=float)
         n = len(k)
-        daily = np.tile(self.row[list(MODEL_SPECS["breach"].features)].to_numpy(float), (n, 1))
-        model = self.champions.get("breach")
-        why = ""
-        if model is None:
-            why = f"champion 'breach' unavailable ({self.champions.errors['breach']})"
+        if not self.model_horizon_ok:
+            touch, close, prov, calibration = self._breach_formula(k)
         else:
-            try:
-                args = (np.full(n, spot), k, np.full(n, sigma), np.full(n, days))
-                touch = model.predict_proba(breach_inputs(*args, np.zeros(n, bool), daily))
-                close = model.predict_proba(breach_inputs(*args, np.ones(n, bool), daily))
-            except ModelError as exc:
-                why = f"breach {model.version} could not score today's inputs: {exc}"
-        if why or model is None:  # model is None always comes with its reason in why
-            prov, cal = self._fallback("breach", "breach_probabilities", why)
-            clim = self.climatology("breach")
-            touch, close = clim.breach(spot, k, "touch"), clim.breach(spot, k, "close")
-            calibration = BreachCalibration(touch=cal, close_beyond=cal)
-        else:
-            prov = model_provenance(model)
-            calibration = BreachCalibration(touch=calibration_of(model, why, "touch"),
-                                            close_beyond=calibration_of(model, why, "close"))
+            daily = np.tile(self.row[list(MODEL_SPECS["breach"].features)].to_numpy(float),
+                            (n, 1))
+            model = self.champions.get("breach")
+            why = ""
+            if model is None:
+                why = f"champion 'breach' unavailable ({self.champions.errors['breach']})"
+            else:
+                try:
+                    args = (np.full(n, spot), k, np.full(n, sigma), np.full(n, days))
+                    touch = model.predict_proba(breach_inputs(*args, np.zeros(n, bool), daily))
+                    close = model.predict_proba(breach_inputs(*args, np.ones(n, bool), daily))
+                except ModelError as exc:
+                    why = f"breach {model.version} could not score today's inputs: {exc}"
+            if why or model is None:  # model is None always comes with its reason in why
+                prov, cal = self._fallback("breach", "breach_probabilities", why)
+                clim = self.climatology("breach")
+                touch, close = clim.breach(spot, k, "touch"), clim.breach(spot, k, "close")
+                calibration = BreachCalibration(touch=cal, close_beyond=cal)
+            else:
+                prov = model_provenance(model, m.inputs_note)
+                calibration = BreachCalibration(touch=calibration_of(model, why, "touch"),
+                                                close_beyond=calibration_of(model, why, "close"))
+        touch = np.clip(np.asarray(touch, dtype=float), 0.0, 1.0)
+        close = np.minimum(np.clip(np.asarray(close, dtype=float), 0.0, 1.0), touch)
         return [
             Breach(strike=float(s), side="above" if s > spot else "below",
-                   touch=float(np.clip(t, 0, 1)), close_beyond=float(np.clip(c, 0, 1)),
+                   touch=float(t), close_beyond=float(c),
                    distance_pct=(float(s) / spot - 1) * 100, provenance=prov,
                    calibration=calibration)
             for s, t, c in zip(k, touch, close, strict=True)
         ]
 
-    # --- market, chain, rates -------------------------------------------------------------
-    def spot_and_time(self) -> tuple[float, datetime, str]:
-        """Latest spot: the last intraday bar if newer than the daily close, else the close."""
-        close_time = session_close(self.session.date())
-        spot, as_of, source = float(self.row["close"]), close_time, "NIFTY daily close"
-        bars = self.inputs.intraday
-        if bars is not None and len(bars):
-            last = pd.Timestamp(bars.index[-1])
-            if last.tz_convert(IST).date() >= self.session.date() and last > pd.Timestamp(as_of):
-                spot, as_of = float(bars["close"].iloc[-1]), last.to_pydatetime()
-                source = "NIFTY intraday bar close"
-        if as_of > self.now:
-            raise SnapshotError(
-                f"the latest market data ({source}, {as_of.isoformat()}) is stamped in the "
-                "future: refusing to publish a snapshot for a close that has not happened")
-        return spot, as_of, source
+    def _breach_formula(self, k: NDArray[np.float64]) -> tuple[
+            NDArray[np.float64], NDArray[np.float64], Provenance, BreachCalibration]:
+        from aegis.analytics import close_beyond_probability, touch_probability
+        from aegis.snapshot import BreachCalibration, Calibration, FormulaProvenance
 
+        m = self.market
+        sigma, tau = m.vix / 100.0, m.tau
+        days = tau * 365.0  # the formulas' time is days/365: trading time, in years
+        touch = np.asarray(touch_probability(m.spot, k, sigma, days), dtype=float)
+        close = np.asarray(close_beyond_probability(m.spot, k, sigma, days), dtype=float)
+        prov = FormulaProvenance(
+            name="breach_gbm_trading_time",
+            expression=(f"driftless GBM, sigma = India VIX now {m.vix:g}/100, time = tau = "
+                        f"{tau:.6f} years of trading time ({m.moment.minutes_left:.0f} minutes "
+                        f"left, g = {m.gap.value:.3f}): touch by the reflection principle, "
+                        "close beyond by the lognormal tail"),
+            reason=(f"{m.horizon_sessions:.3f} sessions of variance left: the breach model was "
+                    "trained at closes with 1 or more sessions to expiry"))
+        cal = Calibration(reason="not measured: no intraday history of NIFTY expiry days to "
+                                 "score the formula on")
+        return touch, close, prov, BreachCalibration(touch=cal, close_beyond=cal)
+
+    # --- market, chain, rates -------------------------------------------------------------
     def chain(self, expiry: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
         """(rows, reason): the latest chain's rows of ``expiry``, or None and why not.
 
@@ -287,14 +430,122 @@ class SnapshotBuilder:
         if latest is None or latest.empty:
             return None, "no option chain in the store"
         taken = pd.Timestamp(latest["timestamp"].max())
-        if ist_day(taken) < self.session.normalize():
+        day = self.snapshot_day()
+        if ist_day(taken) < day:
             return None, (f"the latest option chain was taken {taken.isoformat()}, before the "
-                          f"snapshot's session {self.session.date()}: its open interest is stale")
+                          f"snapshot's session {day.date()}: its open interest is stale")
         expiries = pd.to_datetime(latest["expiry"]).dt.normalize()
         if (expiries == expiry).any():
             return latest[expiries == expiry], ""
         return None, (f"the latest option chain ({taken.isoformat()}) lists no "
                       f"contracts for the {expiry.date()} expiry")
+
+    def guarded(self, field: str, build: Callable[[], T]) -> T | None:
+        """``build()``, or None with ``field`` degraded when the block fails its own checks."""
+        from pydantic import ValidationError
+
+        from aegis.errors import AegisError
+
+        try:
+            return build()
+        except (ValidationError, AegisError) as exc:
+            self.degrade_block(field, exc)
+            return None
+
+    def windows(self) -> pd.DataFrame:
+        from aegis.rates import session_windows
+
+        if not hasattr(self, "_windows"):
+            self._windows = session_windows(self.nifty, self.vix)  # one per session
+        return self._windows
+
+    def safe_range(self) -> SafeRange:
+        """The range for the time left: ``S -+ k * S * sigma * sqrt(tau)``, ``k`` fitted for
+        the fractional horizon (interpolated between whole-session fits, or the one-session
+        fit carried to the expiry session's remainder)."""
+        from aegis.rates import fit_range_for_horizon
+        from aegis.snapshot import DateWindow, EmpiricalProvenance, SafeRange
+
+        m = self.market
+        fit = fit_range_for_horizon(self.windows(), self.inputs.confidence, session=self.session,
+                                    horizon=m.horizon_sessions)
+        k = fit.k_session
+        em = m.spot * m.vix / 100.0 * float(np.sqrt(m.tau))
+        return SafeRange(
+            lower=m.spot - k * em, upper=m.spot + k * em, confidence=self.inputs.confidence, k=k,
+            expected_move=em, sessions_to_expiry=self.moment.sessions, k_session=k,
+            horizon_sessions=m.horizon_sessions, fit_scope=fit.scope,
+            provenance=EmpiricalProvenance(
+                n=fit.n, window=DateWindow(from_=fit.first_start.date(),
+                                           to=fit.last_expiry.date()),
+                method=fit.method))
+
+    def hit_rate(self) -> HitRate:
+        from aegis.rates import historical_hit_rate
+        from aegis.snapshot import hit_rate_block
+
+        n_sessions = self.moment.sessions
+        hit = historical_hit_rate(self.windows(), self.inputs.confidence, as_of=self.session,
+                                  sessions_to_expiry=n_sessions, seed=self.inputs.seed)
+        horizon_reason = None if hit.horizon is not None else (
+            f"no past range with {n_sessions} sessions to expiry has been scored yet")
+        return hit_rate_block(hit, horizon_reason)
+
+    def chain_numbers(self, expiry: pd.Timestamp) -> tuple[
+            list[float], MarketContext, float | None, float | None]:
+        """(strikes, market_context, max pain, PCR) from the chain of ``expiry``."""
+        from aegis.models.specs import BREACH_OFFSETS
+        from aegis.pipeline.context import chain_context, chain_features, intraday_context
+        from aegis.snapshot import MarketContext
+
+        spot = self.market.spot
+        chain, chain_reason = self.chain(expiry)
+        features, chain_reason = chain_features(chain, chain_reason, spot=spot, expiry=expiry)
+        if chain is None:
+            strikes = sorted({round(spot * (1 + s * o) / STRIKE_STEP) * STRIKE_STEP
+                              for o in BREACH_OFFSETS if o > 0 for s in (-1, 1)})
+        else:
+            listed = np.sort(chain["strike"].unique())
+            strikes = [float(k) for k in listed if abs(k / spot - 1) <= max(BREACH_OFFSETS)]
+        if features is None:
+            mp = pc = None
+            for field in ("max_pain", "pcr"):
+                self.degrade(field, chain_reason)
+        else:
+            mp, pc = features["max_pain"], features["pcr"]
+        bars = self.market.bars
+        day = pd.Timestamp(self.market.bars_day or self.session)
+        context = MarketContext(
+            chain=chain_context(chain, features, chain_reason, expiry=expiry),
+            intraday=intraday_context(bars if len(bars) else self.inputs.intraday, day))
+        return strikes, context, mp, pc
+
+    def expiry_block(self) -> Expiry:
+        from aegis.snapshot import Expiry
+
+        m, moment = self.market, self.moment
+        return Expiry(date=moment.expiry, days=moment.days, sessions=moment.sessions,
+                      close_at=moment.expiry_close, minutes_left=moment.minutes_left,
+                      trading_time_years=m.tau, horizon_sessions=m.horizon_sessions,
+                      overnight_gap_share=m.gap.value, overnight_gap_method=m.gap.method)
+
+    def scalar_provenance(self, mp: float | None, pc: float | None) -> ScalarProvenance:
+        from aegis.snapshot import FormulaProvenance, ScalarProvenance
+
+        m, note = self.market, self.moment.determination
+        return ScalarProvenance(
+            spot=FormulaProvenance(name="market_data", expression=m.spot_source),
+            vix=FormulaProvenance(name="market_data", expression=m.vix_source),
+            expiry=FormulaProvenance(
+                name="weekly_expiry",
+                expression="the first weekly expiry whose 15:30 IST close is after the moment: "
+                           "Thu until 2025-08-28, Tue from 2025-09-02; holiday -> previous "
+                           f"session; calendar: {note['calendar']}"),
+            max_pain=None if mp is None else FormulaProvenance(
+                name="max_pain", expression="argmin_P sum OI_call*max(0,P-K)+OI_put*max(0,K-P)"),
+            pcr=None if pc is None else FormulaProvenance(
+                name="pcr", expression="total put OI / total call OI, one expiry"),
+        )
 
     def spike_rate(self) -> SpikeRate | None:
         from aegis.rates.empirical import EmpiricalRate
@@ -320,109 +571,41 @@ def build_snapshot(settings: Settings, now: datetime | None = None) -> Snapshot:
 
 def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: datetime
                       ) -> Snapshot:
-    """The snapshot of ``inputs`` with ``champions`` at time ``now`` (UTC): pure, no I/O.
+    """The snapshot of ``inputs`` with ``champions`` at the moment ``now`` (aware): pure, no I/O.
 
-    ``market_context`` holds the chain features of the chain max pain and PCR come from and
-    the intraday features of the snapshot's session (each unavailable with a reason otherwise).
-    Raises :class:`~aegis.errors.SnapshotError` when no snapshot can be honest (no VIX,
-    market data stamped after ``now``).
+    Every number is of the moment: spot and India VIX are the last bars before ``now`` while
+    today's bars exist, the expiry is the exchange calendar's first whose close is after
+    ``now``, and the range, breach, trap and stress are for the time left to that close
+    (:class:`~aegis.market.moment.Moment`). A block that fails its own checks degrades that
+    field with the reason; the rest publishes. Raises
+    :class:`~aegis.errors.SnapshotError` when no snapshot can be honest (no VIX, market data
+    stamped after ``now``).
     """
-    from aegis.analytics import expected_move, safe_range
-    from aegis.market.calendar import expiry_determination
-    from aegis.models.specs import BREACH_OFFSETS
-    from aegis.pipeline.context import chain_context, chain_features, intraday_context
-    from aegis.rates import fit_range_for_session, historical_hit_rate, session_windows
-    from aegis.snapshot import (
-        DateWindow,
-        DegradedReason,
-        EmpiricalProvenance,
-        Expiry,
-        FormulaProvenance,
-        MarketContext,
-        SafeRange,
-        ScalarProvenance,
-        Snapshot,
-        hit_rate_block,
-    )
+    from aegis.snapshot import DegradedReason, Snapshot
 
     b = SnapshotBuilder(inputs, champions, now)
-    spot, as_of, spot_source = b.spot_and_time()
-    vix = float(b.row["vix"])
-    if not np.isfinite(vix) or vix <= 0:
-        raise SnapshotError(f"no India VIX for {b.session.date()}: cannot publish a snapshot")
-    days, n_sessions = float(b.row["days_to_expiry"]), int(b.row["sessions_to_expiry"])
-    expiry_day = (b.session + pd.Timedelta(days=days)).normalize()
-    sigma = vix / 100.0
-
-    confidence = inputs.confidence
-    windows = session_windows(b.nifty, b.vix)  # one per session, to the expiry after it
-    fit = fit_range_for_session(windows, confidence, session=b.session,
-                                sessions_to_expiry=n_sessions)
-    k = fit.k(days)
-    lower, upper = safe_range(spot, vix, days, k)
-    safe = SafeRange(
-        lower=float(lower), upper=float(upper), confidence=confidence, k=k,
-        expected_move=float(expected_move(spot, vix, days)), sessions_to_expiry=n_sessions,
-        k_session=fit.k_session, fit_scope=fit.scope,
-        provenance=EmpiricalProvenance(
-            n=fit.n, window=DateWindow(from_=fit.first_start.date(), to=fit.last_expiry.date()),
-            method=fit.method),
-    )
-    hit = historical_hit_rate(windows, confidence, as_of=b.session,
-                              sessions_to_expiry=n_sessions, seed=inputs.seed)
-    horizon_reason = None if hit.horizon is not None else (
-        f"no past range with {n_sessions} sessions to expiry has been scored yet")
-
-    chain, chain_reason = b.chain(expiry_day)
-    features, chain_reason = chain_features(chain, chain_reason, spot=spot, expiry=expiry_day)
-    if chain is None:
-        strikes = sorted({round(spot * (1 + s * o) / STRIKE_STEP) * STRIKE_STEP
-                          for o in BREACH_OFFSETS if o > 0 for s in (-1, 1)})
-    else:
-        listed = np.sort(chain["strike"].unique())
-        strikes = [float(k) for k in listed if abs(k / spot - 1) <= max(BREACH_OFFSETS)]
-    if features is None:
-        mp = pc = None
-        for field in ("max_pain", "pcr"):
-            b.degrade(field, chain_reason)
-    else:
-        mp, pc = features["max_pain"], features["pcr"]
-    context = MarketContext(
-        chain=chain_context(chain, features, chain_reason, expiry=expiry_day),
-        intraday=intraday_context(inputs.intraday, b.session))
-    trap, stress = b.trap_and_stress()
-    expiry_note = expiry_determination(b.session, inclusive=False)
-    if expiry_note["assumed"]:
-        b.degrade("expiry", expiry_note["reason"])
+    m, moment = b.market, b.moment
+    expiry_day = pd.Timestamp(moment.expiry)
+    safe, hit = b.guarded("safe_range", b.safe_range), b.guarded("historical_hit_rate", b.hit_rate)
+    strikes, chain_block, mp, pc = b.chain_numbers(expiry_day)
+    if moment.determination["assumed"]:
+        b.degrade("expiry", moment.determination["reason"])
     # every block before the status: building one may degrade its field
-    direction = b.direction()
-    breach = b.breach(spot, sigma, days, strikes)
-    buyer, spike = b.buyer(), b.spike_rate()
+    pair = b.guarded("trap", b.trap_and_stress)
+    trap, stress = (None, None) if pair is None else pair
+    if pair is None:
+        b.degrade("expiry_stress", "built with trap: see the trap reason")
+    direction = b.guarded("direction", b.direction)
+    breach = b.guarded("breach_probabilities", lambda: b.breach(strikes)) or []
+    buyer = b.guarded("buyer_signal", b.buyer)
+    spike = b.guarded("historical_spike_rate", b.spike_rate)
     return Snapshot(
         status="degraded" if b.reasons else "ok",
         degraded_reasons=[DegradedReason(**r) for r in b.reasons],
-        generated_at=now,
-        as_of=as_of,
-        spot=spot,
-        vix=vix,
-        expiry=Expiry(date=expiry_day.date(), days=days, sessions=n_sessions),
-        max_pain=mp,
-        pcr=pc,
-        provenance=ScalarProvenance(
-            spot=FormulaProvenance(name="market_data", expression=spot_source),
-            vix=FormulaProvenance(name="market_data", expression="India VIX daily close"),
-            expiry=FormulaProvenance(name="weekly_expiry",
-                                     expression="Thu until 2025-08-28, Tue from 2025-09-02; "
-                                                "holiday -> previous session; calendar: "
-                                                + expiry_note["calendar"]),
-            max_pain=None if mp is None else FormulaProvenance(
-                name="max_pain", expression="argmin_P sum OI_call*max(0,P-K)+OI_put*max(0,K-P)"),
-            pcr=None if pc is None else FormulaProvenance(
-                name="pcr", expression="total put OI / total call OI, one expiry"),
-        ),
-        safe_range=safe,
-        historical_hit_rate=hit_rate_block(hit, horizon_reason),
-        market_context=context,
+        generated_at=now, as_of=max(m.spot_at, m.vix_at), spot=m.spot, vix=m.vix,
+        expiry=b.expiry_block(), session_state=moment.state, moment=moment.describe(),
+        max_pain=mp, pcr=pc, provenance=b.scalar_provenance(mp, pc),
+        safe_range=safe, historical_hit_rate=hit, market_context=chain_block,
         direction=direction, trap=trap, expiry_stress=stress, breach_probabilities=breach,
         buyer_signal=buyer, historical_spike_rate=spike,
     )

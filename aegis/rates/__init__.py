@@ -11,6 +11,7 @@ from aegis.rates.hit_rate import historical_hit_rate, walk_forward_safe_ranges
 from aegis.rates.range_fit import (
     HorizonPools,
     RangeFit,
+    fit_range_for_horizon,
     fit_range_for_session,
     walk_forward_fits,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "RangeFit",
     "RateWindow",
     "block_bootstrap_interval",
+    "fit_range_for_horizon",
     "fit_range_for_session",
     "historical_hit_rate",
     "historical_spike_rate",

@@ -24,7 +24,7 @@ calendar days the second has a smaller standardised move and would get too wide 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -55,6 +55,8 @@ class RangeFit:
     first_start: pd.Timestamp
     last_expiry: pd.Timestamp
     method: str
+    horizon: float | None = None
+    """Fractional sessions of variance left (:func:`fit_range_for_horizon`); None at a close."""
 
     def k(self, days: float) -> float:
         """Multiplier of the expected move on ``days`` calendar days (> 0) to the expiry."""
@@ -194,6 +196,53 @@ def fit_range_for_session(
     return pools.fit(sessions_to_expiry)
 
 
+def fit_range_for_horizon(
+    windows: pd.DataFrame,
+    confidence: float,
+    *,
+    session: pd.Timestamp | str,
+    horizon: float,
+    min_train: int = MIN_TRAIN_WINDOWS,
+    min_horizon: int = MIN_HORIZON_WINDOWS,
+) -> RangeFit:
+    """``k`` for a fractional horizon (sessions of variance left, ``tau * 252``) within a session.
+
+    The windows are of closes (whole sessions). For a whole ``horizon`` this is
+    :func:`fit_range_for_session`; between two whole horizons ``k_session`` is interpolated
+    linearly in ``horizon`` between their fits; below one session (the expiry day's session in
+    progress) no close-to-close window is that short, so the one-session fit is carried to the
+    fraction left (the standardised move of the last session's remainder is taken to be
+    distributed as the whole last session's). ``method`` says which, and ``RangeFit.horizon``
+    holds ``horizon``; the published multiplier of ``S * sigma * sqrt(tau)`` is ``k_session``.
+    """
+    if not np.isfinite(horizon) or horizon <= 0:
+        raise AnalyticsInputError(f"horizon: expected sessions left > 0; found {horizon!r}")
+    lo = max(int(np.floor(horizon + 1e-9)), 1)
+    hi = max(int(np.ceil(horizon - 1e-9)), 1)
+    fit_lo = fit_range_for_session(windows, confidence, session=session, sessions_to_expiry=lo,
+                                   min_train=min_train, min_horizon=min_horizon)
+    if horizon < 1:
+        method = (f"{horizon:.3f} sessions of variance left (< 1): no close-to-close window is "
+                  "that short; the 1-session fit is carried to the fraction left "
+                  f"({fit_lo.method})")
+        return replace(fit_lo, horizon=horizon, method=method)
+    if lo == hi:
+        return replace(fit_lo, horizon=horizon)
+    fit_hi = fit_range_for_session(windows, confidence, session=session, sessions_to_expiry=hi,
+                                   min_train=min_train, min_horizon=min_horizon)
+    w = horizon - lo
+    k_session = (1 - w) * fit_lo.k_session + w * fit_hi.k_session
+    scope: Scope = "horizon" if fit_lo.scope == fit_hi.scope == "horizon" else "pooled"
+    method = (f"interpolated at {horizon:.3f} sessions of variance left between the {lo}-session "
+              f"fit (k {fit_lo.k_session:.4f}: {fit_lo.method}) and the {hi}-session fit "
+              f"(k {fit_hi.k_session:.4f}: {fit_hi.method})")
+    return RangeFit(sessions_to_expiry=hi, confidence=confidence, k_session=float(k_session),
+                    scope=scope, n=max(fit_lo.n, fit_hi.n),
+                    first_start=min(fit_lo.first_start, fit_hi.first_start),
+                    last_expiry=max(fit_lo.last_expiry, fit_hi.last_expiry), method=method,
+                    horizon=horizon)
+
+
 def walk_forward_fits(
     windows: pd.DataFrame,
     confidence: float,
@@ -248,6 +297,7 @@ __all__ = [
     "MIN_TRAIN_WINDOWS",
     "HorizonPools",
     "RangeFit",
+    "fit_range_for_horizon",
     "fit_range_for_session",
     "walk_forward_fits",
 ]

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from aegis.analytics.labels import StressLabel, TrapLabel, stress_label, trap_label
 from aegis.snapshot.provenance import (
@@ -24,11 +24,33 @@ from aegis.snapshot.provenance import (
 
 
 class Expiry(SnapshotModel):
-    """The weekly expiry the numbers refer to."""
+    """The weekly expiry the numbers refer to, and the time left to its close.
+
+    ``days`` (calendar) is what India VIX's premium pays for; ``trading_time_years`` (``tau``)
+    is what the safe range and breach probabilities use: each later session counts 1/252 and
+    today's remaining minutes ``minutes/375 * (1 - overnight_gap_share)``/252.
+    """
 
     date: dt.date = Field(description="Expiry session (Thursday; Tuesday from 2025-09-02).")
-    days: float = Field(ge=0.0, description="Calendar days from as_of to the expiry close.")
-    sessions: int = Field(ge=0, description="Trading sessions from as_of to the expiry.")
+    days: float = Field(ge=0.0, description="Calendar days from generated_at (the moment) to "
+                        "the expiry close, 15:30 IST of the expiry day; fractional.")
+    sessions: int = Field(ge=0, description="Trading sessions left to the expiry close, the "
+                          "rest of today's session included.")
+    close_at: AwareDatetime | None = Field(
+        default=None, description="The expiry close, 15:30 IST of the expiry session.")
+    minutes_left: float | None = Field(
+        default=None, ge=0.0, description="Trading minutes from the moment to the expiry close "
+        "(375 per session; today's from now or from 09:15).")
+    trading_time_years: float | None = Field(
+        default=None, ge=0.0, description="tau: trading time to the expiry close in years of 252 "
+        "sessions (the range's and the breach probabilities' horizon).")
+    horizon_sessions: float | None = Field(
+        default=None, ge=0.0, description="tau * 252: sessions of variance left (fractional).")
+    overnight_gap_share: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="g: share of a close-to-close session's "
+        "variance carried by the overnight gap (estimated from the daily history).")
+    overnight_gap_method: str | None = Field(
+        default=None, description="How g was estimated (sessions, span) or why it was assumed.")
 
 
 class Direction(SnapshotModel):
@@ -63,10 +85,15 @@ class SafeRange(SnapshotModel):
     upper: float = Field(gt=0.0, description="Index points.")
     confidence: float = Field(gt=0.0, lt=1.0, description="Target coverage, e.g. 0.8.")
     k: float = Field(gt=0.0, description="Multiplier of the expected move, fitted walk-forward.")
-    expected_move: float = Field(ge=0.0, description="S * VIX/100 * sqrt(days/365), points.")
+    expected_move: float = Field(
+        ge=0.0, description="S * VIX/100 * sqrt(tau), tau = expiry.trading_time_years (points); "
+        "in documents without tau, S * VIX/100 * sqrt(days/365).")
     sessions_to_expiry: int | None = Field(
         default=None, ge=1,
         description="Horizon h the range and its k are for (= expiry.sessions).")
+    horizon_sessions: float | None = Field(
+        default=None, gt=0.0, description="The fractional horizon k was fitted or interpolated "
+        "for (= expiry.horizon_sessions).")
     k_session: float | None = Field(
         default=None, gt=0.0,
         description="k in session time: the range is S -+ k_session * S*VIX/100*sqrt(h/252).")
@@ -133,7 +160,8 @@ class Breach(SnapshotModel):
     strike: float = Field(gt=0.0, description="Index points.")
     side: Literal["above", "below"] = Field(description="Strike above or below spot.")
     touch: Probability
-    close_beyond: Probability
+    close_beyond: Probability = Field(description="Never above touch: a close beyond the strike "
+                                      "has touched it.")
     distance_pct: float = Field(description="(strike / spot - 1) * 100, percent.")
     provenance: Provenance
     calibration: BreachCalibration

@@ -76,6 +76,11 @@ class Snapshot(SnapshotModel):
     spot: float = Field(gt=0.0, description="NIFTY 50 spot, index points.")
     vix: float = Field(gt=0.0, description="India VIX, annualised percent.")
     expiry: Expiry
+    session_state: Literal["pre_open", "open", "closed", "holiday"] | None = Field(
+        default=None, description="NSE's session at generated_at (the moment), IST.")
+    moment: str | None = Field(
+        default=None, description="The moment in words: '2023-03-29 14:15 IST (open), 75 "
+        "trading minutes to the 15:30 close of the 2023-03-29 expiry'.")
     max_pain: float | None = Field(default=None, gt=0.0, description="Max-pain strike, points.")
     pcr: float | None = Field(default=None, ge=0.0, description="Put/call OI ratio, one expiry.")
     provenance: ScalarProvenance
@@ -145,10 +150,16 @@ class Snapshot(SnapshotModel):
         if sr is not None:
             if not math.isclose((sr.lower + sr.upper) / 2, self.spot, rel_tol=1e-6):
                 raise ValueError("safe range must be centred on spot")
-            em = self.spot * float(implied_move(self.vix / 100, self.expiry.days))
+            tau = self.expiry.trading_time_years
+            if tau is not None:
+                em = self.spot * self.vix / 100 * math.sqrt(tau)
+                formula = "spot * vix/100 * sqrt(tau)"
+            else:
+                em = self.spot * float(implied_move(self.vix / 100, self.expiry.days))
+                formula = "spot * vix/100 * sqrt(days/365)"
             if not math.isclose(sr.expected_move, em, rel_tol=1e-6, abs_tol=1e-9):
                 raise ValueError(f"safe_range.expected_move {sr.expected_move} != "
-                                 f"spot * vix/100 * sqrt(days/365) = {em}")
+                                 f"{formula} = {em}")
             self._check_range_horizon(sr)
         for b in self.breach_probabilities:
             if not math.isclose(b.distance_pct, (b.strike / self.spot - 1) * 100, abs_tol=1e-6):
@@ -187,6 +198,11 @@ class Snapshot(SnapshotModel):
         if sr.sessions_to_expiry is not None and sr.sessions_to_expiry != self.expiry.sessions:
             raise ValueError(f"safe_range.sessions_to_expiry {sr.sessions_to_expiry} != "
                              f"expiry.sessions {self.expiry.sessions}")
+        if self.expiry.trading_time_years is not None:
+            if sr.k_session is not None and not math.isclose(sr.k, sr.k_session, rel_tol=1e-9):
+                raise ValueError(f"safe_range.k {sr.k} != k_session {sr.k_session}: on the "
+                                 "trading-time expected move they are one multiplier")
+            return
         if sr.k_session is not None and sr.sessions_to_expiry and self.expiry.days > 0:
             scale = calendar_to_session_scale(self.expiry.days, sr.sessions_to_expiry)
             k = sr.k_session / float(scale)

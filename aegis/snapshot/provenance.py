@@ -37,6 +37,10 @@ class ModelProvenance(SnapshotModel):
     kind: Literal["model"] = "model"
     name: str = Field(min_length=1, description="Model name in the registry, e.g. 'trap'.")
     version: str = Field(min_length=1, description="Champion version (manifest).")
+    inputs: str | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="What the model read at this moment (the close, or today's session so "
+        "far).")
 
 
 class FormulaProvenance(SnapshotModel):
@@ -45,6 +49,10 @@ class FormulaProvenance(SnapshotModel):
     kind: Literal["formula"] = "formula"
     name: str = Field(min_length=1, description="Formula name, e.g. 'max_pain'.")
     expression: str = Field(min_length=1, description="The formula or the data source, in words.")
+    reason: str | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Why a formula stands where a model publishes elsewhere (e.g. a horizon "
+        "the model was not trained for).")
 
 
 class DateWindow(SnapshotModel):

@@ -85,6 +85,9 @@ class Deployment:
             "AEGIS_SEED": str(self.seed),
             "AEGIS_SIM_YEARS": str(SIM_YEARS),
             "AEGIS_GIT_COMMIT_MODELS": "false",
+            # the moment is the logical date's close (it has happened: the daily bar is final),
+            # whatever the hour the test runs
+            "AEGIS_CLOCK": f"{self.logical_date}T15:30:00+05:30",
         }
 
     def activate(self, monkeypatch: pytest.MonkeyPatch) -> None:

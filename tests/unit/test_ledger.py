@@ -145,6 +145,7 @@ def _ledger(field: str, values: list[float], outcomes: list[float], *, start: st
         "provenance": "model", "expiry": stamps.tz_localize(None).normalize(),
         "horizon_sessions": 1, "outcome": outcomes,
         "settled_on": stamps.tz_localize(None).normalize(),
+        "spot": np.nan, "vix": np.nan, "days_left": np.nan,  # a ledger of closes (no moment)
     })
     return frame[list(LEDGER_COLUMNS)]
 
@@ -159,7 +160,9 @@ def test_live_track_record_against_climatology() -> None:
     assert d["brier"] == pytest.approx((0.01 + 0.04 + 0.04 + 0.01) / 4)
     assert d["brier_climatology"] == pytest.approx(0.25)  # frequency 0.5
     assert d["frequency"] == 0.5
-    assert rec["safe_range"] == {"n": 5, "coverage": 0.8, "confidence": 0.8}
+    # published at 10:00 UTC: the 15:30 IST slot
+    assert rec["safe_range"] == {"n": 5, "coverage": 0.8, "confidence": 0.8,
+                                 "by_slot": {"15:30": {"n": 5, "coverage": 0.8}}}
     assert rec["trap"]["n"] == 0
     assert rec["trap"]["brier"] is None
     assert live_track_record(empty_ledger())["direction"]["n"] == 0

@@ -50,11 +50,18 @@ def test_ingest_is_idempotent_for_a_logical_date(trained_deployment: Deployment)
             "unchanged": first["series"][name]["inserted"]}, name
 
 
+def _move_clock(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
+    """The system clock of the stages is ``moment`` (AEGIS_CLOCK), whatever the hour now."""
+    monkeypatch.setenv("AEGIS_CLOCK", moment)
+    get_settings.cache_clear()
+
+
 def test_ingest_of_a_later_date_inserts_only_the_new_sessions(
-    deployment_copy: Deployment,
+    deployment_copy: Deployment, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     today = pd.Timestamp(deployment_copy.logical_date)
     later = (today + pd.Timedelta(days=7)).date().isoformat()
+    _move_clock(monkeypatch, f"{later}T16:00:00+05:30")
     result = pipeline.ingest(later)
     daily = result["series"]["nifty_daily"]
     new_sessions = calendar.sessions(today + pd.Timedelta(days=1), later)
@@ -79,12 +86,14 @@ def test_validate_published_the_staged_table_and_marked_it(trained_deployment: D
 
 
 def test_build_features_only_stages_until_validation_passes(
-    deployment_copy: Deployment,
+    deployment_copy: Deployment, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder = deployment_copy.features_dir
     before = (folder / "daily.parquet").read_bytes()
     today = pd.Timestamp(deployment_copy.logical_date)
-    pipeline.ingest((today + pd.Timedelta(days=7)).date().isoformat())
+    later = (today + pd.Timedelta(days=7)).date().isoformat()
+    _move_clock(monkeypatch, f"{later}T16:00:00+05:30")
+    pipeline.ingest(later)
     built = pipeline.build_features()
     staged = Path(built["path"])
     assert staged.parent == folder / "staged"

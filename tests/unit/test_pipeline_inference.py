@@ -122,7 +122,12 @@ def test_safe_range_and_hit_rate_are_those_of_todays_horizon(
     fit = fit_range_for_session(windows, sr.confidence, session=healthy.as_of.date(),
                                 sessions_to_expiry=h)
     assert (sr.sessions_to_expiry, sr.fit_scope, sr.k_session) == (h, fit.scope, fit.k_session)
-    assert sr.k == pytest.approx(fit.k(healthy.expiry.days))
+    # at a close the horizon is whole and the range is k_session trading-time expected moves
+    assert healthy.expiry.horizon_sessions == h
+    assert sr.k == sr.k_session
+    tau = healthy.expiry.trading_time_years
+    assert tau == pytest.approx(h / 252)
+    assert sr.expected_move == pytest.approx(healthy.spot * healthy.vix / 100 * np.sqrt(tau))
     assert sr.provenance.kind == "empirical"
     assert (sr.provenance.n, sr.provenance.window.from_, sr.provenance.window.to) == (
         fit.n, fit.first_start.date(), fit.last_expiry.date())

@@ -22,9 +22,17 @@ pytest_plugins = ["tests.unit.pipeline_fixtures"]
 pytestmark = pytest.mark.slow
 
 
-def test_each_published_snapshot_is_appended_once(deployment_copy: Deployment) -> None:
+def _move_clock(monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
+    monkeypatch.setenv("AEGIS_CLOCK", moment)
+    get_settings.cache_clear()
+
+
+def test_each_published_snapshot_is_appended_once(deployment_copy: Deployment,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     path = ledger_path(get_settings().resolved_data_dir)
     before = len(read_ledger(path))
+    day = deployment_copy.logical_date
+    _move_clock(monkeypatch, f"{day}T15:40:00+05:30")  # a later publish than the deployment's
     first = pipeline.infer()
     snapshot = read_snapshot(first["path"])
     ledger = read_ledger(path)
@@ -40,6 +48,9 @@ def test_each_published_snapshot_is_appended_once(deployment_copy: Deployment) -
     assert isinstance(snapshot.provenance.expiry, FormulaProvenance)
     assert "exchange_calendars" in snapshot.provenance.expiry.expression
     assert snapshot.status == "ok"
+    again = pipeline.infer()  # the same moment again: the same snapshot, appended once
+    assert again["ledger"]["appended"] == 0
+    _move_clock(monkeypatch, f"{day}T15:50:00+05:30")
     second = pipeline.infer()
     assert second["ledger"]["rows"] == len(ledger) + expected
 
