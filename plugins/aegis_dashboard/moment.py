@@ -49,8 +49,8 @@ def time_left(pub: Any) -> TimeLeft | None:
     close_at = getattr(expiry, "close_at", None) or expiry_close(expiry.date)
     minutes = getattr(expiry, "minutes_left", None)
     if minutes is not None:
-        return TimeLeft(int(minutes), int(expiry.sessions), float(expiry.days), close_at,
-                        "snapshot")
+        return TimeLeft(int(round(float(minutes))), int(expiry.sessions), float(expiry.days),
+                        close_at, "snapshot")
     days = max((close_at - as_of).total_seconds() / 86400.0, 0.0)
     return TimeLeft(trading_minutes_between(as_of, close_at), sessions_left(as_of, expiry.date),
                     days, close_at, "page")
