@@ -259,6 +259,16 @@ def test_ok_snapshot(served: tuple[str, World], browser: Any, width: str) -> Non
     assert css(browser, "#straddle-value")[0].text.startswith("3")  # 0.8 x the 39.7-point move
     assert "x the straddle's move" in css(browser, "#vs_safe_range-value")[0].text
     assert css(browser, "svg#oi-chart")
+    track = {r.get_attribute("data-field"): r for r in css(browser, "tr.track-row")}
+    direction = track["direction"]
+    cells = {c.get_attribute("data-col"): c.text
+             for c in direction.find_elements("css selector", "td[data-col]")}
+    assert cells["published"] == "0.250"  # what was published: the base rate ...
+    assert cells["published_skill"] == "0.0 %"
+    assert cells["brier"] == "0.249"  # ... beside the model's own record
+    assert [r.get_attribute("data-field") for r in css(browser, "tr.year-row")] == [
+        "trap", "direction"]
+    assert css(browser, "#year-table th")[1].text == "2023"
     hit = css(browser, "#hit_rate-card .trust")[0].text
     assert "(Wilson)" in hit  # the sample gives no block-bootstrap interval
     if width == "desktop":
