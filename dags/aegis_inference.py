@@ -37,6 +37,15 @@ from airflow.sdk import DeadlineReference, TriggerRule, dag, task
 PUBLISH_DEADLINE = timedelta(minutes=10)
 
 
+def slot_moment(context: dict[str, Any]) -> str | None:
+    """The moment to publish for: the slot (``extra["moment"]``) of the ingest run whose
+    features event triggered this run -- the latest when several did -- so a late or replayed
+    run publishes its slot's numbers; None (the clock) when a promotion or an operator did."""
+    events = (context.get("triggering_asset_events") or {}).get(FEATURES_ASSET, [])
+    moments = [str(e.extra["moment"]) for e in events if (e.extra or {}).get("moment")]
+    return max(moments) if moments else None
+
+
 @dag(
     dag_id=Path(__file__).stem,
     schedule=(FEATURES_ASSET | MODELS_ASSET),
@@ -61,11 +70,11 @@ def aegis_inference() -> None:
         return pipeline.model_health()
 
     @task(outlets=[SNAPSHOT_ASSET], trigger_rule=TriggerRule.ALL_DONE)
-    def publish_snapshot() -> dict[str, Any]:
-        """Compute the snapshot and write aegismatrix.json atomically."""
+    def publish_snapshot(**context: Any) -> dict[str, Any]:
+        """Compute the snapshot of the slot that validated the features; write it atomically."""
         from aegis import pipeline
 
-        return pipeline.infer()
+        return pipeline.infer(moment=slot_moment(context))
 
     verify_models() >> publish_snapshot()
 

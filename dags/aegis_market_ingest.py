@@ -96,10 +96,16 @@ def aegis_market_ingest() -> None:
 
     @task(outlets=[FEATURES_ASSET])
     def validate_features(**context: Any) -> dict[str, Any]:
-        """Run the GX suites on this run's table; raises ValidationFailedError on any failure."""
+        """Run the GX suites on this run's table; raises ValidationFailedError on any failure.
+
+        The features event carries the run's slot (``moment``): inference publishes for it.
+        """
         from aegis import pipeline
 
-        return pipeline.validate(run_id=context["run_id"])
+        result = pipeline.validate(run_id=context["run_id"])
+        slot = market_time(context).isoformat()
+        context["outlet_events"][FEATURES_ASSET].extra = {"moment": slot}
+        return result
 
     is_trading_session() >> ingest() >> build_features() >> validate_features()
 

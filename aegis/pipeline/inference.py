@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the blocks are imported where they are built (the stage's i
 
     from aegis.models.climatology import Climatology
     from aegis.pipeline.market_now import MarketNow
+    from aegis.rates.intraday_fit import IntradayFit
     from aegis.registry.artifacts import OnnxModel
     from aegis.snapshot import (
         Breach,
@@ -467,18 +468,36 @@ class SnapshotBuilder:
         from aegis.snapshot import DateWindow, EmpiricalProvenance, SafeRange
 
         m = self.market
-        fit = fit_range_for_horizon(self.windows(), self.inputs.confidence, session=self.session,
-                                    horizon=m.horizon_sessions)
-        k = fit.k_session
         em = m.spot * m.vix / 100.0 * float(np.sqrt(m.tau))
+        remainder = self.remainder_fit() if m.horizon_sessions < 1 else None
+        scope: Literal["horizon", "pooled"]
+        if remainder is not None:
+            k, scope = remainder.k, "horizon"
+            prov = EmpiricalProvenance(n=remainder.n, window=DateWindow(
+                from_=remainder.first, to=remainder.last), method=remainder.method)
+        else:
+            fit = fit_range_for_horizon(self.windows(), self.inputs.confidence,
+                                        session=self.session, horizon=m.horizon_sessions)
+            k, scope = fit.k_session, fit.scope
+            prov = EmpiricalProvenance(n=fit.n, window=DateWindow(
+                from_=fit.first_start.date(), to=fit.last_expiry.date()), method=fit.method)
         return SafeRange(
             lower=m.spot - k * em, upper=m.spot + k * em, confidence=self.inputs.confidence, k=k,
             expected_move=em, sessions_to_expiry=self.moment.sessions, k_session=k,
-            horizon_sessions=m.horizon_sessions, fit_scope=fit.scope,
-            provenance=EmpiricalProvenance(
-                n=fit.n, window=DateWindow(from_=fit.first_start.date(),
-                                           to=fit.last_expiry.date()),
-                method=fit.method))
+            horizon_sessions=m.horizon_sessions, fit_scope=scope, provenance=prov)
+
+    def remainder_fit(self) -> IntradayFit | None:
+        """``k`` fitted on past sessions' remainders (intraday bars), when the store has enough."""
+        from aegis.rates.intraday_fit import fit_remainder_k, remainder_windows
+
+        bars = self.inputs.intraday
+        if bars is None or bars.empty:
+            return None
+        windows = remainder_windows(bars, self.inputs.vix_intraday, self.vix,
+                                    self.market.gap.value)
+        if windows.empty:
+            return None
+        return fit_remainder_k(windows, self.inputs.confidence, before=self.moment.today)
 
     def hit_rate(self) -> HitRate:
         from aegis.rates import historical_hit_rate
@@ -585,6 +604,9 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
 
     b = SnapshotBuilder(inputs, champions, now)
     m, moment = b.market, b.moment
+    if m.unusable is not None:
+        b.degrade("spot", f"{m.unusable}: spot, India VIX and the model inputs are the last "
+                          "close's")
     expiry_day = pd.Timestamp(moment.expiry)
     safe, hit = b.guarded("safe_range", b.safe_range), b.guarded("historical_hit_rate", b.hit_rate)
     strikes, chain_block, mp, pc = b.chain_numbers(expiry_day)
@@ -611,11 +633,14 @@ def assemble_snapshot(inputs: InferenceInputs, champions: Champions, now: dateti
     )
 
 
-def infer(out: Path | str | None = None) -> dict[str, Any]:
+def infer(out: Path | str | None = None, moment: str | None = None) -> dict[str, Any]:
     """Build the snapshot and publish it atomically (the previous one survives any failure).
 
-    A promotion interrupted by a crash is completed or rolled back first, so the champions
-    read are one whole set (never half of a promotion).
+    ``moment`` (ISO 8601 with its offset) is the moment the snapshot is of: the 30-minute
+    DAG passes its ingest run's slot, so a replayed or late run publishes the numbers of its
+    slot; default :meth:`Settings.now` (``AEGIS_CLOCK`` or the system clock). A promotion
+    interrupted by a crash is completed or rolled back first, so the champions read are one
+    whole set (never half of a promotion).
     """
     from aegis.ledger import append_snapshot, ledger_path
     from aegis.registry.store import StoreConfig, recover_store
@@ -623,7 +648,7 @@ def infer(out: Path | str | None = None) -> dict[str, Any]:
 
     settings = get_settings()
     recover_store(StoreConfig.from_settings(settings))
-    snapshot = build_snapshot(settings)
+    snapshot = build_snapshot(settings, datetime.fromisoformat(moment) if moment else None)
     path = Path(out) if out is not None else settings.snapshot_path
     write_snapshot(snapshot, path)
     ledger = append_snapshot(ledger_path(settings.resolved_data_dir), snapshot)

@@ -9,13 +9,13 @@ time-left input (:func:`aegis.features.moment.horizon_inputs`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from aegis.errors import SnapshotError
+from aegis.errors import FeatureInputError, SnapshotError
 from aegis.features.moment import (
     GapShare,
     bars_before,
@@ -62,6 +62,8 @@ class MarketNow:
     provisional: bool
     inputs_note: str
     notes: list[str] = field(default_factory=list)
+    unusable: str | None = None
+    """Why today's bars could not be used (then spot and the inputs are the last close's)."""
 
     @property
     def tau(self) -> float:
@@ -131,8 +133,15 @@ def market_now(features: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame,
             vix_frame = vix
         from aegis.features.daily import build_daily_features
 
-        table = build_daily_features(with_provisional(nifty, provisional_bar(bars, day)),
-                                     vix_frame)
+        try:
+            table = build_daily_features(with_provisional(nifty, provisional_bar(bars, day)),
+                                         vix_frame)
+        except FeatureInputError as exc:
+            unusable = (f"today's bars ({len(bars)} before {at.astimezone(IST):%H:%M} IST) "
+                        f"cannot be read as a provisional daily bar: {exc}")
+            closed_view = market_now(features, nifty, vix, None, None, moment, window=window)
+            return replace(closed_view, unusable=unusable,
+                           notes=[*closed_view.notes, unusable])
         base = table.iloc[-1].copy()
         base["vix"] = vix_now
         first = pd.Timestamp(bars.index[0]).tz_convert(IST)

@@ -126,6 +126,7 @@ def test_safe_range_and_hit_rate_are_those_of_todays_horizon(
     assert healthy.expiry.horizon_sessions == h
     assert sr.k == sr.k_session
     tau = healthy.expiry.trading_time_years
+    assert tau is not None
     assert tau == pytest.approx(h / 252)
     assert sr.expected_move == pytest.approx(healthy.spot * healthy.vix / 100 * np.sqrt(tau))
     assert sr.provenance.kind == "empirical"

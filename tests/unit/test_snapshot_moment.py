@@ -23,7 +23,7 @@ from aegis.market.hours import IST
 from aegis.market.moment import moment_at
 from aegis.market.sources.simulator import simulate
 from aegis.pipeline.inference import Champions, InferenceInputs, assemble_snapshot
-from aegis.snapshot import Snapshot
+from aegis.snapshot import EmpiricalProvenance, FormulaProvenance, Snapshot
 
 # a Thursday expiry week with a holiday-free run-up; the simulator's last session is the expiry
 EXPIRY = pd.Timestamp("2024-03-07")
@@ -126,7 +126,7 @@ def test_the_expiry_is_the_exchanges_and_the_time_left_falls_slot_by_slot(
 def test_the_range_narrows_through_the_session(expiry_day: list[Snapshot],
                                                day_before: list[Snapshot]) -> None:
     for snaps in (expiry_day, day_before):
-        width = [s.safe_range.upper - s.safe_range.lower for s in snaps  # type: ignore[union-attr]
+        width = [s.safe_range.upper - s.safe_range.lower for s in snaps
                  if s.safe_range is not None]
         assert len(width) == 12
         assert width[-1] < width[0]
@@ -143,8 +143,8 @@ def test_expiry_day_1415_range_and_touch_fit_the_time_left(expiry_day: list[Snap
     assert sr is not None
     half = (sr.upper - sr.lower) / 2
     assert 0.5 * reference <= half <= 1.6 * reference
-    assert sr.provenance.method is not None
-    assert "carried to the fraction left" in sr.provenance.method
+    assert isinstance(sr.provenance, EmpiricalProvenance)
+    assert "carried to the fraction left" in (sr.provenance.method or "")
     for b in snap.breach_probabilities:
         if abs(b.distance_pct) >= 1.0:
             p = float(touch_probability(snap.spot, b.strike, sigma, tau * 365))
@@ -158,8 +158,9 @@ def test_trap_and_stress_move_with_the_moment_on_expiry_day(expiry_day: list[Sna
     stresses = {s.expiry_stress.score for s in expiry_day if s.expiry_stress is not None}
     assert len(traps) >= 5
     assert len(stresses) >= 5
-    prov = expiry_day[0].trap.provenance  # type: ignore[union-attr]
-    assert prov.kind == "formula"
+    assert expiry_day[0].trap is not None
+    prov = expiry_day[0].trap.provenance
+    assert isinstance(prov, FormulaProvenance)
     assert "trained at closes" in (prov.reason or "")
 
 
@@ -282,3 +283,32 @@ def test_one_field_failing_its_checks_degrades_that_field_and_the_rest_publishes
     assert "strike 19150.0: close_beyond exceeds touch" in reason
     assert snap.safe_range is not None
     assert snap.trap is not None
+
+
+def test_unreadable_bars_degrade_spot_and_the_snapshot_still_publishes(
+        market: dict[str, pd.DataFrame], champions: Champions) -> None:
+    at = _slot(EXPIRY, time(11, 15))
+    bad = market["bars"].copy()
+    today = bad.index.tz_convert(IST).normalize().tz_localize(None) == EXPIRY
+    bad.loc[today, "low"] = -1.0  # a broken feed: every bar of today unusable
+    snap = _snapshot_at({**market, "bars": bad}, champions, at)
+    reason = next(r.reason for r in snap.degraded_reasons if r.field == "spot")
+    assert "cannot be read as a provisional daily bar" in reason
+    assert snap.spot == float(market["nifty"]["close"][market["nifty"].index < EXPIRY].iloc[-1])
+
+
+def test_with_intraday_history_the_expiry_session_k_is_fitted_on_session_remainders(
+        champions: Champions) -> None:
+    """Thirty sessions of bars in the store: ``k`` for the expiry day's remainder is the
+    quantile of past sessions' slot-to-close moves (empirical), not the carried daily fit."""
+    sim = simulate(11, 4.0, end=EXPIRY, intraday_sessions=31, chain_sessions=0)
+    market = {"nifty": sim.nifty, "vix": sim.vix, "bars": sim.nifty_intraday,
+              "vix_bars": _vix_bars(sim.nifty_intraday, sim.vix, seed=5)}
+    snap = _snapshot_at(market, champions, _slot(EXPIRY, time(14, 15)))
+    sr = snap.safe_range
+    assert sr is not None
+    assert isinstance(sr.provenance, EmpiricalProvenance)
+    assert "session remainders (30 sessions of intraday bars" in (sr.provenance.method or "")
+    assert sr.provenance.window.to < EXPIRY.date()  # fitted on earlier sessions only
+    reference = 1.2816 * snap.spot * snap.vix / 100 * np.sqrt(75 / (375 * 252))
+    assert 0.5 * reference <= (sr.upper - sr.lower) / 2 <= 1.6 * reference
