@@ -210,14 +210,16 @@ def _range_cards(pub: Published, hit_by_horizon: str, settled: bool) -> dict[str
 def hit_interval(hit: Any) -> tuple[tuple[float, float], str]:
     """The interval the snapshot says to read: the block bootstrap when its ``interval_note``
     says to read it (or, without a note, when it is the wider one), else Wilson's."""
+    wilson = (float(hit.ci95[0]), float(hit.ci95[1]))
     boot = getattr(hit, "ci95_block_bootstrap", None)
     if boot is None:
-        return tuple(hit.ci95), "Wilson"  # type: ignore[return-value]
+        return wilson, "Wilson"
+    bootstrap = (float(boot[0]), float(boot[1]))
     note = str(getattr(hit, "interval_note", None) or "")
-    wider = (boot[1] - boot[0]) > (hit.ci95[1] - hit.ci95[0])
+    wider = bootstrap[1] - bootstrap[0] > wilson[1] - wilson[0]
     if "read it" in note or (not note and wider):
-        return tuple(boot), "block bootstrap over expiry weeks"  # type: ignore[return-value]
-    return tuple(hit.ci95), "Wilson; the block bootstrap is not materially wider"  # type: ignore[return-value]
+        return bootstrap, "block bootstrap over expiry weeks"
+    return wilson, "Wilson; the block bootstrap is not materially wider"
 
 
 def market_cards(pub: Published, left: str = "", *, settled: bool = False) -> dict[str, Card]:
