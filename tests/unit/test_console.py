@@ -78,3 +78,18 @@ def test_a_retrain_reports_each_stage_and_model(monkeypatch: pytest.MonkeyPatch)
         "  buyer: 1.2 s, keep: not promoted: no better than climatology",
         "gating and publishing the challengers ...",
     ]
+
+
+def test_rollback_without_a_previous_version_says_so_before_any_network_call(
+        empty_home: Path) -> None:
+    from aegis.errors import ModelStoreError
+
+    models = empty_home / "models"
+    models.mkdir()
+    (models / "registry.json").write_text(
+        '{"champions": {"trap": {"version": "v2", "history": []}}}')
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["models", "rollback", "trap"])
+    assert isinstance(result.exception, ModelStoreError)
+    assert "'trap' has no previous version to roll back to" in str(result.exception)
+    assert time.monotonic() - started < 5
