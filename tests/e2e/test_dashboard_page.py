@@ -357,6 +357,7 @@ def test_after_the_expiry_close(served: tuple[str, World], browser: Any, width: 
     assert "that expiry has settled" in css(browser, "#safe_range-card .meaning")[0].text
     assert "minutes to" not in css(browser, "body")[0].text
     assert not css(browser, "#intraday-chart .intraday-range")  # no time left to draw
+    assert css(browser, "#breach-settled")[0].text.startswith("Settled: these were the chances")
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))

@@ -93,3 +93,26 @@ def test_rollback_without_a_previous_version_says_so_before_any_network_call(
     assert isinstance(result.exception, ModelStoreError)
     assert "'trap' has no previous version to roll back to" in str(result.exception)
     assert time.monotonic() - started < 5
+
+
+def test_model_health_alerts_on_a_snapshot_stale_against_the_schedule(
+        empty_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from aegis.errors import SnapshotError
+    from aegis.pipeline import snapshot_health
+    from tests.e2e.sample_snapshot import sample_snapshot, write_sample
+
+    ist = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    with pytest.raises(SnapshotError, match="no snapshot published yet"):
+        snapshot_health(dt.datetime(2025, 1, 6, 11, 0, tzinfo=ist))
+    friday = dt.datetime(2025, 1, 3, 15, 30, tzinfo=ist)
+    write_sample(empty_home / "home" / "output", sample_snapshot(degraded=False, as_of=friday))
+    assert snapshot_health(dt.datetime(2025, 1, 6, 9, 20, tzinfo=ist))["as_of"].startswith(
+        "2025-01-03T15:30")
+    with pytest.raises(SnapshotError, match=r"the Mon 06 Jan 10:45 IST slot was due"):
+        snapshot_health(dt.datetime(2025, 1, 6, 11, 0, tzinfo=ist))
+    monkeypatch.setenv("AEGIS_CLOCK", "2025-01-06T11:00:00+05:30")  # the DAG's moment or now
+    get_settings.cache_clear()
+    with pytest.raises(SnapshotError, match="are unpaused"):
+        snapshot_health()
