@@ -60,6 +60,14 @@ def _ist(ts: datetime, with_day: bool = True) -> str:
     return ts.astimezone(IST).strftime("%a %d %b %H:%M IST" if with_day else "%H:%M IST")
 
 
+def _stamp(ts: datetime, now: datetime) -> str:
+    """``14:15 IST`` today, ``Fri 03 Jan 15:30 IST`` this year, else with the year."""
+    local, today = ts.astimezone(IST), now.astimezone(IST)
+    if local.date() == today.date():
+        return _ist(ts, with_day=False)
+    return _ist(ts) if local.year == today.year else _dated(ts)
+
+
 def _dated(ts: datetime) -> str:
     """With the year: a stale snapshot may be from another one."""
     return ts.astimezone(IST).strftime("%a %d %b %Y %H:%M IST")
@@ -121,8 +129,7 @@ def headline(pub: Any, now: datetime, previous: dict[str, float | None]) -> Head
     state = market_state(now)
     notes = []
     settled = expiry is not None and now >= expiry_close(expiry.date)
-    stamp = _ist(as_of, with_day=as_of.astimezone(IST).date() != now.astimezone(IST).date()) \
-        if as_of else "an unknown time"
+    stamp = _stamp(as_of, now) if as_of else "an unknown time"
     if left is None:
         moment = f"As of {stamp}"
     elif settled:
