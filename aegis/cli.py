@@ -31,7 +31,16 @@ def build_app() -> typer.Typer:
     """The typer command tree (built on first use: ``aegis.cli.app``)."""
     import typer
 
-    from aegis.commands import backtest, calendar, data, infer, models, pipeline, validate
+    from aegis.commands import (
+        backtest,
+        calendar,
+        data,
+        doctor,
+        infer,
+        models,
+        pipeline,
+        validate,
+    )
     from aegis.commands._multi import MULTI_VALUE_CONTEXT
 
     app = typer.Typer(
@@ -50,6 +59,7 @@ def build_app() -> typer.Typer:
     app.command("backtest", context_settings=MULTI_VALUE_CONTEXT)(backtest.backtest)
     app.command("infer")(infer.infer)
     app.command("train")(models.train)
+    app.command("doctor")(doctor.doctor)
     pipeline.register(app)
     return app
 

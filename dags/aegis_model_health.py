@@ -11,7 +11,7 @@ are sound, the retrain request is skipped and the run is green.
 The triggered run id is derived from this run's id, so clearing a health run does not request a
 second retrain.
 
-Beside the champions, two checks of what the platform *publishes* (independent tasks: either
+Beside the champions, three checks of what the platform *publishes* (independent tasks: either
 turns the run red and e-mails the operator through the failure notifier, neither requests a
 retrain, since a retrain cannot fix them):
 
@@ -20,6 +20,9 @@ retrain, since a retrain cannot fix them):
 - ``check_track_record`` settles the forecast ledger on the stored history, scores the live
   Brier / ECE / safe-range coverage of the last 90 days against climatology, and fails on
   calibration drift or on a number frozen over the last 5 sessions while spot or VIX moved.
+- ``check_snapshot`` fails when the published snapshot is stale against the 30-minute
+  publishing schedule (``aegis.market.slots``: while a session is open, older than the slot
+  before the last one due, 15 minutes' grace): a paused or failing ingest/inference DAG.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ RETRAIN_DAG_ID = "aegis_nightly_retrain"
 )
 def aegis_model_health() -> None:
     """Wire: check_champions -> [request_retrain (one_failed), champions_healthy];
-    check_calendar and check_track_record beside them."""
+    check_calendar, check_track_record and check_snapshot beside them."""
 
     @task
     @logged("champions_checked")
@@ -77,8 +80,20 @@ def aegis_model_health() -> None:
 
         return pipeline.track_record_health()
 
+    @task
+    def check_snapshot(**context: Any) -> dict[str, Any]:
+        """Raises SnapshotError when the published snapshot is stale against the 30-minute
+        schedule at the run's moment (run_after: when this hourly check runs)."""
+        import pendulum
+
+        from aegis import pipeline
+
+        moment = context["dag_run"].run_after or context.get("logical_date")
+        return pipeline.snapshot_health(now=pendulum.instance(moment))
+
     check_calendar()
     check_track_record()
+    check_snapshot()
     checked = check_champions()
     request_retrain = TriggerDagRunOperator(
         task_id="request_retrain",

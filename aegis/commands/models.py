@@ -46,7 +46,8 @@ def train(
     from aegis.pipeline.records import ChallengerRecord
     from aegis.pipeline.training import retrain
 
-    out = retrain(seed=seed, push=push, rates=rates, names=model or None)
+    out = retrain(seed=seed, push=push, rates=rates, names=model or None,
+                  progress=lambda line: typer.echo(line, err=True))
     feats = out["build_features"]
     typer.echo(f"features {feats['first']}..{feats['last']} ({feats['rows']} sessions), "
                f"validation passed ({len(out['validate']['suites'])} suites)")
@@ -165,13 +166,38 @@ def verify_cmd() -> None:
     _verify(settings.resolved_models_dir)
 
 
+def check_rollback(name: str, models_dir: Path) -> None:
+    """Raise naming what is wrong when ``name`` cannot be rolled back, reading only the local
+    ``registry.json`` (no DVC, S3 or training stack imported): an unknown model (the known ones
+    listed) or one without a previous version."""
+    from aegis.errors import ConfigurationError, ModelStoreError
+    from aegis.models.specs import MODEL_NAMES
+
+    if name not in MODEL_NAMES:
+        raise ConfigurationError(f"models rollback: unknown model {name!r}; expected one of "
+                                 f"{list(MODEL_NAMES)}")
+    path = models_dir / "registry.json"
+    if not path.is_file():  # the transaction pulls the store first
+        return
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8")).get("champions", {}).get(name)
+    except (OSError, ValueError, AttributeError):
+        return  # a malformed registry: the transaction's own reader names the problem
+    if not isinstance(entry, dict) or not entry.get("history"):
+        raise ModelStoreError(f"{path}: {name!r} has no previous version to roll back to")
+
+
 @app.command("rollback")
 def rollback_cmd(name: str, repo_root: RepoRoot = None,
                  push: Annotated[bool, typer.Option("--push/--no-push")] = True) -> None:
     """Make the previous version of NAME the champion again (pushed and committed)."""
     from aegis.config import get_settings
+
+    # before any network call (DVC, S3, git) or heavy import
+    check_rollback(name, get_settings().resolved_models_dir)
     from aegis.registry.publish import publish_rollback
 
     cfg = _store(repo_root)
+    check_rollback(name, cfg.models_dir)
     version, commit = publish_rollback(name, cfg, push=push, settings=get_settings())
     typer.echo(f"{name}: champion is now {version}" + (f" ({commit[:12]})" if commit else ""))

@@ -6,7 +6,12 @@ CLI). Heavy imports live inside the functions.
 """
 
 from aegis.pipeline.data import build_features, ingest, validate
-from aegis.pipeline.health import calendar_health, model_health, track_record_health
+from aegis.pipeline.health import (
+    calendar_health,
+    model_health,
+    snapshot_health,
+    track_record_health,
+)
 from aegis.pipeline.inference import infer
 from aegis.pipeline.retention import prune_stage as prune
 from aegis.pipeline.training import (
@@ -30,6 +35,7 @@ __all__ = [
     "prune",
     "push_promotions",
     "recompute_rates",
+    "snapshot_health",
     "track_record_health",
     "retrain",
     "train",

@@ -7,6 +7,8 @@ turns red, the failure notifier sends it, and ``docs/operations.md`` says what t
 
 - :func:`calendar_health` -- :class:`~aegis.errors.CalendarCoverageError` when fewer than
   ``CALENDAR_WARN_DAYS`` (30) days remain before the last day the NSE calendar knows.
+- :func:`snapshot_health` -- :class:`~aegis.errors.SnapshotError` when the published snapshot
+  is stale against the 30-minute publishing schedule (a paused ingest DAG shows up here).
 - :func:`track_record_health` -- settles the ledger's forecasts on the stored history (the
   ledger is rewritten atomically, under the ledger lock inference's publish holds too),
   computes the live Brier / ECE / coverage over the last ``TRACK_WINDOW_DAYS`` against
@@ -16,6 +18,7 @@ turns red, the failure notifier sends it, and ``docs/operations.md`` says what t
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
@@ -87,6 +90,37 @@ def calendar_health(today: str | None = None, warn_days: int = CALENDAR_WARN_DAY
     return info
 
 
+def snapshot_health(now: datetime | None = None) -> dict[str, Any]:
+    """The published snapshot against the 30-minute schedule (:mod:`aegis.market.slots`).
+
+    Returns ``{"snapshot", "as_of", "due_slot"}`` when fresh.
+
+    Raises
+    ------
+    SnapshotError
+        No snapshot published, or one older than the last due slot allows (while a session is
+        open: the slot before the last due one; overnight: the last session's close), naming
+        the file, its ``as_of`` and the slot that should have published.
+    """
+    from aegis.errors import SnapshotError
+    from aegis.market.slots import freshness
+    from aegis.snapshot import read_snapshot
+
+    settings = get_settings()
+    moment = now if now is not None else settings.now()
+    path = settings.snapshot_path
+    if not path.is_file():
+        raise SnapshotError(f"{path}: no snapshot published yet (aegis_market_ingest and "
+                            "aegis_inference publish it; are they paused?)")
+    snap = read_snapshot(path)
+    fresh = freshness(snap.as_of, moment)
+    if fresh.stale:
+        raise SnapshotError(f"{path}: stale: {fresh.reason}; check that aegis_market_ingest "
+                            "and aegis_inference are unpaused and their last runs succeeded")
+    return {"snapshot": str(path), "as_of": snap.as_of.isoformat(),
+            "due_slot": fresh.due_slot.isoformat()}
+
+
 def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
     """Settle the ledger, score the live track record, raise on drift or frozen numbers.
 
@@ -144,4 +178,4 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
 
 
 __all__ = ["CALENDAR_WARN_DAYS", "FROZEN_RUNS", "TRACK_WINDOW_DAYS", "calendar_health",
-           "track_record_health"]
+           "snapshot_health", "track_record_health"]

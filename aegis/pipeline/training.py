@@ -24,6 +24,8 @@ from aegis.pipeline.data import load_daily, read_validated_features
 from aegis.pipeline.paths import challengers_dir, gate_log_path, rates_path
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from aegis.models.gate import GateDecision
@@ -131,9 +133,23 @@ def models_to_train(requested: list[str] | None = None) -> list[str]:
     return [name for name in MODEL_NAMES if name in requested]
 
 
-def train(names: list[str] | None = None, seed: int | None = None) -> dict[str, Any]:
-    """Train every model (or ``names``) in this process; returns the per-model records."""
-    return {name: train_model(name, seed) for name in models_to_train(names)}
+def train(names: list[str] | None = None, seed: int | None = None,
+          progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Train every model (or ``names``) in this process; returns the per-model records.
+
+    ``progress`` (e.g. the CLI's echo) hears ``training <name> (i/n)`` before each model and
+    its gate decision after it, so a retrain of minutes is never silent.
+    """
+    say = progress or (lambda _line: None)
+    names = models_to_train(names)
+    out = {}
+    for i, name in enumerate(names, 1):
+        say(f"training {name} ({i}/{len(names)}) ...")
+        out[name] = train_model(name, seed)
+        decision = out[name]["decision"]
+        say(f"  {name}: {out[name]['seconds']:.1f} s, "
+            f"{'promote' if decision['promote'] else 'keep'}: {decision['reason']}")
+    return out
 
 
 def promote_and_push(push: bool = True, s3: S3Access | None = None) -> dict[str, Any]:
@@ -148,7 +164,7 @@ def promote_and_push(push: bool = True, s3: S3Access | None = None) -> dict[str,
     staged for a retry (:class:`~aegis.errors.RemoteUnavailableError` is raised).
     """
     from aegis.pipeline.publishing import publishing_path, write_publishing
-    from aegis.pipeline.records import GateLog, GateLogEntry, read_challenger, write_gate_log
+    from aegis.pipeline.records import GateLogEntry, read_challenger, write_gate_log
     from aegis.registry.publish import publish_versions
     from aegis.registry.store import StoreConfig
 
@@ -164,12 +180,29 @@ def promote_and_push(push: bool = True, s3: S3Access | None = None) -> dict[str,
                for r in records}
     cfg = StoreConfig.from_settings(settings).with_access(s3)
     result = publish_versions(winners, cfg, push=push, settings=settings)
-    write_gate_log(gate_log_path(settings), GateLog({r.name: GateLogEntry.of(r) for r in records}))
+    write_gate_log(gate_log_path(settings),
+                   merged_gate_log(gate_log_path(settings), [GateLogEntry.of(r) for r in records]))
     write_publishing(publishing_path(gate_log_path(settings)),
                      {r.name: r.publishing for r in records if r.publishing is not None})
     for path in paths:
         path.unlink()
     return {"models": summary, "commit": result.commit, "pushed": result.pushed}
+
+
+def merged_gate_log(path: Path, entries: list[Any]) -> Any:
+    """The gate log at ``path`` with ``entries`` (this retrain's decisions) replacing theirs.
+
+    A partial retrain (``aegis train --model buyer``) decides for its models only: the other
+    models' last decisions stay, or inference would no longer know that the gate refused them
+    (and publish a degraded fallback instead of climatology). A gate log that cannot be read
+    raises (:class:`~aegis.errors.GateLogFormatError`, naming the file): the decisions it
+    holds are not silently dropped.
+    """
+    from aegis.pipeline.records import GateLog, read_gate_log
+
+    kept = dict(read_gate_log(path).root)
+    kept.update({entry.name: entry for entry in entries})
+    return GateLog(kept)
 
 
 def push_promotions(remote: dict[str, str | None] | None) -> dict[str, Any]:
@@ -199,7 +232,8 @@ RETRAIN_STAGES = ("build_features", "validate", "train", "promote_and_push", "re
 
 
 def retrain(seed: int | None = None, push: bool = True, rates: bool = True,
-            names: list[str] | None = None, run_id: str | None = None) -> dict[str, Any]:
+            names: list[str] | None = None, run_id: str | None = None,
+            progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The nightly retrain in this process: the same stage functions the DAG's tasks call.
 
     store -> features -> GX gate (a failed validation raises and nothing is trained) -> train
@@ -208,11 +242,17 @@ def retrain(seed: int | None = None, push: bool = True, rates: bool = True,
     """
     from aegis.pipeline.data import build_features, validate
 
+    say = progress or (lambda _line: None)
+    chosen = models_to_train(names)  # an unknown name stops here, before any work
+    say("building features from the market store ...")
     staged = build_features(run_id)
+    say(f"validating {staged.get('rows', '?')} sessions (Great Expectations) ...")
     out: dict[str, Any] = {"build_features": staged, "validate": validate(staged["run_id"])}
-    out["train"] = train(names, seed)
+    out["train"] = train(chosen, seed, progress=say)
+    say("gating and publishing the challengers" + (" (dvc push)" if push else "") + " ...")
     out["promote_and_push"] = promote_and_push(push=push)
     if rates:
+        say("recomputing the historical hit and spike rates ...")
         out["recompute_rates"] = recompute_rates()
     return out
 
@@ -301,5 +341,6 @@ def recompute_rates() -> dict[str, Any]:
     return summary
 
 
-__all__ = ["RETRAIN_STAGES", "models_to_train", "promote_and_push", "push_promotions",
+__all__ = ["RETRAIN_STAGES", "merged_gate_log", "models_to_train", "promote_and_push",
+           "push_promotions",
            "recompute_rates", "retrain", "train", "train_model"]

@@ -24,14 +24,15 @@ import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from aegis.config import Settings
 from aegis.errors import AegisError
 from aegis_dashboard import data, data_docs
+from aegis_dashboard.dag_pause import PauseStates, pause_states
 from aegis_dashboard.dag_runs import DagRunRow, latest_runs
 from aegis_dashboard.page import page_context
 from aegis_dashboard.reading import read_published
-from aegis_dashboard.view import staleness_banner
 
 URL_PREFIX = "/aegismatrix"
 TEMPLATES = Path(__file__).with_name("templates")
@@ -72,12 +73,18 @@ def _token(request: Request) -> str | None:
     return request.cookies.get("_token")
 
 
-def health(settings: Settings, now: pd.Timestamp | None = None) -> dict[str, Any]:
-    """Snapshot status and staleness, and every champion verified as ``aegis models verify``."""
-    now = now or pd.Timestamp.now(tz="UTC")
+def health(settings: Settings, now: pd.Timestamp | None = None,
+           pauses: PauseStates | None = None) -> dict[str, Any]:
+    """Snapshot status and staleness against the publishing schedule (a paused publishing DAG
+    counts as stale: nothing new will come), and every champion verified as ``aegis models
+    verify`` does."""
+    from aegis.market.hours import IST
+    from aegis.market.slots import freshness, market_state, next_slot
+
+    now = now if now is not None else pd.Timestamp(settings.now())
     pub = read_published(settings.snapshot_path)
     problems: list[str] = []
-    snap_status, as_of, reasons, stale = "missing", None, [], None
+    snap_status, as_of, reasons, stale, stale_reason = "missing", None, [], None, ""
     if pub is None:
         problems.append("no snapshot published yet")
     elif pub.unreadable:
@@ -90,26 +97,37 @@ def health(settings: Settings, now: pd.Timestamp | None = None) -> dict[str, Any
         as_of = as_of_value.isoformat() if as_of_value else None
         reasons = [{"field": r.field, "reason": r.reason}
                    for r in (pub.get("degraded_reasons") or [])]
-        stale = staleness_banner(as_of_value, now) is not None
+        fresh = freshness(as_of_value, now.to_pydatetime()) if as_of_value else None
+        paused = pauses.publishing_paused if pauses is not None else []
+        stale = fresh is None or fresh.stale or bool(paused)
+        stale_reason = ("the snapshot's as_of is unreadable" if fresh is None else fresh.reason)
+        if paused:
+            stale_reason = "; ".join([*filter(None, [stale_reason]),
+                                      *(f"{d} is paused" for d in paused)])
         if stale:
-            problems.append(f"snapshot is stale: as of {as_of}")
+            problems.append(f"snapshot is stale: {stale_reason}")
     results, verify_problem = data.verify_champions(settings)
     if verify_problem:
         problems.append(verify_problem)
     problems += [f"{r.name}: {r.reason}" for r in results if not r.ok]
+    state = market_state(now.to_pydatetime())
     return {
-        "status": snap_status, "as_of": as_of, "stale": stale, "degraded_reasons": reasons,
-        "problems": problems,
+        "status": snap_status, "as_of": as_of, "stale": stale, "stale_reason": stale_reason,
+        "market_state": state.state, "market": state.words(),
+        "next_update_due": next_slot(now.to_pydatetime()).astimezone(IST).isoformat(),
+        "paused_dags": pauses.paused_dags if pauses is not None else None,
+        "degraded_reasons": reasons, "problems": problems,
         "champions": {r.name: {"version": r.version, "ok": r.ok, "reason": r.reason}
                       for r in results},
     }
 
 
 def render_page(settings: Settings, *, now: pd.Timestamp | None = None,
-                runs: list[DagRunRow] | None = None, templates: Environment | None = None
-                ) -> str:
+                runs: list[DagRunRow] | None = None, pauses: PauseStates | None = None,
+                templates: Environment | None = None) -> str:
     """The AegisMatrix page (HTML) for the current state of the output, model and data stores."""
-    context = page_context(settings, now=now or pd.Timestamp.now(tz="UTC"), runs=runs)
+    moment = now if now is not None else pd.Timestamp(settings.now())
+    context = page_context(settings, now=moment, runs=runs, pauses=pauses)
     return (templates or _templates()).get_template("dashboard.html").render(**context)
 
 
@@ -134,7 +152,9 @@ def create_app(settings_factory: Callable[[], Settings] = Settings) -> FastAPI:
         # the configured API address: the request's Host header is the client's to choose, and
         # the viewer's token must not go wherever it names (issue 22)
         runs = await latest_runs(settings.airflow_api_url, _token(request))
-        return HTMLResponse(render_page(settings, runs=runs, templates=templates))
+        pauses = await pause_states(settings.airflow_api_url, _token(request))
+        return HTMLResponse(render_page(settings, runs=runs, pauses=pauses,
+                                        templates=templates))
 
     @app.get("/api/snapshot", dependencies=auth)
     def snapshot_json() -> dict[str, Any]:
@@ -167,8 +187,10 @@ def create_app(settings_factory: Callable[[], Settings] = Settings) -> FastAPI:
         }
 
     @app.get("/api/health", dependencies=auth)
-    def health_json() -> dict[str, Any]:
-        return health(settings_factory())
+    async def health_json(request: Request) -> dict[str, Any]:
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        pauses = await pause_states(base, _token(request))
+        return await run_in_threadpool(health, settings_factory(), pauses=pauses)
 
     @app.get("/files/{name:path}", dependencies=auth)
     def served(name: str) -> FileResponse:

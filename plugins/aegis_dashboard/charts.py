@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aegis_dashboard.svg import Plot, nice_ticks
+from aegis_dashboard.svg import Plot, nice_ticks, spread, thin_ticks
+from aegis_dashboard.words import pct
 
 
 def _points_fmt(v: float) -> str:
@@ -49,6 +50,7 @@ def price_chart(closes: pd.Series, *, spot: float | None, sessions_to_expiry: in
     step = max(1, n // 6)
     x_ticks = [(float(i), closes.index[i].strftime("%d %b")) for i in range(0, n, step)]
     x_ticks.append((float(now + ahead), f"expiry {expiry_label}"))
+    x_ticks = thin_ticks(x_ticks, plot.px, min_gap=72)  # "expiry 09 Jan" is ~70 px wide
     y_ticks = [(t, _points_fmt(t)) for t in nice_ticks(lo - pad, hi + pad, 6)]
     plot.axes(x_ticks, y_ticks, y_label="NIFTY 50, index points")
     plot.vline(now + ahead, "expiry-line")
@@ -57,10 +59,13 @@ def price_chart(closes: pd.Series, *, spot: float | None, sessions_to_expiry: in
                   f"safe range {safe_range.lower:,.0f} - {safe_range.upper:,.0f}")
         plot.text(now - 0.2, safe_range.lower, f"safe range {safe_range.confidence:.0%}",
                   "band-label", dy=4, anchor="end")
-    for b in breaches:
+    top, _, bottom, _ = plot.margin
+    label_ys = spread([plot.py(b.strike) for b in breaches], 13.0, top + 4,
+                      plot.height - bottom - 4)
+    for b, label_y in zip(breaches, label_ys, strict=True):
         arrow = "above" if b.side == "above" else "below"
-        plot.hline(b.strike, f"strike {arrow}", f"{b.strike:,.0f}  touch {b.touch:.0%}",
-                   x0=now, data_attr=f'data-strike="{b.strike:.0f}"')
+        plot.hline(b.strike, f"strike {arrow}", f"{b.strike:,.0f}  touch {pct(b.touch)}",
+                   x0=now, data_attr=f'data-strike="{b.strike:.0f}"', label_y=label_y)
     if max_pain is not None:
         plot.hline(max_pain, "max-pain", "", x0=0)
         plot.text(0.3, max_pain, f"max pain {max_pain:,.0f}", "max-pain-label")
@@ -71,19 +76,68 @@ def price_chart(closes: pd.Series, *, spot: float | None, sessions_to_expiry: in
                                       f"to the expiry {expiry_label}, breach strikes and max pain")
 
 
-def intraday_chart(bars: pd.DataFrame, day_label: str) -> str:
-    """The day's 1-minute (or coarser) bars: high-low band and close line, x in IST minutes."""
+def intraday_chart(bars: pd.DataFrame, day_label: str, *, safe_range: Any = None,
+                   expiry_today: bool = False, expiry_label: str = "") -> str:
+    """The day's 1-minute (or coarser) bars: high-low band and close line, x in IST minutes.
+
+    With ``safe_range`` the range for the time left is drawn from the last bar to the close:
+    on the expiry day it ends at the expiry close (15:30); on another day the band at the
+    session's end stands for the range to the later expiry (``expiry_label``).
+    """
     idx = pd.DatetimeIndex(bars.index)
     minutes = (idx.hour * 60 + idx.minute - (9 * 60 + 15)).to_numpy(dtype=float)
     lo, hi = float(bars["low"].min()), float(bars["high"].max())
+    if safe_range is not None:
+        lo, hi = min(lo, safe_range.lower), max(hi, safe_range.upper)
     pad = (hi - lo) * 0.05 or 1.0
-    plot = Plot(x=(0.0, 375.0), y=(lo - pad, hi + pad), height=200, margin=(10, 40, 30, 64))
+    plot = Plot(x=(0.0, 375.0), y=(lo - pad, hi + pad), height=220, margin=(10, 20, 30, 64))
     ticks = [(m, f"{(555 + m) // 60:02.0f}:{(555 + m) % 60:02.0f}") for m in (0, 75, 165, 255, 375)]
     plot.axes(ticks, [(t, _points_fmt(t)) for t in nice_ticks(lo - pad, hi + pad, 4)])
+    if safe_range is not None and len(minutes):
+        last = float(minutes[-1]) + 1.0
+        to = "to the 15:30 expiry close" if expiry_today else f"to the expiry {expiry_label}"
+        plot.band(min(last, 374.0), 375.0, safe_range.lower, safe_range.upper,
+                  "safe-band intraday-range",
+                  f"safe range {safe_range.lower:,.0f} - {safe_range.upper:,.0f} {to}")
+        plot.text(min(last, 374.0) - 2, safe_range.upper, f"range {to}", "band-label", dy=-4,
+                  anchor="end")
     plot.area(list(zip(minutes, bars["high"], strict=True)),
               list(zip(minutes, bars["low"], strict=True)), "intraday-band")
     plot.line(list(zip(minutes, bars["close"], strict=True)), "intraday-close", "close")
     return plot.render("intraday-chart", f"NIFTY intraday bars of {day_label} ({len(bars)} bars)")
+
+
+def oi_chart(strikes: pd.DataFrame, spot: float, max_pain: float | None = None) -> str:
+    """Open interest by strike for one expiry: calls and puts side by side (``strikes``: index
+    strike, columns ``call_oi`` and ``put_oi``, contracts), spot and max pain marked."""
+    ks = strikes.index.to_numpy(dtype=float)
+    width = float(np.min(np.diff(ks))) if len(ks) > 1 else 50.0
+    top = float(max(strikes["call_oi"].max(), strikes["put_oi"].max(), 1.0))
+    plot = Plot(x=(ks.min() - width, ks.max() + width), y=(0.0, top * 1.08), height=220,
+                margin=(12, 16, 32, 64))
+    step = max(1, len(ks) // 6)
+    x_ticks = thin_ticks([(k, f"{k:,.0f}") for k in ks[::step]], plot.px, min_gap=48,
+                         keep_last=False)
+    y_ticks = [(t, _compact(t)) for t in nice_ticks(0.0, top * 1.08, 4)]
+    plot.axes(x_ticks, y_ticks, y_label="open interest")
+    for k, row in strikes.iterrows():
+        k = float(k)
+        plot.band(k - 0.42 * width, k, 0.0, float(row["put_oi"]), "oi-put",
+                  f"{k:,.0f} put OI {row['put_oi']:,.0f}")
+        plot.band(k, k + 0.42 * width, 0.0, float(row["call_oi"]), "oi-call",
+                  f"{k:,.0f} call OI {row['call_oi']:,.0f}")
+    plot.vline(spot, "spot-line", f"spot {spot:,.0f}")
+    if max_pain is not None:
+        plot.vline(max_pain, "max-pain-line", "")
+    return plot.render("oi-chart", f"open interest by strike, {len(ks)} strikes around spot")
+
+
+def _compact(v: float) -> str:
+    if abs(v) >= 1e7:
+        return f"{v / 1e7:.1f} cr"
+    if abs(v) >= 1e5:
+        return f"{v / 1e5:.1f} L"
+    return f"{v:,.0f}"
 
 
 def gauge_history_chart(rows: pd.DataFrame, css_id: str, label: str) -> str:
@@ -134,4 +188,5 @@ def reliability_chart(bins: pd.DataFrame, css_id: str, label: str) -> str:
     return plot.render(css_id, f"reliability of {label}, {total} settled forecasts")
 
 
-__all__ = ["gauge_history_chart", "intraday_chart", "price_chart", "reliability_chart"]
+__all__ = ["gauge_history_chart", "intraday_chart", "oi_chart", "price_chart",
+           "reliability_chart"]

@@ -42,7 +42,20 @@ class DagRunRow:
 
 
 def _short(ts: str | None) -> str:
-    return (ts or "")[:16].replace("T", " ")
+    """An API timestamp (UTC, ISO) as ``2025-01-06 15:32 IST``: the market's clock, zone said."""
+    if not ts:
+        return ""
+    from datetime import datetime
+
+    from aegis.market.hours import IST
+
+    try:
+        moment = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return ts
+    if moment.tzinfo is None:
+        return ts[:16].replace("T", " ") + " UTC"
+    return moment.astimezone(IST).strftime("%Y-%m-%d %H:%M IST")
 
 
 async def latest_runs(base_url: str, token: str | None,

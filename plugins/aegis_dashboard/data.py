@@ -162,6 +162,88 @@ def _prices(store: Any, names: list[str], as_of: pd.Timestamp | None, sessions: 
     return Prices(closes=closes, intraday=intraday, note=note)
 
 
+def previous_closes(settings: Settings, as_of: pd.Timestamp) -> dict[str, float | None]:
+    """NIFTY's and India VIX's last daily close of a session before ``as_of``'s IST day (the
+    reference of "change on the day"); ``None`` for a series the store does not hold."""
+    from aegis.market.store import MarketStore
+
+    store = MarketStore(settings.resolved_data_dir)
+    names = store.names()
+    day = ist_day(as_of)
+    out: dict[str, float | None] = {}
+    for key, series in (("nifty", "nifty_daily"), ("vix", "vix_daily")):
+        out[key] = None
+        if series not in names:
+            continue
+        try:
+            closes = store.read(series)["close"].astype(float)
+        except (OSError, ValueError, KeyError) as exc:
+            raise DashboardInputError(f"the market store's {series} cannot be read: {exc}"
+                                      ) from exc
+        before = closes[closes.index < day]
+        out[key] = float(before.iloc[-1]) if len(before) else None
+    return out
+
+
+def settlement_close(settings: Settings, expiry: pd.Timestamp) -> float | None:
+    """NIFTY's daily close of the expiry session (its settlement), once the store has it."""
+    from aegis.market.store import MarketStore
+
+    store = MarketStore(settings.resolved_data_dir)
+    if "nifty_daily" not in store.names():
+        return None
+    try:
+        closes = store.read("nifty_daily")["close"].astype(float)
+    except (OSError, ValueError, KeyError) as exc:
+        raise DashboardInputError(f"the market store's nifty_daily cannot be read: {exc}") from exc
+    day = pd.Timestamp(expiry).normalize()
+    return float(closes.loc[day]) if day in closes.index else None
+
+
+def read_iv_levels(settings: Settings, as_of: pd.Timestamp) -> dict[str, Any] | None:
+    """India VIX's percentile and rank over 252 sessions (the validated feature table's
+    ``iv_percentile_252`` and ``iv_rank_252``) of the last session at or before ``as_of``."""
+    from aegis.pipeline.paths import features_path
+
+    path = features_path(settings)
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_parquet(path, columns=["iv_percentile_252", "iv_rank_252"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise DashboardInputError(f"the feature table ({path.name}) cannot be read: {exc}"
+                                  ) from exc
+    rows = table[pd.DatetimeIndex(table.index) <= ist_day(as_of)].dropna()
+    if rows.empty:
+        return None
+    last = rows.iloc[-1]
+    return {"session": pd.Timestamp(rows.index[-1]), "percentile": float(last["iv_percentile_252"]),
+            "rank": float(last["iv_rank_252"])}
+
+
+def read_chain(settings: Settings, expiry: pd.Timestamp, as_of: pd.Timestamp
+               ) -> pd.DataFrame | None:
+    """The latest option-chain rows of ``expiry`` taken at or before ``as_of`` (every strike,
+    calls and puts), or ``None`` when the store has none."""
+    from aegis.market.store import MarketStore
+
+    store = MarketStore(settings.resolved_data_dir)
+    if "option_chain" not in store.names():
+        return None
+    try:
+        chain = store.read("option_chain")
+    except (OSError, ValueError, KeyError) as exc:
+        raise DashboardInputError(f"the market store's option_chain cannot be read: {exc}"
+                                  ) from exc
+    stamps = pd.to_datetime(chain["timestamp"])
+    expiries = pd.to_datetime(chain["expiry"]).dt.normalize()
+    mine = chain[(expiries == pd.Timestamp(expiry).normalize()) & (stamps <= as_of)]
+    if mine.empty:
+        return None
+    latest = pd.to_datetime(mine["timestamp"]).max()
+    return mine[pd.to_datetime(mine["timestamp"]) == latest]
+
+
 @lru_cache(maxsize=4)
 def _verify_cached(models_dir: str, stamp: tuple[tuple[str, int, int], ...]) -> tuple[Any, ...]:
     from aegis.registry.artifacts import verify_all
@@ -202,6 +284,6 @@ def read_registry_entries(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 __all__ = ["BACKTEST_DIAGRAM", "BACKTEST_REPORT", "SERVED_FILES",
-           "Prices", "ledger_path", "read_backtest", "read_gate_log",
-           "read_ledger", "read_prices", "read_registry_entries", "served_file",
-           "verify_champions"]
+           "Prices", "ledger_path", "previous_closes", "read_backtest", "read_chain",
+           "read_gate_log", "read_iv_levels", "read_ledger", "read_prices",
+           "read_registry_entries", "served_file", "settlement_close", "verify_champions"]

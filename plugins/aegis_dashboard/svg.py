@@ -9,7 +9,7 @@ horizontal reference lines with labels, and axes with ticks.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -25,6 +25,41 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     first = math.ceil(lo / step) * step
     return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def spread(pixels: Sequence[float], gap: float, lo: float, hi: float) -> list[float]:
+    """Label positions near ``pixels`` but at least ``gap`` apart, inside [lo, hi].
+
+    Labels of close values (strikes 1 % apart on a wide chart) would print over each other;
+    each keeps its order and moves the least it must (a forward pass pushes down, a backward
+    pass pulls back inside the frame).
+    """
+    order = sorted(range(len(pixels)), key=lambda i: pixels[i])
+    placed = [float(pixels[i]) for i in order]
+    for j in range(len(placed)):
+        floor = lo if j == 0 else placed[j - 1] + gap
+        placed[j] = max(placed[j], floor)
+    for j in range(len(placed) - 1, -1, -1):
+        ceiling = hi if j == len(placed) - 1 else placed[j + 1] - gap
+        placed[j] = min(placed[j], ceiling)
+    out = [0.0] * len(pixels)
+    for j, i in enumerate(order):
+        out[i] = placed[j]
+    return out
+
+
+def thin_ticks(ticks: Sequence[tuple[float, str]], px: Callable[[float], float],
+               min_gap: float, keep_last: bool = True) -> list[tuple[float, str]]:
+    """Drop x ticks whose labels would touch: from the last (kept) backwards, each tick at
+    least ``min_gap`` pixels from the one kept after it."""
+    items = sorted(ticks, key=lambda t: t[0])
+    if not items:
+        return []
+    kept = [items[-1]] if keep_last else []
+    for tick in reversed(items[:-1] if keep_last else items):
+        if not kept or px(kept[-1][0]) - px(tick[0]) >= min_gap:
+            kept.append(tick)
+    return sorted(kept, key=lambda t: t[0])
 
 
 @dataclass
@@ -78,14 +113,16 @@ class Plot:
                              f'r="{r}">{tip}</circle>')
 
     def hline(self, y: float, cls: str, label: str = "", x0: float | None = None,
-              data_attr: str = "") -> None:
-        """A horizontal reference line across the plot (from ``x0`` when given), labelled right."""
+              data_attr: str = "", label_y: float | None = None) -> None:
+        """A horizontal reference line across the plot (from ``x0`` when given), labelled right
+        (at pixel height ``label_y`` when given: :func:`spread` keeps labels apart)."""
         start = self.px(self.x[0] if x0 is None else x0)
         end = self.px(self.x[1])
         extra = f" {data_attr}" if data_attr else ""
+        text_y = (self.py(y) if label_y is None else label_y) + 4
         self.elements.append(f'<g class="{cls}"{extra}><line x1="{start:.1f}" x2="{end:.1f}" '
                              f'y1="{self.py(y):.1f}" y2="{self.py(y):.1f}"/>'
-                             f'<text x="{end + 4:.1f}" y="{self.py(y) + 4:.1f}">{escape(label)}'
+                             f'<text x="{end + 4:.1f}" y="{text_y:.1f}">{escape(label)}'
                              f'</text></g>')
 
     def vline(self, x: float, cls: str, label: str = "") -> None:
@@ -128,11 +165,16 @@ class Plot:
         self.elements[:0] = parts
 
     def render(self, css_id: str, description: str) -> str:
-        """The ``<svg>`` element (``role="img"`` with a text alternative for screen readers)."""
+        """The ``<svg>`` element (``role="img"`` with a text alternative for screen readers).
+
+        It scales to the width of its container (``width="100%"`` with the ``viewBox``; the
+        height follows the aspect ratio), up to its drawn width, so a phone shows all of it.
+        """
         return (f'<svg id="{escape(css_id)}" class="chart" role="img" viewBox="0 0 {self.width} '
-                f'{self.height}" width="{self.width}" height="{self.height}" '
+                f'{self.height}" width="100%" preserveAspectRatio="xMidYMid meet" '
+                f'style="max-width: {self.width}px" '
                 f'xmlns="http://www.w3.org/2000/svg"><desc>{escape(description)}</desc>'
                 + "".join(self.elements) + "</svg>")
 
 
-__all__ = ["Plot", "nice_ticks"]
+__all__ = ["Plot", "nice_ticks", "spread", "thin_ticks"]

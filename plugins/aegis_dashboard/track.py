@@ -23,10 +23,13 @@ PROBABILITIES: Final = {
     "expiry_stress": ("Expiry stress", "expiry_stress"),
     "direction": ("Direction (up tomorrow)", "direction"),
     "buyer": ("Buyer spike", "buyer"),
-    "breach_touch": ("Breach: touch before expiry", "breach"),
-    "breach_close": ("Breach: close beyond at expiry", "breach"),
+    "breach_touch": ("Breach: touch before expiry", "breach.touch"),
+    "breach_close": ("Breach: close beyond at expiry", "breach.close"),
 }
-"""Ledger field -> (name on the page, key of the backtest report section)."""
+"""Ledger field -> (name on the page, key of the backtest report section; ``breach.<event>``
+is that event's own section of the breach report, see :func:`backtest_section`)."""
+BREACH_EVENTS: Final = {"touch": ("touch",), "close": ("close", "close_beyond")}
+"""The keys under which a backtest report may score each breach event apart."""
 GAUGES: Final = ("trap", "expiry_stress", "direction", "buyer")
 HISTORY_DAYS: Final = 56
 
@@ -49,19 +52,77 @@ class TrackRecord:
     backtest_period: str = ""
     live_note: str = ""
     backtest_note: str = ""
+    years: list[str] = field(default_factory=list)
+    year_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def backtest_section(backtest: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+    """The report's section for ``key``; ``breach.touch`` / ``breach.close`` look for that
+    event's own scores (``breach.by_event.<event>`` or ``breach.<event>``), never the pooled
+    figure (``None`` when the report pools them)."""
+    report = backtest or {}
+    if not key.startswith("breach."):
+        section = report.get(key)
+        return section if isinstance(section, dict) else None
+    breach = report.get("breach")
+    if not isinstance(breach, dict):
+        return None
+    event = key.split(".", 1)[1]
+    for name in BREACH_EVENTS[event]:
+        for holder in (breach.get("by_event"), breach):
+            cell = holder.get(name) if isinstance(holder, dict) else None
+            if isinstance(cell, dict) and is_number(cell.get("brier")):
+                return cell
+    return None
+
+
+def _skill(brier_value: Any, clim: Any) -> str:
+    if is_number(brier_value) and is_number(clim) and clim:
+        return pct(1 - brier_value / clim, 1)
+    return "—"
 
 
 def _backtest_figures(section: Any) -> dict[str, str]:
+    """What was published (the live rules replayed) beside the model's own record."""
     if not isinstance(section, dict):
         return {}
-    clim, skill = section.get("brier_climatology"), section.get("bss_climatology")
-    if is_number(clim) and clim and not is_number(skill) and is_number(section.get("brier")):
-        skill = 1 - section["brier"] / clim
+    clim = section.get("brier_climatology")
     n = section.get("n", section.get("signals"))
+    published = section.get("published_brier")
     return {"n": count(n), "brier": decimal(section.get("brier")),
+            "published": decimal(published),
             "baseline": decimal(section.get("brier_baseline")), "climatology": decimal(clim),
-            "skill": pct(skill, 1) if is_number(skill) else "—",
+            "skill": _skill(section.get("brier"), clim),
+            "published_skill": _skill(published, clim),
             "ece": decimal(section.get("ece"))}
+
+
+def by_year(backtest: dict[str, Any] | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """Years side by side: (years, one row per probability with a cell per year).
+
+    Each cell is ``{"published", "model", "climatology", "n"}`` formatted, from the report's
+    ``by_year`` (``{"n", "brier", "published_brier", "brier_climatology", "ece"}`` per year).
+    """
+    years: set[str] = set()
+    rows = []
+    for field_name, (title, key) in PROBABILITIES.items():
+        section = backtest_section(backtest, key)
+        table = (section or {}).get("by_year")
+        if not isinstance(table, dict) or not table:
+            continue
+        cells = {}
+        for year, cell in table.items():
+            if not isinstance(cell, dict):
+                continue
+            years.add(str(year))
+            cells[str(year)] = {"n": count(cell.get("n")),
+                                "published": decimal(cell.get("published_brier")),
+                                "model": decimal(cell.get("brier")),
+                                "climatology": decimal(cell.get("brier_climatology")),
+                                "skill": _skill(cell.get("published_brier"),
+                                                cell.get("brier_climatology"))}
+        rows.append({"field": field_name, "name": title, "cells": cells})
+    return sorted(years), rows
 
 
 def _live_figures(rows: pd.DataFrame) -> dict[str, str]:
@@ -94,8 +155,8 @@ def track_record(ledger: pd.DataFrame | None, backtest: dict[str, Any] | None) -
                 bins = reliability_bins(settled["value"].to_numpy(float),
                                         settled["outcome"].to_numpy(float))
                 chart = reliability_chart(bins, f"reliability-{name}", title)
-        rows.append(TrackRow(name, title, _backtest_figures((backtest or {}).get(section)), live,
-                             chart))
+        rows.append(TrackRow(name, title, _backtest_figures(backtest_section(backtest, section)),
+                             live, chart))
     period = ""
     note = ""
     if backtest is not None:
@@ -106,8 +167,16 @@ def track_record(ledger: pd.DataFrame | None, backtest: dict[str, Any] | None) -
                    for s in ("trap", "expiry_stress", "direction")):
             note = ("This backtest report predates the skill-against-climatology keys; "
                     "re-run aegis backtest to get them.")
+        pooled = backtest.get("breach")
+        if isinstance(pooled, dict) and backtest_section(backtest, "breach.touch") is None:
+            note += (" The report scores touch and close-beyond pooled (n "
+                     f"{count(pooled.get('n'))}, Brier {decimal(pooled.get('brier'))}): the "
+                     "breach rows' backtest cells stay empty rather than repeat the pooled "
+                     "figure for each.")
     live_note = _live_note(ledger)
-    return TrackRecord(rows, horizons(ledger, backtest), period, live_note, note)
+    years, year_rows = by_year(backtest)
+    return TrackRecord(rows, horizons(ledger, backtest), period, live_note, note.strip(),
+                       years, year_rows)
 
 
 def _live_note(ledger: pd.DataFrame | None) -> str:
@@ -193,5 +262,5 @@ def gauge_history(ledger: pd.DataFrame | None) -> list[GaugeHistory]:
     return out
 
 
-__all__ = ["GaugeHistory", "TrackRecord", "TrackRow", "gauge_history", "horizon_sentence",
-           "horizons", "track_record"]
+__all__ = ["GaugeHistory", "TrackRecord", "TrackRow", "backtest_section", "by_year",
+           "gauge_history", "horizon_sentence", "horizons", "track_record"]

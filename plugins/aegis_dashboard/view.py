@@ -8,13 +8,12 @@ says so, a field the contract rejects is named in the error panel and its card s
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from aegis.market.hours import CLOSE_AFTER_MIDNIGHT, MARKET_TZ, SESSION_CLOSE
+from aegis.market.hours import MARKET_TZ
 from aegis_dashboard.reading import Published
 from aegis_dashboard.words import (
     calibration_details,
@@ -27,7 +26,6 @@ from aegis_dashboard.words import (
 )
 
 IST = MARKET_TZ
-CLOSE_IST = SESSION_CLOSE
 LABELLED = ("trap", "stress")
 """Gauges with label classes: their thresholds are the snapshot's ``label_cuts``."""
 FIELD_NAMES = {
@@ -81,14 +79,19 @@ def _prov_card(key: str, title: str, value: str, prov: Any, **kw: Any) -> Card:
     return Card(key, title, value, details=details, state=state, **kw)
 
 
-def probability_cards(pub: Published, hit_by_horizon: str = "") -> dict[str, Card]:
+def probability_cards(pub: Published, hit_by_horizon: str = "", *, settled: bool = False
+                      ) -> dict[str, Card]:
     """The cards of the gauges, the signals, the safe range and the historical rates."""
     cards: dict[str, Card] = {}
     trap = pub.get("trap")
-    meaning = "Chance that the volatility realised until expiry exceeds what premiums pay for."
+    meaning = ("Was the chance that the volatility realised until the expiry, now settled, "
+               "exceeded what premiums paid for." if settled else
+               "Chance that the volatility realised until expiry exceeds what premiums pay for.")
     cards["trap"] = _gauge_card(pub, "trap", "trap", "Volatility trap", meaning, trap, "score")
     stress = pub.get("expiry_stress")
-    meaning = "Chance that NIFTY ends the week more than one VIX-implied move away from here."
+    meaning = ("Was the chance that NIFTY ended the settled expiry more than one VIX-implied "
+               "move away." if settled else
+               "Chance that NIFTY ends the week more than one VIX-implied move away from here.")
     cards["stress"] = _gauge_card(pub, "expiry_stress", "stress", "Expiry stress", meaning,
                                   stress, "score")
     direction = pub.get("direction")
@@ -100,7 +103,7 @@ def probability_cards(pub: Published, hit_by_horizon: str = "") -> dict[str, Car
                f"{pct(buyer.threshold)} on.") if buyer else "Chance of a next-session move."
     cards["buyer"] = _gauge_card(pub, "buyer_signal", "buyer", "Buyer signal", meaning, buyer,
                                  "spike_probability")
-    cards.update(_range_cards(pub, hit_by_horizon))
+    cards.update(_range_cards(pub, hit_by_horizon, settled))
     return cards
 
 
@@ -109,8 +112,7 @@ def _gauge_card(pub: Published, field_name: str, key: str, title: str, meaning: 
     if block is None:
         return _unavailable(pub, field_name, title, meaning, key)
     p = float(getattr(block, attr))
-    label = getattr(block, "label", None) or getattr(block, "signal", "")
-    kw: dict[str, Any] = {"label": label, "meaning": meaning, "gauge": p}
+    kw: dict[str, Any] = {"label": forecast_tag(block), "meaning": meaning, "gauge": p}
     if key in LABELLED:  # thresholds chosen from history (null: climatology, no classes)
         kw["cuts"] = block.label_cuts
     if _is_climatology(block.provenance):
@@ -123,6 +125,18 @@ def _gauge_card(pub: Published, field_name: str, key: str, title: str, meaning: 
         kw["trust"] = calibration_words(block.calibration)
         kw["details"] = calibration_details(block.calibration)
     return _prov_card(key, title, pct(p), block.provenance, **kw)
+
+
+def forecast_tag(block: Any) -> str:
+    """The tag beside a probability: its label (``UP``, ``HIGH``, ``BREAKOUT``) only when a model
+    produced it; ``base rate`` for climatology and ``fallback`` for a baseline substitute, whose
+    labels would read as forecasts they are not."""
+    prov = getattr(block, "provenance", None)
+    if _is_climatology(prov):
+        return "base rate"
+    if getattr(prov, "kind", "") == "baseline":
+        return "fallback"
+    return str(getattr(block, "label", None) or getattr(block, "signal", ""))
 
 
 def _is_climatology(prov: Any) -> bool:
@@ -139,34 +153,47 @@ def _horizon_words(hit: Any) -> str:
             f"{pct(horizon.value)} ({count(horizon.n)})")
 
 
-def _range_cards(pub: Published, hit_by_horizon: str) -> dict[str, Card]:
+def _range_cards(pub: Published, hit_by_horizon: str, settled: bool) -> dict[str, Card]:
     cards: dict[str, Card] = {}
     sr, hit, spike = (pub.get(k) for k in ("safe_range", "historical_hit_rate",
                                            "historical_spike_rate"))
     expiry = pub.get("expiry")
     when = expiry.date.strftime("%a %d %b") if expiry else "expiry"
-    meaning = (f"NIFTY should close inside this range at expiry ({when}) "
-               f"{pct(sr.confidence) if sr else ''} of the time.")
+    conf = pct(sr.confidence) if sr else ""
+    meaning = (f"Was forecast to contain NIFTY's close at the {when} expiry {conf} of the time; "
+               "that expiry has settled." if settled else
+               f"NIFTY should close inside this range at expiry ({when}) {conf} of the time.")
     if sr is None:
         cards["safe_range"] = _unavailable(pub, "safe_range", "Safe range", meaning)
     else:
         held = f"{pct(hit.value)} of past ranges held" if hit else "no historical hit rate"
         by_horizon = (_horizon_words(hit) if hit else "") or hit_by_horizon
         trust = held + (f"; {by_horizon}" if by_horizon else "") + "."
+        move = "Expected move it was for" if settled else "Expected move to expiry"
         cards["safe_range"] = _prov_card(
             "safe_range", "Safe range", f"{points(sr.lower)} – {points(sr.upper)}",
             sr.provenance, meaning=meaning, trust=trust,
-            details=[("Expected move to expiry", f"± {points(sr.expected_move)} points"),
+            label="settled" if settled else "",
+            details=[(move, f"± {points(sr.expected_move)} points"),
                      ("Multiplier k (fitted walk-forward)", f"{sr.k:.2f}")])
     meaning = "Share of past weekly safe ranges whose expiry close stayed inside."
     if hit is None:
         cards["hit_rate"] = _unavailable(pub, "historical_hit_rate", "Historical hit rate", meaning,
                                           "hit_rate")
     else:
+        interval, which = hit_interval(hit)
+        details = [("Wilson 95 % interval", f"{pct(hit.ci95[0])} to {pct(hit.ci95[1])}")]
+        boot = getattr(hit, "ci95_block_bootstrap", None)
+        if boot is not None:
+            details.append(("Block-bootstrap 95 % interval (expiry weeks resampled)",
+                            f"{pct(boot[0])} to {pct(boot[1])}"))
+        note = getattr(hit, "interval_note", None)
+        if note:
+            details.append(("Which interval to read", str(note)))
         cards["hit_rate"] = _prov_card(
             "hit_rate", "Historical hit rate", pct(hit.value), hit.provenance, meaning=meaning,
-            trust=f"Out of {count(hit.n)} past ranges; 95 % interval {pct(hit.ci95[0])} to "
-                  f"{pct(hit.ci95[1])}.")
+            trust=f"Out of {count(hit.n)} past ranges; 95 % interval {pct(interval[0])} to "
+                  f"{pct(interval[1])} ({which}).", details=details)
     meaning = "Share of past BREAKOUT signals followed by a spike."
     if spike is None:
         cards["spike_rate"] = _unavailable(pub, "historical_spike_rate", "Historical spike rate",
@@ -180,7 +207,22 @@ def _range_cards(pub: Published, hit_by_horizon: str) -> dict[str, Card]:
     return cards
 
 
-def market_cards(pub: Published) -> dict[str, Card]:
+def hit_interval(hit: Any) -> tuple[tuple[float, float], str]:
+    """The interval the snapshot says to read: the block bootstrap when its ``interval_note``
+    says to read it (or, without a note, when it is the wider one), else Wilson's."""
+    wilson = (float(hit.ci95[0]), float(hit.ci95[1]))
+    boot = getattr(hit, "ci95_block_bootstrap", None)
+    if boot is None:
+        return wilson, "Wilson"
+    bootstrap = (float(boot[0]), float(boot[1]))
+    note = str(getattr(hit, "interval_note", None) or "")
+    wider = bootstrap[1] - bootstrap[0] > wilson[1] - wilson[0]
+    if "read it" in note or (not note and wider):
+        return bootstrap, "block bootstrap over expiry weeks"
+    return wilson, "Wilson; the block bootstrap is not materially wider"
+
+
+def market_cards(pub: Published, left: str = "", *, settled: bool = False) -> dict[str, Card]:
     """Spot, VIX, expiry, max pain and PCR; their provenance is the snapshot's ``provenance``."""
     prov = pub.get("provenance")
     spot, vix, expiry = pub.get("spot"), pub.get("vix"), pub.get("expiry")
@@ -197,14 +239,18 @@ def market_cards(pub: Published) -> dict[str, Card]:
 
     card("spot", "Spot", spot, points(spot, 2) if spot else "", "NIFTY 50, index points.")
     em = ""
-    if spot and vix and expiry:
-        em = f"About ± {points(spot * vix / 100 * (expiry.days / 365) ** 0.5)} points to expiry."
+    sr = pub.get("safe_range")
+    if sr is not None and not settled:
+        em = f"About ± {points(sr.expected_move)} points to the expiry close at this VIX."
     card("vix", "India VIX", vix, f"{vix:.2f}" if vix else "",
          "The market's expected volatility, annualised percent.", em)
+    trust = ""
+    if expiry is not None:
+        trust = (f"Settled at the {expiry.date:%a %d %b} 15:30 IST close; the numbers on this "
+                 "page were for it." if settled else (left[:1].upper() + left[1:] + "."
+                                                      if left else ""))
     card("expiry", "Weekly expiry", expiry, expiry.date.strftime("%a %d %b %Y") if expiry else "",
-         "The expiry every number on this page refers to.",
-         f"{count(expiry.sessions)} sessions, {expiry.days:.1f} calendar days away."
-         if expiry else "")
+         "The expiry every number on this page refers to.", trust)
     max_pain = pub.get("max_pain")
     card("max_pain", "Max pain", max_pain, points(max_pain) if max_pain else "",
          "The strike at which option holders would collect the least at expiry.")
@@ -260,58 +306,19 @@ def _n(k: int) -> str:
     return f"{k} number" if k == 1 else f"{k} numbers"
 
 
-def last_expected_close(now: pd.Timestamp) -> pd.Timestamp:
-    """The latest NSE session close (15:30 IST) at or before ``now`` (aegis.market.calendar)."""
-    from aegis.market.calendar import is_session, previous_session
-
-    local = now.tz_convert(IST)
-    today = local.tz_localize(None).normalize()
-    if is_session(today) and local.time() >= CLOSE_IST:
-        day = today
-    else:
-        day = previous_session(today, inclusive=False)
-    return (day + CLOSE_AFTER_MIDNIGHT).tz_localize(IST)
-
-
-def staleness_banner(as_of: dt.datetime | None, now: pd.Timestamp) -> Banner | None:
-    """A banner when the snapshot's market data is older than the last expected session close."""
-    if as_of is None:
-        return Banner("stale", "The snapshot's time (as_of) is unreadable: its age is unknown.")
-    close = last_expected_close(now)
-    stamp = pd.Timestamp(as_of).tz_convert(IST)
-    if stamp >= close:
-        return None
-    behind = _age(now - stamp)
-    return Banner("stale", f"Stale: these numbers are as of {_ist(stamp)}, {behind} old. The "
-                           f"last session closed {_ist(close)}; nothing newer was published.",
-                  ["Check the aegis_market_ingest and aegis_inference runs in the operator's "
-                   "corner below."])
-
-
-def _ist(ts: pd.Timestamp) -> str:
-    return ts.tz_convert(IST).strftime("%a %d %b %Y %H:%M IST")
-
-
-def _age(delta: pd.Timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    if hours < 48:
-        return f"{hours:.0f} hours"
-    days = hours / 24
-    return f"{days:.0f} days" if days < 60 else f"{days / 30.44:.0f} months"
-
-
-def header(pub: Published, now: pd.Timestamp) -> dict[str, str]:
-    """As-of time (IST), its age and the schema version for the page header."""
-    as_of = pub.get("as_of")
+def header(pub: Published) -> dict[str, str]:
+    """Generation time (IST), schema version and status for the page's raw-data line."""
     generated = pub.get("generated_at")
     return {
-        "as_of": _ist(pd.Timestamp(as_of)) if as_of else "unknown",
-        "age": _age(now - pd.Timestamp(as_of)) + " ago" if as_of else "",
         "generated": _ist(pd.Timestamp(generated)) if generated else "unknown",
         "schema": str(pub.get("schema_version") or "unknown"),
         "status": str(pub.get("status") or "unknown"),
     }
 
 
-__all__ = ["Banner", "Card", "degraded_banner", "header", "last_expected_close", "market_cards",
-           "probability_cards", "staleness_banner"]
+def _ist(ts: pd.Timestamp) -> str:
+    return ts.tz_convert(IST).strftime("%a %d %b %Y %H:%M IST")
+
+
+__all__ = ["Banner", "Card", "degraded_banner", "forecast_tag", "header", "hit_interval",
+           "market_cards", "probability_cards"]

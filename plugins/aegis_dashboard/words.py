@@ -25,11 +25,14 @@ def is_number(value: Any) -> bool:
 
 
 def pct(p: Any, digits: int | None = None) -> str:
-    """``0.583`` -> ``58 %``; below 1 % one decimal (``0.4 %``); missing -> em dash."""
+    """``0.583`` -> ``58 %``; below 1 % one decimal (``0.4 %``), below 0.05 % ``<0.1 %`` (a small
+    chance never reads as none); missing -> em dash."""
     if not is_number(p):
         return DASH
     value = 100 * float(p)
     if digits is None:
+        if 0 < value < 0.05:
+            return "<0.1 %"
         digits = 1 if 0 < abs(value) < 1 else 0
     return f"{value:.{digits}f} %"
 

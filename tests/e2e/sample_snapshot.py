@@ -51,15 +51,35 @@ def _cal(n: int = 400) -> dict[str, Any]:
     return {"brier": 0.2012, "brier_baseline": 0.2244, "ece": 0.031, "n": n}
 
 
-def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dict[str, Any]:
-    """The snapshot as a JSON-able dict (validated against the contract)."""
+def snapshot_expiry(as_of: dt.datetime) -> dt.date:
+    """The expiry a snapshot of ``as_of`` is for: the first whose 15:30 IST close is after it
+    (on the expiry day before the close, that day's)."""
     from aegis.market.calendar import next_weekly_expiry
+    from aegis.market.slots import expiry_close
 
-    em = SPOT * VIX / 100 * math.sqrt(DAYS / 365)
+    day = pd.Timestamp(as_of).tz_convert("Asia/Kolkata").date()
+    expiry = pd.Timestamp(next_weekly_expiry(day - dt.timedelta(days=1))).date()
+    while expiry_close(expiry) <= as_of:
+        expiry = pd.Timestamp(next_weekly_expiry(expiry)).date()
+    return expiry
+
+
+def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF,
+                    climatology: bool = False) -> dict[str, Any]:
+    """The snapshot as a JSON-able dict (validated against the contract).
+
+    The expiry, its calendar days, sessions and trading minutes are those of ``as_of`` (an
+    intraday ``as_of`` gives the fractional days and the minutes to the expiry close, as the
+    intraday contract publishes them). ``climatology``: direction and trap published as the
+    base rate (the gate refused their models), with ``empirical`` climatology provenance.
+    """
+    from aegis.market.slots import expiry_close, sessions_left, trading_minutes_between
+
     day = as_of.date()
-    expiry = pd.Timestamp(next_weekly_expiry(day)).date()
-    if expiry <= day:
-        expiry = pd.Timestamp(next_weekly_expiry(day + dt.timedelta(days=1))).date()
+    expiry = snapshot_expiry(as_of)
+    close_at = expiry_close(expiry)
+    days = (close_at - as_of).total_seconds() / 86400.0
+    em = SPOT * VIX / 100 * math.sqrt(days / 365)
     window = {"from": "2015-01-01", "to": (day - dt.timedelta(days=3)).isoformat()}
     breach = []
     for pct in (-3, -2, -1, 1, 2, 3):
@@ -80,7 +100,8 @@ def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dic
         "as_of": as_of.isoformat(),
         "spot": SPOT,
         "vix": VIX,
-        "expiry": {"date": expiry.isoformat(), "days": DAYS, "sessions": 3},
+        "expiry": {"date": expiry.isoformat(), "days": days,
+                   "sessions": sessions_left(as_of, expiry)},
         "max_pain": MAX_PAIN,
         "pcr": PCR,
         "provenance": {
@@ -120,6 +141,14 @@ def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dic
     if "label_cuts" in Trap.model_fields:  # the contract once labels use cuts from history
         snap["trap"]["label_cuts"] = [0.2, 0.4]
         snap["expiry_stress"]["label_cuts"] = [0.24, 0.31]
+    from aegis.snapshot import Expiry
+
+    if "minutes_left" in Expiry.model_fields:  # the intraday contract (issue 20)
+        snap["expiry"]["minutes_left"] = trading_minutes_between(as_of, close_at)
+    if "close_at" in Expiry.model_fields:
+        snap["expiry"]["close_at"] = close_at.isoformat()
+    if climatology:
+        _as_climatology(snap, window)
     if degraded:
         snap["status"] = "degraded"
         snap["degraded_reasons"] = [{"field": "trap", "reason": TRAP_REASON},
@@ -134,6 +163,22 @@ def sample_snapshot(*, degraded: bool = True, as_of: dt.datetime = AS_OF) -> dic
 
     Snapshot.model_validate(snap)
     return snap
+
+
+CLIMATOLOGY_REASON = ("gate: no model beat climatology across the walk-forward folds "
+                      "(paired test p = 0.41)")
+
+
+def _as_climatology(snap: dict[str, Any], window: dict[str, str]) -> None:
+    """Direction and trap published as the base rate, as the gate publishes them."""
+    prov = {"kind": "empirical", "name": "climatology", "n": 2871, "window": window,
+            "reason": CLIMATOLOGY_REASON}
+    snap["direction"] = {"label": "UP", "probability_up": 0.5312, "confidence": 0.5312,
+                         "provenance": prov, "calibration": _cal()}
+    snap["trap"] = {"score": 0.3315, "label": "MEDIUM", "provenance": prov,
+                    "calibration": _cal()}
+    if "label_cuts" in snap.get("expiry_stress", {}):
+        snap["trap"]["label_cuts"] = None
 
 
 def _market_context(as_of: dt.datetime, expiry: dt.date) -> dict[str, Any]:
@@ -154,15 +199,14 @@ def _market_context(as_of: dt.datetime, expiry: dt.date) -> dict[str, Any]:
 
 
 def fresh_as_of(now: pd.Timestamp | None = None) -> dt.datetime:
-    """The last session close (15:30 IST) at or before ``now``: a snapshot that is not stale."""
-    from aegis.market.calendar import is_session, previous_session
+    """The moment of the last publishing slot at or before ``now``: a snapshot that is fresh."""
+    from aegis.market.hours import SESSION_OPEN
+    from aegis.market.slots import last_slot, previous_slot
 
-    local = (now or pd.Timestamp.now(tz="UTC")).tz_convert("Asia/Kolkata")
-    today = local.tz_localize(None).normalize()
-    day = today if is_session(today) and local.time() >= dt.time(15, 30) else \
-        previous_session(today, inclusive=False)
-    stamp = (day + pd.Timedelta(hours=15, minutes=30)).tz_localize("Asia/Kolkata")
-    return stamp.to_pydatetime()
+    moment = (now or pd.Timestamp.now(tz="UTC")).to_pydatetime()
+    slot = last_slot(moment)
+    # the 09:15 slot has no bars of its session yet: its snapshot is of the previous close
+    return previous_slot(slot) if slot.timetz().replace(tzinfo=None) == SESSION_OPEN else slot
 
 
 def write_sample(output_dir: Path, snap: dict[str, Any] | None = None) -> Path:
@@ -212,39 +256,71 @@ BACKTEST_REPORT: dict[str, Any] = {
                    "by_sessions_to_expiry": {"1": {"coverage": 0.79, "n": 50},
                                              "3": {"coverage": 0.82, "n": 49}}},
     "trap": {"n": 246, "brier": 0.158, "brier_baseline": 0.267, "ece": 0.02,
-             "brier_climatology": 0.166, "bss_climatology": 0.048},
+             "brier_climatology": 0.166, "bss_climatology": 0.048, "published_brier": 0.159,
+             "by_year": {"2023": {"n": 120, "brier": 0.161, "published_brier": 0.163,
+                                  "brier_climatology": 0.168, "ece": 0.03},
+                         "2024": {"n": 126, "brier": 0.155, "published_brier": 0.156,
+                                  "brier_climatology": 0.164, "ece": 0.02}}},
     "expiry_stress": {"n": 246, "brier": 0.19, "brier_baseline": 0.27, "ece": 0.03},
     "direction": {"n": 246, "accuracy": 0.52, "brier": 0.249, "brier_baseline": 0.2488,
-                  "ece": 0.04},
+                  "ece": 0.04, "brier_climatology": 0.2501, "published_brier": 0.2501,
+                  "by_year": {"2023": {"n": 120, "brier": 0.2478, "published_brier": 0.2496,
+                                       "brier_climatology": 0.2496, "ece": 0.04},
+                              "2024": {"n": 126, "brier": 0.2502, "published_brier": 0.2506,
+                                       "brier_climatology": 0.2506, "ece": 0.04}}},
     "breach": {"n": 2460, "brier": 0.05, "brier_baseline": 0.052, "ece": 0.01},
     "buyer": {"signals": 40, "spike_rate": 0.4, "ci95": [0.26, 0.56], "base_rate": 0.29},
 }
 
 
 def write_world(home: Path, snap: dict[str, Any], *, ledger: bool = True,
-                backtest: bool = True) -> None:
-    """Snapshot, market store (daily + intraday), ledger and backtest under ``home``."""
+                backtest: bool = True, now: dt.datetime | None = None,
+                report: dict[str, Any] | None = None) -> None:
+    """Snapshot, market store, features, ledger and backtest under ``home``, as at ``now``.
+
+    The store holds what exists at ``now`` (default: ``as_of``'s close): daily NIFTY and VIX
+    bars of the sessions closed by then, the snapshot day's 5-minute bars before ``as_of``, and
+    the option chain of the snapshot's expiry taken at ``as_of``.
+    """
     from aegis.market.calendar import sessions
+    from aegis.market.slots import expiry_close
     from aegis.market.store import MarketStore
 
     as_of = pd.Timestamp(snap["as_of"])
+    moment = pd.Timestamp(now) if now is not None else max(
+        as_of, pd.Timestamp(expiry_close(as_of.tz_convert("Asia/Kolkata").date())))
     write_sample(home / "output", snap)
     end = as_of.tz_convert("Asia/Kolkata").tz_localize(None).normalize()
     days = sessions(end - pd.Timedelta(days=90), end)
+    days = days[[pd.Timestamp(expiry_close(d.date())) <= moment for d in days]]
     closes = SPOT * np.exp(np.cumsum(np.r_[0, np.random.default_rng(1).normal(0, 0.008,
                                                                                 len(days) - 1)]))
-    closes *= SPOT / closes[-1]
+    in_session = pd.Timestamp(days[-1]) < end if len(days) else True
+    closes *= (SPOT - SPOT_CHANGE if in_session else SPOT) / closes[-1]
     store = MarketStore(home / "data")
     daily = pd.DataFrame({"session": days, "open": closes, "high": closes * 1.004,
                           "low": closes * 0.996, "close": closes})
-    store.upsert("nifty_daily", daily)
+    store.upsert("nifty_daily", daily, now=moment.to_pydatetime())
+    vix = VIX * np.exp(np.cumsum(np.r_[0, np.random.default_rng(4).normal(0, 0.03,
+                                                                           len(days) - 1)]))
+    vix *= (VIX - VIX_CHANGE if in_session else VIX) / vix[-1]
+    store.upsert("vix_daily", pd.DataFrame({"session": days, "open": vix, "high": vix * 1.02,
+                                            "low": vix * 0.98, "close": vix}),
+                 now=moment.to_pydatetime())
     stamps = pd.date_range(end + pd.Timedelta(hours=9, minutes=15),
-                           end + pd.Timedelta(hours=15, minutes=29), freq="5min",
+                           end + pd.Timedelta(hours=15, minutes=25), freq="5min",
                            tz="Asia/Kolkata")
-    path = SPOT + np.cumsum(np.random.default_rng(2).normal(0, 6, len(stamps)))
-    path += SPOT - path[-1]
-    store.upsert("nifty_intraday", pd.DataFrame({
-        "timestamp": stamps, "open": path, "high": path + 5, "low": path - 5, "close": path}))
+    stamps = stamps[stamps < as_of]
+    if len(stamps):
+        path = SPOT + np.cumsum(np.random.default_rng(2).normal(0, 6, len(stamps)))
+        path += SPOT - path[-1]
+        store.upsert("nifty_intraday", pd.DataFrame({
+            "timestamp": stamps, "open": path, "high": path + 5, "low": path - 5,
+            "close": path}), now=moment.to_pydatetime())
+    em = snap["safe_range"]["expected_move"] if snap.get("safe_range") else 100.0
+    store.upsert("option_chain", sample_chain(as_of, pd.Timestamp(snap["expiry"]["date"]), em),
+                 now=moment.to_pydatetime())
+    _write_features(home, days)
     if ledger:
         folder = home / "data" / "ledger"
         folder.mkdir(parents=True, exist_ok=True)
@@ -252,8 +328,49 @@ def write_world(home: Path, snap: dict[str, Any], *, ledger: bool = True,
     if backtest:
         folder = home / "output" / "backtest"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.json").write_text(json.dumps(BACKTEST_REPORT), encoding="utf-8")
+        (folder / "report.json").write_text(json.dumps(report or BACKTEST_REPORT),
+                                            encoding="utf-8")
         (folder / "report.reliability.png").write_bytes(_tiny_png())
+
+
+SPOT_CHANGE, VIX_CHANGE = 112.4, -0.35
+"""Spot and VIX against the previous close, in a world whose snapshot is intraday."""
+STRADDLE_SHARE = 0.8
+"""The sample ATM straddle costs this share of the expected move (E|move| = 0.8 sigma)."""
+
+
+def sample_chain(as_of: pd.Timestamp, expiry: pd.Timestamp, expected_move: float
+                 ) -> pd.DataFrame:
+    """One chain of ``expiry`` taken at ``as_of``: strikes every 50 points within 6 % of spot;
+    the ATM straddle costs :data:`STRADDLE_SHARE` of ``expected_move`` (call a little dearer)."""
+    atm = round(SPOT / 50) * 50
+    strikes = np.arange(atm - 1400, atm + 1401, 50, dtype=float)
+    straddle = round(STRADDLE_SHARE * expected_move, 2)
+    rows = []
+    for k in strikes:
+        gap = (k - SPOT) / SPOT
+        for side, sign in (("CE", 1.0), ("PE", -1.0)):
+            oi = 40_000 + 900_000 * math.exp(-((gap * 100 - sign * 1.5) ** 2) / 2.0)
+            intrinsic = max(0.0, sign * (SPOT - k))
+            price = round(straddle * (0.52 if side == "CE" else 0.48), 2) if k == atm else \
+                round(intrinsic + straddle / 2 * math.exp(-abs(gap) * 80), 2)
+            rows.append({"timestamp": as_of, "expiry": expiry.normalize(), "strike": k,
+                         "option_type": side, "oi": round(oi), "oi_change": 0.0,
+                         "last_price": max(price, 0.05), "iv": 13.5, "bid": np.nan,
+                         "ask": np.nan, "volume": 1000.0, "underlying": SPOT})
+    return pd.DataFrame(rows)
+
+
+IV_PERCENTILE, IV_RANK = 63.0, 41.5
+
+
+def _write_features(home: Path, days: pd.DatetimeIndex) -> None:
+    """The validated feature table's two VIX-level columns (what the options panel reads)."""
+    folder = home / "data" / "features"
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame({"iv_percentile_252": IV_PERCENTILE, "iv_rank_252": IV_RANK},
+                         index=pd.DatetimeIndex(days, name="session"))
+    table.to_parquet(folder / "daily.parquet")
 
 
 def _tiny_png() -> bytes:

@@ -133,7 +133,10 @@ def test_page_shows_the_real_snapshot_and_its_degraded_state(
         shown = find(By.ID, "trap-value").text
         assert shown.endswith(" %")
         assert abs(float(shown[:-2]) - 100 * snap["trap"]["score"]) <= 0.5
-        assert find(By.ID, "trap-label").text == snap["trap"]["label"]
+        prov = snap["trap"]["provenance"]
+        tag = ("fallback" if prov["kind"] == "baseline" else "base rate"
+               if prov.get("name") == "climatology" else snap["trap"]["label"])
+        assert find(By.ID, "trap-label").text == tag  # no forecast label on a stand-in
     if snap.get("safe_range"):
         assert find(By.ID, "safe_range-value").text == (
             f"{snap['safe_range']['lower']:,.0f} – {snap['safe_range']['upper']:,.0f}")

@@ -249,7 +249,7 @@ def test_the_ingest_to_snapshot_chain_has_deadline_alerts(parsed: dict[str, Any]
 
 def test_model_health_checks_the_calendar_and_the_track_record(parsed: dict[str, Any]) -> None:
     tasks = parsed["dags"]["aegis_model_health"]["tasks"]
-    for name in ("check_calendar", "check_track_record"):
+    for name in ("check_calendar", "check_track_record", "check_snapshot"):
         assert tasks[name]["downstream"] == [], f"{name} is a leaf: its failure reddens the run"
         assert tasks[name]["retries"] >= 2
         assert tasks[name]["has_policy"]

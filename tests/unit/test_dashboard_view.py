@@ -38,7 +38,7 @@ from aegis_dashboard.app import create_app, health, login_redirect_or_none, rend
 from aegis_dashboard.dag_runs import DAG_IDS, latest_runs
 from aegis_dashboard.reading import WHOLE, parse_published, read_published
 from aegis_dashboard.track import track_record
-from aegis_dashboard.view import degraded_banner, last_expected_close, staleness_banner
+from aegis_dashboard.view import degraded_banner
 from aegis_dashboard.words import count, pct, plain_reason
 
 NOW = pd.Timestamp("2025-01-07T04:00:00Z")  # Tue 09:30 IST: Monday's close is the last one
@@ -105,6 +105,9 @@ def test_a_file_that_is_not_a_json_object_is_unreadable(tmp_path: Path) -> None:
 def test_numbers_in_words() -> None:
     assert pct(0.583) == "58 %"
     assert pct(0.004) == "0.4 %"
+    assert pct(0.001) == "0.1 %"  # a strike's small touch chance never reads as 0 %
+    assert pct(0.0002) == "<0.1 %"
+    assert pct(0.0) == "0 %"
     assert pct(None) == "—"
     assert count(4960) == "4,960"
     assert count(None) == "—"
@@ -115,24 +118,88 @@ def test_plain_reasons_drop_exception_names_paths_and_digests() -> None:
     assert plain_reason("") == "No reason given"
 
 
-# --- staleness ---
-@pytest.mark.parametrize(("now", "close"), [
-    ("2025-01-07T04:00:00Z", "2025-01-06T15:30:00+05:30"),  # Tue before the close
-    ("2025-01-07T10:30:00Z", "2025-01-07T15:30:00+05:30"),  # Tue after the close
-    ("2025-01-12T06:00:00Z", "2025-01-10T15:30:00+05:30"),  # Sunday -> Friday
-    ("2025-01-27T06:00:00Z", "2025-01-24T15:30:00+05:30"),  # Republic Day Monday (holiday)
+# --- freshness against the 30-minute schedule (aegis.market.slots) ---
+IST_ = dt.timezone(dt.timedelta(hours=5, minutes=30))
+
+
+def _ist(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=IST_)
+
+
+@pytest.mark.parametrize(("as_of", "now", "stale"), [
+    ("2025-01-03T15:30", "2025-01-06T09:20", False),  # Monday, before the 09:15 grace
+    ("2025-01-03T15:30", "2025-01-06T11:00", True),  # Monday 11:00: the 10:45 slot was due
+    ("2025-01-06T10:45", "2025-01-06T11:00", False),  # the 10:45 slot published
+    ("2025-01-06T10:14", "2025-01-06T11:00", True),  # only the 10:15 slot's data
+    ("2025-01-06T10:14", "2025-01-06T10:55", False),  # the 10:45 slot is still in its grace
+    ("2025-01-03T15:30", "2025-01-05T12:00", False),  # Sunday: Friday's close is the last
+    ("2025-01-24T15:30", "2025-01-26T11:00", False),  # Republic Day: no session
+    ("2025-01-06T15:29", "2025-01-06T15:50", False),  # the 15:30 slot's bars
+    ("2025-01-06T14:59", "2025-01-06T15:50", True),  # nothing after the 15:15 slot
 ])
-def test_last_expected_close_follows_the_nse_calendar(now: str, close: str) -> None:
-    assert last_expected_close(pd.Timestamp(now)) == pd.Timestamp(close)
+def test_freshness_follows_the_publishing_slots(as_of: str, now: str, stale: bool) -> None:
+    from aegis.market.slots import freshness
+
+    assert freshness(_ist(as_of), _ist(now)).stale is stale
 
 
-def test_staleness_banner_only_when_older_than_the_last_close() -> None:
-    monday_close = dt.datetime.fromisoformat("2025-01-06T15:30:00+05:30")
-    assert staleness_banner(monday_close, NOW) is None
-    banner = staleness_banner(monday_close, pd.Timestamp("2026-12-01T06:00:00Z"))
+def test_market_state_next_update_and_time_left() -> None:
+    from aegis.market.slots import (
+        market_state,
+        next_slot,
+        sessions_left,
+        trading_minutes_between,
+    )
+
+    assert market_state(_ist("2025-01-06T11:00")).words() == "open, closes 15:30 IST"
+    assert market_state(_ist("2025-01-06T08:00")).state == "pre_open"
+    assert market_state(_ist("2025-01-04T11:00")).words() == \
+        "closed; next session Mon 06 Jan 09:15 IST"
+    assert market_state(_ist("2025-02-26T11:00")).state == "holiday"  # Mahashivratri
+    assert next_slot(_ist("2025-01-06T11:00")) == _ist("2025-01-06T11:15")
+    assert next_slot(_ist("2025-01-06T15:20")) == _ist("2025-01-06T15:30")
+    assert next_slot(_ist("2025-01-10T15:31")) == _ist("2025-01-13T09:15")
+    expiry_close = _ist("2025-01-09T15:30")
+    assert trading_minutes_between(_ist("2025-01-09T14:15"), expiry_close) == 75
+    assert trading_minutes_between(_ist("2025-01-08T15:30"), expiry_close) == 375
+    assert trading_minutes_between(_ist("2025-01-06T11:00"), expiry_close) == 270 + 3 * 375
+    assert sessions_left(_ist("2025-01-06T11:00"), expiry_close.date()) == 4
+    assert sessions_left(_ist("2025-01-06T15:30"), expiry_close.date()) == 3
+
+
+def test_the_moment_and_the_stale_banner_in_words() -> None:
+    from aegis_dashboard.moment import freshness_banner, headline
+
+    pub = parse_published(sample_snapshot(degraded=False, as_of=_ist("2025-01-09T14:15")),
+                          Path("x"))
+    head = headline(pub, _ist("2025-01-09T14:20"), {"nifty": SPOT - 100, "vix": None})
+    assert head.moment == "As of 14:15 IST, 75 minutes to the 15:30 expiry close"
+    assert head.next_update == "14:45 IST (in 25 minutes)"
+    assert head.spot_change["dir"] == "up"
+    assert head.vix_change["text"] == ""
+    friday = parse_published(sample_snapshot(degraded=False, as_of=_ist("2025-01-03T15:30")),
+                             Path("x"))
+    assert freshness_banner(friday, _ist("2025-01-06T09:20"), None) is None
+    banner = freshness_banner(friday, _ist("2025-01-06T11:00"), None)
     assert banner is not None
-    assert banner.kind == "stale"
-    assert "as of Mon 06 Jan 2025 15:30 IST, 23 months old" in banner.headline
+    assert banner.headline.startswith("Stale: these numbers are as of Fri 03 Jan 2025 15:30 IST, "
+                                      "3 days old. The Mon 06 Jan 10:45 IST update was due")
+
+
+def test_a_paused_publishing_dag_is_stale_on_the_page_and_in_health(settings: Settings) -> None:
+    from aegis_dashboard.dag_pause import PauseStates
+
+    now = pd.Timestamp("2025-01-09T14:20:00+05:30")
+    write_world(settings.home, sample_snapshot(degraded=False, as_of=fresh_as_of(now)),
+                now=now.to_pydatetime())
+    assert health(settings, now=now)["stale"] is False
+    paused = PauseStates({d: d == "aegis_inference" for d in DAG_IDS})
+    report = health(settings, now=now, pauses=paused)
+    assert report["stale"] is True
+    assert report["stale_reason"] == "aegis_inference is paused"
+    assert report["paused_dags"] == ["aegis_inference"]
+    html = render_page(settings, now=now, runs=[], pauses=paused)
+    assert "Stale from now on" in _banner(html, "stale-banner")
 
 
 # --- the degraded banner says what the reasons say ---
@@ -475,3 +542,113 @@ def test_market_context_on_the_page(settings: Settings) -> None:
     assert 'id="chain-context" data-state="missing"' in html.replace(
         'class="card context missing" ', "")
     assert "Not available: No option chain in the store." in _text(html)
+
+
+# --- honest labels, intervals, the track record, chart labels (issue 24) ---
+def test_no_forecast_tag_on_climatology_or_a_fallback() -> None:
+    from aegis_dashboard.view import probability_cards
+
+    pub = parse_published(sample_snapshot(climatology=True), Path("x"))
+    cards = probability_cards(pub)
+    assert cards["direction"].label == "base rate"  # not "UP"
+    assert cards["trap"].label == "fallback"  # degraded sample: a baseline stands in
+    assert cards["stress"].label == "CALM"  # a model's label stays
+    ok = probability_cards(parse_published(sample_snapshot(degraded=False), Path("x")))
+    assert ok["direction"].label == "UP"
+    assert ok["buyer"].label == "WAIT"
+
+
+def test_the_hit_rate_card_quotes_the_interval_the_snapshot_says_to_read() -> None:
+    from aegis_dashboard.view import hit_interval, probability_cards
+
+    raw = sample_snapshot(degraded=False)
+    raw["historical_hit_rate"].update(
+        ci95_block_bootstrap=[0.74, 0.87], horizon_reason="no horizon in this sample",
+        interval_note="510 ranges settle on 102 expiry closes: ... is 1.52x as wide: "
+                      "materially wider than Wilson's: read it, not Wilson's.")
+    pub = parse_published(raw, Path("x"))
+    assert hit_interval(pub.get("historical_hit_rate"))[0] == (0.74, 0.87)
+    trust = probability_cards(pub)["hit_rate"].trust
+    assert "95 % interval 74 % to 87 % (block bootstrap over expiry weeks)" in trust
+    raw["historical_hit_rate"]["interval_note"] = "... not materially wider than Wilson's."
+    trust = probability_cards(parse_published(raw, Path("x")))["hit_rate"].trust
+    assert "78 % to 85 % (Wilson; the block bootstrap is not materially wider)" in trust
+
+
+def test_track_record_shows_published_beside_the_model_events_apart_years_side_by_side() -> None:
+    from tests.e2e.sample_snapshot import BACKTEST_REPORT
+
+    year = {"n": 120, "brier": 0.2480, "published_brier": 0.2470,
+            "brier_climatology": 0.2475, "ece": 0.03}
+    report = json.loads(json.dumps(BACKTEST_REPORT))
+    report["direction"].update(published_brier=0.2476, brier_climatology=0.2481,
+                               by_year={"2023": year, "2024": {**year, "published_brier": 0.25}})
+    report["breach"]["by_event"] = {"touch": {"n": 1230, "brier": 0.08, "ece": 0.02},
+                                    "close": {"n": 1230, "brier": 0.03, "ece": 0.01}}
+    record = track_record(None, report)
+    rows = {r.field: r.backtest for r in record.rows}
+    assert rows["direction"]["published"] == "0.248"
+    assert rows["direction"]["brier"] == "0.249"  # the model's own, beside it
+    assert rows["breach_touch"]["brier"] == "0.080"
+    assert rows["breach_close"]["brier"] == "0.030"  # apart, not the pooled 0.050
+    assert record.years == ["2023", "2024"]
+    cells = {r["field"]: r["cells"] for r in record.year_rows}
+    assert cells["direction"]["2024"]["published"] == "0.250"
+    pooled = track_record(None, BACKTEST_REPORT)
+    assert {r.field: r.backtest for r in pooled.rows}["breach_touch"] == {}
+    assert "pooled" in pooled.backtest_note
+
+
+def test_strike_labels_keep_apart_and_axis_ticks_do_not_touch() -> None:
+    from aegis_dashboard.svg import spread, thin_ticks
+
+    assert spread([100.0, 101.0, 102.0], 13.0, 0.0, 400.0) == [100.0, 113.0, 126.0]
+    assert spread([395.0, 399.0], 13.0, 0.0, 400.0) == [387.0, 400.0]
+    ticks = thin_ticks([(0.0, "a"), (10.0, "b"), (11.0, "c")], lambda x: 10 * x, 50.0)
+    assert ticks == [(0.0, "a"), (11.0, "c")]
+
+
+def test_the_price_chart_scales_to_its_width_and_labels_small_chances(settings: Settings) -> None:
+    raw = sample_snapshot(degraded=False, as_of=fresh_as_of(NOW))
+    raw["breach_probabilities"][0].update(touch=0.001, close_beyond=0.0004)
+    write_world(settings.home, raw)
+    html = render_page(settings, now=NOW, runs=[])
+    svg = re.search(r'<svg id="price-chart"[^>]*>', html)
+    assert svg is not None
+    assert 'width="100%"' in svg.group(0)
+    assert 'viewBox="0 0 720 360"' in svg.group(0)
+    assert "touch 0.1 %" in html  # never "touch 0%"
+    ys = [float(y) for y in re.findall(r'data-strike="\d+"><line [^>]*/><text x="[\d.]+" '
+                                       r'y="([\d.]+)"', html)]
+    assert len(ys) == 6
+    assert all(b - a >= 13 - 1e-6 for a, b in zip(sorted(ys), sorted(ys)[1:], strict=False))
+
+
+def test_the_operator_corner_warns_when_the_calendar_runs_out_within_30_days() -> None:
+    from aegis_dashboard.dag_pause import PauseStates
+    from aegis_dashboard.page import operator_warnings
+
+    paused = PauseStates({d: d == "aegis_model_health" for d in DAG_IDS})
+    warnings = operator_warnings(pd.Timestamp("2026-12-07T10:00:00+05:30"), None, paused)
+    assert warnings[0].startswith("aegis_model_health is paused in Airflow")
+    assert "The NSE calendar knows sessions only up to 2026-12-31 (24 days from today)" in \
+        warnings[1]
+    assert operator_warnings(pd.Timestamp("2026-06-01T10:00:00+05:30"), None, None) == []
+
+
+def test_pause_states_from_the_airflow_api() -> None:
+    from aegis_dashboard.dag_pause import pause_states
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        dag_id = request.url.path.rsplit("/", 1)[-1]
+        if dag_id == "aegis_model_health":
+            return httpx.Response(404)
+        return httpx.Response(200, json={"dag_id": dag_id,
+                                         "is_paused": dag_id == "aegis_market_ingest"})
+
+    states = asyncio.run(pause_states("http://airflow", "token", httpx.MockTransport(answer)))
+    assert states.paused_dags == ["aegis_market_ingest"]
+    assert states.publishing_paused == ["aegis_market_ingest"]
+    assert states.problems == {"aegis_model_health": "the Airflow API answered HTTP 404"}
+    none = asyncio.run(pause_states("http://airflow", None))
+    assert set(none.problems) == set(DAG_IDS)
