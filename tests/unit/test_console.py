@@ -41,9 +41,9 @@ def test_rollback_of_an_unknown_model_is_refused_before_any_network_call(
 
 def test_models_list_on_an_empty_store_says_so(empty_home: Path) -> None:
     result = CliRunner().invoke(app, ["models", "list"])
-    assert result.exit_code == 0
-    assert "no champions in" in result.stderr
-    assert "nothing trained, promoted or pulled yet" in result.stderr
+    assert result.exit_code == 1  # an empty store is a problem to fix, said so
+    assert "the model store is empty" in result.stderr
+    assert "run `aegis train`" in result.stderr
 
 
 def test_a_retrain_checks_its_model_names_before_building_anything(
