@@ -81,6 +81,7 @@ def aegis_model_health() -> None:
         return pipeline.track_record_health()
 
     @task
+    @logged("snapshot_checked")
     def check_snapshot(**context: Any) -> dict[str, Any]:
         """Raises SnapshotError when the published snapshot is stale against the 30-minute
         schedule at the run's moment (run_after: when this hourly check runs)."""

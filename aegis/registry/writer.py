@@ -120,6 +120,9 @@ def write_version(trained: TrainedModel, models_dir: Path | str,
         shutil.rmtree(staging)
         raise
     final = root / version
+    if final.exists():  # the same bytes trained again: the same version, already written
+        shutil.rmtree(staging)
+        return final
     os.replace(staging, final)
     return final
 

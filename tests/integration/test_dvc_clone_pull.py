@@ -165,7 +165,8 @@ def test_pull_before_any_push_says_where_first_champions_come_from(tmp_path, mot
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)
     env = clean_env(AEGIS_S3_ENDPOINT_URL=moto_endpoint, AEGIS_S3_ACCESS_KEY_ID="testing",
-                    AEGIS_S3_SECRET_ACCESS_KEY="testing", AEGIS_HOME=str(tmp_path / "h"))
+                    AEGIS_S3_SECRET_ACCESS_KEY="testing", AEGIS_HOME=str(tmp_path / "h"),
+                    AEGIS_MODELS_DIR=str(clone / "models"))  # the clone's store (README)
     pulled = run([str(BIN / "aegis"), "models", "pull"], clone, env, check=False)
     assert pulled.returncode == 2, pulled.stdout + pulled.stderr
     lines = pulled.stderr.strip().splitlines()

@@ -149,12 +149,17 @@ def test_red_on_each_broken_part_naming_it(healthy: Deployment, part: str,
     assert out["problems"][0].startswith(f"{part}: ")
 
 
-def test_without_an_airflow_url_the_check_says_it_was_skipped(
+def test_an_airflow_that_does_not_answer_is_named(
         healthy: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AEGIS_AIRFLOW_API_URL")
+    """AEGIS_AIRFLOW_API_URL always has a value (default the local api-server): checked."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens after the close
+    monkeypatch.setenv("AEGIS_AIRFLOW_API_URL", f"http://127.0.0.1:{port}")
     code, out = doctor()
     check = next(c for c in out["checks"] if c["name"] == "airflow")
-    assert check["skipped"]
-    assert check["ok"]
-    assert "AEGIS_AIRFLOW_API_URL is not set" in check["detail"]
-    assert code == 0
+    assert not check["ok"]
+    assert f"127.0.0.1:{port}/api/v2/monitor/health did not answer" in check["detail"]
+    assert code == 1

@@ -304,7 +304,10 @@ def _snapshot_invalid(monkeypatch: pytest.MonkeyPatch, copy: Deployment) -> type
         real(snapshot)
         raise SnapshotError("snapshot could not be serialised as a valid document: injected")
 
+    import aegis.pipeline.publish as publish
+
     monkeypatch.setattr(writer, "render_snapshot", broken)
+    monkeypatch.setattr(publish, "render_snapshot", broken)  # the publish unit renders itself
     return SnapshotError
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -107,7 +108,11 @@ def test_rollback_restores_previous_version(tmp_path, trained):
     promote("trap", first, tmp_path)
     with pytest.raises(ModelStoreError, match="no previous version"):
         rollback("trap", tmp_path)
-    second = write_version(trained["trap"], tmp_path, datetime(2024, 1, 2, tzinfo=UTC)).name
+    # the same model trained again is the same version (ids derive from what was trained)
+    again = write_version(trained["trap"], tmp_path, datetime(2024, 1, 2, tzinfo=UTC)).name
+    assert again == first
+    other = dataclasses.replace(trained["trap"], span=(trained["trap"].span[0], "2099-01-01"))
+    second = write_version(other, tmp_path, datetime(2024, 1, 2, tzinfo=UTC)).name
     promote("trap", second, tmp_path)
     assert first != second
     assert read_registry(tmp_path)["champions"]["trap"]["history"] == [first]
