@@ -59,24 +59,35 @@ def intraday_rows(ledger: pd.DataFrame) -> np.ndarray:
     return np.asarray(minutes < 15 * 60 + 30) & made_at
 
 
-def _session_rest(bars: pd.DataFrame | None, day: np.datetime64, after: pd.Timestamp,
-                  spot: float, daily: tuple[float, float, float]) -> tuple[float, float, float]:
-    """(high, low, squared log returns) of ``day`` after ``after``, from ``spot``."""
-    if bars is not None and len(bars):
-        idx = pd.DatetimeIndex(bars.index)
-        same = ist_day(idx) == pd.Timestamp(day)
-        rest = bars[np.asarray(same & (idx >= after))]
+def _bars_by_session(bars: pd.DataFrame | None) -> dict[np.datetime64, pd.DataFrame]:
+    """The 1-minute bars of each session (IST date), split once for every row to read."""
+    if bars is None or bars.empty:
+        return {}
+    days = ist_day(pd.DatetimeIndex(bars.index)).to_numpy("datetime64[ns]")
+    return {day: group for day, group in bars.groupby(days)}
+
+
+def _session_rest(day_bars: pd.DataFrame | None, after: pd.Timestamp, spot: float,
+                  daily: tuple[float, float, float]) -> tuple[float, float, float, bool]:
+    """(high, low, squared log returns, from bars?) of a session after ``after``, from ``spot``;
+    without bars after ``after``, the session's daily high/low and close
+    (:data:`INTRADAY_FALLBACK`)."""
+    if day_bars is not None:
+        rest = day_bars[pd.DatetimeIndex(day_bars.index) >= after]
         if len(rest):
             closes = np.concatenate([[spot], rest["close"].to_numpy(float)])
             rv = float(np.sum(np.diff(np.log(closes)) ** 2))
-            return float(rest["high"].max()), float(rest["low"].min()), rv
+            return float(rest["high"].max()), float(rest["low"].min()), rv, True
     high, low, close = daily
-    return high, low, float(np.log(close / spot) ** 2)
+    return high, low, float(np.log(close / spot) ** 2), False
 
 
 def _score_intraday(rows: pd.DataFrame, nifty: pd.DataFrame, bars: pd.DataFrame | None,
-                    t_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Outcomes of intraday rows of the expiry fields, from each row's own moment."""
+                    t_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Outcomes of intraday rows of the expiry fields, from each row's own moment, and how
+    many were settled without their session's bars (:data:`INTRADAY_FALLBACK`)."""
+    by_session = _bars_by_session(bars)
+    fallback = 0
     sessions = pd.DatetimeIndex(nifty.index)
     high, low = nifty["high"].to_numpy(float), nifty["low"].to_numpy(float)
     close = nifty["close"].to_numpy(float)
@@ -93,8 +104,10 @@ def _score_intraday(rows: pd.DataFrame, nifty: pd.DataFrame, bars: pd.DataFrame 
                 pd.Timestamp(r.as_of)).to_datetime64():
             continue
         spot, sigma, days = float(r.spot), float(r.vix) / 100.0, float(r.days_left)
-        hi, lo, rv = _session_rest(bars, sessions.values[d], pd.Timestamp(r.as_of), spot,
-                                   (high[d], low[d], close[d]))
+        hi, lo, rv, from_bars = _session_rest(by_session.get(sessions.values[d]),
+                                              pd.Timestamp(r.as_of), spot,
+                                              (high[d], low[d], close[d]))
+        fallback += not from_bars
         if e > d:
             hi, lo = max(hi, high[d + 1:e + 1].max()), min(lo, low[d + 1:e + 1].min())
             rv += float(np.nansum(log_ret2[d + 1:e + 1]))
@@ -110,7 +123,7 @@ def _score_intraday(rows: pd.DataFrame, nifty: pd.DataFrame, bars: pd.DataFrame 
         }[r.field]
         y[i] = float(outcome)
         settled[i] = sessions.values[e]
-    return y, settled
+    return y, settled, fallback
 
 
 def _sessions_of(as_of: pd.Series, sessions: pd.DatetimeIndex) -> np.ndarray:
@@ -192,6 +205,7 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame,
     -------
     DataFrame
         A copy of ``ledger``; rows already settled and rows not yet settleable are unchanged.
+        ``attrs["notes"]`` says how many intraday rows settled without their session's bars.
     """
     from aegis.models.targets import (
         direction_labels,
@@ -213,8 +227,10 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame,
     expiries = out["expiry"].to_numpy("datetime64[ns]")
     live = intraday_rows(out) & np.isin(field, EXPIRY_FIELDS)
     rows = np.flatnonzero(todo & live)
+    fallback = 0
     if len(rows):
-        y[rows], settled[rows] = _score_intraday(out.iloc[rows], nifty, intraday, t_pos_all[rows])
+        y[rows], settled[rows], fallback = _score_intraday(out.iloc[rows], nifty, intraday,
+                                                           t_pos_all[rows])
     todo &= ~live
     for name, labels in (("direction", direction_labels(nifty)),
                          ("buyer", spike_labels(nifty, vix))):
@@ -235,6 +251,8 @@ def score_ledger(ledger: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame,
     settled[unsettled] = np.datetime64("NaT")
     out["outcome"] = y
     out["settled_on"] = pd.to_datetime(settled)
+    out.attrs["notes"] = ([f"{fallback} intraday forecasts settled without their session's "
+                           f"bars: {INTRADAY_FALLBACK}"] if fallback else [])
     return out
 
 

@@ -174,7 +174,8 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
     if problems:
         raise ForecastDriftError(f"live track record ({path}): " + "; ".join(problems))
     return {"ledger": str(path), "rows": len(scored), "settled": settled,
-            "newly_settled": settled - before, "record": record}
+            "newly_settled": settled - before, "record": record,
+            "notes": list(scored.attrs.get("notes", []))}
 
 
 __all__ = ["CALENDAR_WARN_DAYS", "FROZEN_RUNS", "TRACK_WINDOW_DAYS", "calendar_health",

@@ -465,12 +465,12 @@ class SnapshotBuilder:
             self.degrade_block(field, exc)
             return None
 
+    @cached_property
     def windows(self) -> pd.DataFrame:
+        """One window per past session to its expiry (the range fit and the hit rate)."""
         from aegis.rates import session_windows
 
-        if not hasattr(self, "_windows"):
-            self._windows = session_windows(self.nifty, self.vix)  # one per session
-        return self._windows
+        return session_windows(self.nifty, self.vix)
 
     def safe_range(self) -> SafeRange:
         """The range for the time left: ``S -+ k * S * sigma * sqrt(tau)``, ``k`` fitted for
@@ -488,7 +488,7 @@ class SnapshotBuilder:
             prov = EmpiricalProvenance(n=remainder.n, window=DateWindow(
                 from_=remainder.first, to=remainder.last), method=remainder.method)
         else:
-            fit = fit_range_for_horizon(self.windows(), self.inputs.confidence,
+            fit = fit_range_for_horizon(self.windows, self.inputs.confidence,
                                         session=self.session, horizon=m.horizon_sessions)
             k, scope = fit.k_session, fit.scope
             prov = EmpiricalProvenance(n=fit.n, window=DateWindow(
@@ -516,7 +516,7 @@ class SnapshotBuilder:
         from aegis.snapshot import hit_rate_block
 
         n_sessions = self.moment.sessions
-        hit = historical_hit_rate(self.windows(), self.inputs.confidence, as_of=self.session,
+        hit = historical_hit_rate(self.windows, self.inputs.confidence, as_of=self.session,
                                   sessions_to_expiry=n_sessions, seed=self.inputs.seed)
         horizon_reason = None if hit.horizon is not None else (
             f"no past range with {n_sessions} sessions to expiry has been scored yet")

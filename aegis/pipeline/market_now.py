@@ -111,7 +111,7 @@ def market_now(features: pd.DataFrame, nifty: pd.DataFrame, vix: pd.DataFrame,
     gap = overnight_share(nifty)
     notes: list[str] = []
     day = moment.today if moment.today_is_session else None
-    bars = bars_before(nifty_bars, day, at) if day is not None else bars_before(None, closed, at)
+    bars = bars_before(nifty_bars if day is not None else None, day or closed, at)
     provisional = day is not None and day > closed and not bars.empty
     if day is not None and day > closed and bars.empty and moment.state != "pre_open":
         notes.append(f"no NIFTY bars of today's session {day} before "

@@ -179,6 +179,13 @@ def fit_range_for_session(
     InsufficientHistoryError
         Fewer than ``min_train`` windows ended before ``session``.
     """
+    return _pools_before(windows, confidence, session, min_train, min_horizon).fit(
+        sessions_to_expiry)
+
+
+def _pools_before(windows: pd.DataFrame, confidence: float, session: pd.Timestamp | str,
+                  min_train: int, min_horizon: int) -> HorizonPools:
+    """The windows ended before ``session``, pooled (raises with fewer than ``min_train``)."""
     _check(min_train)
     t = pd.Timestamp(session).normalize()
     past = windows[pd.to_datetime(windows["expiry"]) < t]
@@ -193,7 +200,7 @@ def fit_range_for_session(
                     past["expiry"].to_numpy("datetime64[ns]").view(np.int64).tolist(),
                     strict=True):
         pools.add(*args)
-    return pools.fit(sessions_to_expiry)
+    return pools
 
 
 def fit_range_for_horizon(
@@ -219,8 +226,8 @@ def fit_range_for_horizon(
         raise AnalyticsInputError(f"horizon: expected sessions left > 0; found {horizon!r}")
     lo = max(int(np.floor(horizon + 1e-9)), 1)
     hi = max(int(np.ceil(horizon - 1e-9)), 1)
-    fit_lo = fit_range_for_session(windows, confidence, session=session, sessions_to_expiry=lo,
-                                   min_train=min_train, min_horizon=min_horizon)
+    pools = _pools_before(windows, confidence, session, min_train, min_horizon)
+    fit_lo = pools.fit(lo)
     if horizon < 1:
         method = (f"{horizon:.3f} sessions of variance left (< 1): no close-to-close window is "
                   "that short; the 1-session fit is carried to the fraction left "
@@ -228,8 +235,7 @@ def fit_range_for_horizon(
         return replace(fit_lo, horizon=horizon, method=method)
     if lo == hi:
         return replace(fit_lo, horizon=horizon)
-    fit_hi = fit_range_for_session(windows, confidence, session=session, sessions_to_expiry=hi,
-                                   min_train=min_train, min_horizon=min_horizon)
+    fit_hi = pools.fit(hi)
     w = horizon - lo
     k_session = (1 - w) * fit_lo.k_session + w * fit_hi.k_session
     scope: Scope = "horizon" if fit_lo.scope == fit_hi.scope == "horizon" else "pooled"

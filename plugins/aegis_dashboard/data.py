@@ -101,15 +101,21 @@ def served_file(settings: Settings, name: str) -> tuple[Path, str] | None:
     media = SERVED_FILES.get(name)
     if media is None:
         return None
-    root = settings.resolved_output_dir
+    node = regular_file_below(settings.resolved_output_dir, Path(name).parts)
+    return None if node is None else (node, media)
+
+
+def regular_file_below(root: Path, parts: tuple[str, ...]) -> Path | None:
+    """``root / parts`` when it is a regular file inside ``root`` reached through no symlink
+    (every component checked), else None: the one rule for every file the page serves."""
     node = root
-    for part in Path(name).parts:
+    for part in parts:
         node = node / part
         if node.is_symlink():
             return None
     if not node.is_file() or root.resolve() not in node.resolve().parents:
         return None
-    return node, media
+    return node
 
 
 @dataclass(frozen=True)

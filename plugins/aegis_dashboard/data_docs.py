@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from aegis.config import Settings
+from aegis_dashboard.data import regular_file_below
 
 DOCS_FOLDER = "data_docs"
 """The site's folder under the output dir (``aegis.pipeline.data.validate`` writes it)."""
@@ -47,12 +48,5 @@ def docs_file(settings: Settings, name: str) -> tuple[Path, str] | None:
     media = MEDIA_TYPES.get(rel.suffix.lower())
     if media is None:
         return None
-    root = docs_root(settings)
-    node = root
-    for part in rel.parts:
-        node = node / part
-        if node.is_symlink():
-            return None
-    if not node.is_file() or root.resolve() not in node.resolve().parents:
-        return None
-    return node, media
+    node = regular_file_below(docs_root(settings), rel.parts)
+    return None if node is None else (node, media)
