@@ -24,6 +24,14 @@ vix                float64                   India VIX it was made at, annualise
 days_left          float64                   calendar days from generated_at to the expiry close
 =================  ========================  ===================================================
 
+Layout: the ledger is ``forecasts.parquet`` (the settled, compacted ledger) and one small file
+per snapshot appended since, in ``forecasts.appended/`` beside it (:func:`appended_dir`). An
+append writes only its own file (its cost does not grow with the ledger); :func:`read_ledger`
+reads both; a whole-ledger write (model health settling, :func:`update_ledger`) folds every
+appended file into ``forecasts.parquet`` and removes them, and an append folds them itself once
+:data:`FOLD_AT` have gathered. Rows of an appended file whose ``generated_at`` the compacted file
+already holds (a fold killed before it removed them) are read once, from the compacted file.
+
 ``spot``, ``vix`` and ``days_left`` settle an intraday forecast from its own moment (the rest of
 its session, then the sessions to the expiry); a ledger written before they existed reads with
 them NaN and settles as before (from the close of the session of ``as_of``).
@@ -68,6 +76,26 @@ OPTIONAL_COLUMNS: Final = ("spot", "vix", "days_left")
 """Columns added after the first ledgers were written: NaN when a file lacks them."""
 
 
+FOLD_AT: Final = 64
+"""Appended files an append folds into the compacted ledger (about five sessions of slots)."""
+APPENDED_SUFFIX: Final = ".appended"
+
+
+def appended_dir(path: Path) -> Path:
+    """The folder of the snapshots appended to the ledger at ``path`` since its last fold."""
+    path = Path(path)
+    return path.with_name(path.stem + APPENDED_SUFFIX)
+
+
+def _appended_files(path: Path) -> list[Path]:
+    folder = appended_dir(path)
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def _appended_name(generated: pd.Timestamp) -> str:
+    return f"{generated.value:020d}.parquet"
+
+
 def ledger_path(data_dir: Path) -> Path:
     """Where the ledger lives in the market store: ``data_dir / "ledger" / "forecasts.parquet"``."""
     return Path(data_dir) / "ledger" / "forecasts.parquet"
@@ -104,23 +132,50 @@ def read_ledger(path: Path) -> pd.DataFrame:
         When the file exists but lacks a contract column (names the file and the columns).
     """
     path = Path(path)
-    if not path.exists():
+    parts = _appended_files(path)
+    if not path.exists() and not parts:
         return empty_ledger()
-    frame = pd.read_parquet(path)
+    frames = [_read_checked(path)] if path.exists() else []
+    if parts:
+        from aegis.market.store import _read_parts
+
+        appended = _checked(_read_parts(parts), appended_dir(path))
+        if frames:
+            appended = appended[~appended["generated_at"].isin(frames[0]["generated_at"])]
+        frames.append(appended)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return _typed(frame)
+
+
+def _read_checked(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{path}: expected the forecast ledger (Parquet); {exc}") from exc
+    return _checked(frame, path)
+
+
+def _checked(frame: pd.DataFrame, where: Path) -> pd.DataFrame:
     for col in OPTIONAL_COLUMNS:
         if col not in frame.columns:
             frame[col] = np.nan
     missing = [c for c in LEDGER_COLUMNS if c not in frame.columns]
     if missing:
-        raise StoreError(f"{path}: expected the ledger columns {list(LEDGER_COLUMNS)}; "
+        raise StoreError(f"{where}: expected the ledger columns {list(LEDGER_COLUMNS)}; "
                          f"missing {missing}")
-    return _typed(frame)
+    return frame
 
 
 def write_ledger(ledger: pd.DataFrame, path: Path) -> None:
-    """Write the whole ledger atomically (temporary file, fsync, rename)."""
+    """Write the whole ledger atomically (temporary file, fsync, rename) as the compacted
+    file, then remove the appended files (``ledger`` is the whole ledger: read it with
+    :func:`read_ledger` under :func:`ledger_lock`, which every writer holds)."""
     frame = _typed(ledger)
-    write_atomic(Path(path), lambda tmp: frame.to_parquet(tmp, index=False))
+    path = Path(path)
+    parts = _appended_files(path)
+    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    for part in parts:
+        part.unlink(missing_ok=True)
 
 
 def _kind_version(provenance: Any) -> tuple[str, str | None]:
@@ -188,12 +243,17 @@ def snapshot_rows(snapshot: Any) -> pd.DataFrame:
 def ledger_lock(path: Path) -> Iterator[None]:
     """The one lock of every ledger write (inference's appends, model health's settling).
 
-    The ledger is rewritten whole (read, change, atomic rename), so two writers without it lose
-    one's rows. Inside it, temporary files a killed writer left beside the ledger are removed.
+    A settle or a fold rewrites the ledger whole (read, change, atomic rename), so two writers
+    without it lose one's rows. Inside it, temporary files a killed writer left beside the
+    ledger or among its appended files are removed.
     """
     path = Path(path)
     with exclusive_lock(path.parent / f".{path.name}.lock"):
         remove_stale_temps(path)
+        folder = appended_dir(path)
+        if folder.is_dir():
+            for stale in folder.glob("*.tmp"):
+                stale.unlink(missing_ok=True)
         yield
 
 
@@ -221,14 +281,43 @@ def append_locked(path: Path, snapshot: Any) -> dict[str, Any]:
     """:func:`append_snapshot` for a caller already holding :func:`ledger_lock` (a publish).
 
     A snapshot whose ``generated_at`` is already in the ledger is not appended again (a retried
-    task, a re-run, a recovered publish); the whole file is rewritten through a rename, so a
-    crash leaves the previous ledger intact. Returns ``{"path", "appended", "rows"}``.
+    task, a re-run, a recovered publish). The rows go to their own file in
+    :func:`appended_dir` through a rename, so a crash leaves the ledger as it was; once
+    :data:`FOLD_AT` files have gathered they are folded into the compacted file.
+    Returns ``{"path", "appended", "folded"}`` (``folded``: the files folded, 0 usually).
     """
-    ledger = read_ledger(path)
-    new = snapshot_rows(snapshot)
+    path = Path(path)
     generated = pd.Timestamp(snapshot.generated_at).tz_convert("UTC")
-    if (ledger["generated_at"] == generated).any():
-        return {"path": str(path), "appended": 0, "rows": len(ledger)}
-    combined = new if ledger.empty else pd.concat([ledger, new], ignore_index=True)
-    write_ledger(combined, path)
-    return {"path": str(path), "appended": len(new), "rows": len(combined)}
+    part = appended_dir(path) / _appended_name(generated)
+    if part.exists() or _compacted_holds(path, generated):
+        return {"path": str(path), "appended": 0, "folded": 0}
+    new = snapshot_rows(snapshot)
+    write_atomic(part, lambda tmp: new.to_parquet(tmp, index=False))
+    parts = _appended_files(path)
+    if len(parts) < FOLD_AT:
+        return {"path": str(path), "appended": len(new), "folded": 0}
+    write_ledger(read_ledger(path), path)
+    return {"path": str(path), "appended": len(new), "folded": len(parts)}
+
+
+def _compacted_holds(path: Path, generated: pd.Timestamp) -> bool:
+    """Whether the compacted ledger has rows of ``generated``: its row groups' statistics
+    first (a new snapshot is after all of them), the column only when they cannot tell."""
+    if not path.exists():
+        return False
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata
+        col = meta.schema.names.index("generated_at")
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(col).statistics
+            if stats is None or not stats.has_min_max or (
+                    pd.Timestamp(stats.min) <= generated <= pd.Timestamp(stats.max)):
+                break
+        else:
+            return False
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{path}: expected the forecast ledger (Parquet); {exc}") from exc
+    held = pd.read_parquet(path, columns=["generated_at"])["generated_at"]
+    return bool((pd.to_datetime(held, utc=True) == generated).any())

@@ -117,6 +117,28 @@ def _read_part(path: Path) -> pd.DataFrame:
         raise StoreError(f"{path}: expected a readable Parquet partition; {exc}") from exc
 
 
+def _read_parts(parts: list[Path]) -> pd.DataFrame:
+    """The partitions ``parts`` as one frame (rows in their order).
+
+    Partitions of one schema (the usual case) are read as one dataset in a single call;
+    partitions whose schemas differ (a column added later) are read one by one and
+    concatenated, each missing column NaN. An unreadable partition is named.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schemas = [pq.read_schema(p) for p in parts]
+        if all(sc.equals(schemas[0]) for sc in schemas[1:]):
+            return pd.read_parquet([str(p) for p in parts], partitioning=None)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        for part in parts:
+            _read_part(part)  # names the partition that cannot be read
+        raise StoreError(f"{parts[0].parent.parent}: expected readable Parquet partitions; "
+                         f"{exc}") from exc
+    return pd.concat([_read_part(p) for p in parts], ignore_index=True)
+
+
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
     """Row-wise equality of two aligned frames (NaN equals NaN)."""
     same = np.ones(len(a), dtype=bool)
@@ -424,7 +446,7 @@ class MarketStore:
         if not parts:
             raise StoreError(f"series {series!r} is not in the store at {self.root}; "
                              f"present: {self.names()}")
-        frame = pd.concat([_read_part(p) for p in parts], ignore_index=True)
+        frame = _read_parts(parts)
         keys = _key_columns(frame)
         frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
         if keys[0] in ("session", "timestamp") and len(keys) == 1:

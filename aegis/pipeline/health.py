@@ -132,6 +132,7 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
         Listing every drifted or frozen field (the settled ledger is written first).
     """
     from aegis.ledger import (
+        appended_dir,
         calibration_drift,
         frozen_fields,
         frozen_within_session,
@@ -161,8 +162,8 @@ def track_record_health(now: pd.Timestamp | None = None) -> dict[str, Any]:
         before = int(ledger["outcome"].notna().sum())
         scored = score_ledger(ledger, nifty, vix, bars)
         settled = int(scored["outcome"].notna().sum())
-        if settled != before:
-            write_ledger(scored, path)
+        if settled != before or any(appended_dir(path).glob("*.parquet")):
+            write_ledger(scored, path)  # settled, and the day's appended files folded in
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     settled_rows = scored[scored["outcome"].notna()]
     climatology = walk_forward_climatology(settled_rows, nifty, vix,

@@ -512,15 +512,28 @@ class SnapshotBuilder:
         return fit_remainder_k(windows, self.inputs.confidence, before=self.moment.today)
 
     def hit_rate(self) -> HitRate:
-        from aegis.rates import historical_hit_rate
+        """The walk-forward hit rate as the nightly retrain wrote it for this session (every
+        horizon in ``rates.json``), recomputed from the history only when that file cannot
+        give it, the reason then in the provenance's method."""
+        from aegis.pipeline.nightly import nightly_hit_rate
         from aegis.snapshot import hit_rate_block
 
         n_sessions = self.moment.sessions
-        hit = historical_hit_rate(self.windows, self.inputs.confidence, as_of=self.session,
-                                  sessions_to_expiry=n_sessions, seed=self.inputs.seed)
+        inp = self.inputs
+        hit, why = nightly_hit_rate(inp.rates, inp.rates_path, session=self.session.date(),
+                                    confidence=inp.confidence, seed=inp.seed,
+                                    sessions_to_expiry=n_sessions)
+        if hit is None:
+            from aegis.rates import historical_hit_rate
+
+            hit = historical_hit_rate(self.windows, inp.confidence, as_of=self.session,
+                                      sessions_to_expiry=n_sessions, seed=inp.seed)
+            source = f"recomputed from the history at inference: {why}"
+        else:
+            source = f"read from the nightly {inp.rates_path.name} (as of {self.session.date()})"
         horizon_reason = None if hit.horizon is not None else (
             f"no past range with {n_sessions} sessions to expiry has been scored yet")
-        return hit_rate_block(hit, horizon_reason)
+        return hit_rate_block(hit, horizon_reason, source=source)
 
     def chain_numbers(self, expiry: pd.Timestamp) -> tuple[
             list[float], MarketContext, float | None, float | None]:

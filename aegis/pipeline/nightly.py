@@ -1,4 +1,4 @@
-"""Nightly quantities the 30-minute inference reads instead of recomputing: climatology.
+"""Nightly quantities the 30-minute inference reads instead of recomputing: climatology, hit rate.
 
 :func:`recompute_climatology` (run by the retrain's ``recompute_rates`` stage, so the DAG and
 ``aegis train`` both write it) counts every model's climatology on the validated history and
@@ -6,12 +6,17 @@ writes ``<output>/climatology.json`` (:class:`aegis.models.climatology.Climatolo
 :class:`NightlyClimatology` is what the snapshot builder asks: the file's figure when the file
 can give it for the snapshot's history, else a recomputation *with the reason in its note*
 (which the snapshot's provenance carries), never a silent one.
+
+:func:`nightly_hit_rate` does the same for the safe range's historical hit rate: the nightly
+``rates.json`` carries it for every horizon (``hit_by_horizon``); the snapshot reads it when the
+file was computed on the snapshot's session with its confidence and seed, else recomputes it
+and says why.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from aegis.models.climatology import (
     climatology,
     read_climatology_file,
 )
+from aegis.rates.empirical import EmpiricalRate
 
 
 def climatology_file(nifty: pd.DataFrame, vix: pd.DataFrame, features: pd.DataFrame, *,
@@ -120,4 +126,60 @@ class NightlyClimatology:
         return self._cache[name]
 
 
-__all__ = ["NightlyClimatology", "climatology_file", "recompute_climatology"]
+def hit_rate_entries(nifty: pd.DataFrame, vix: pd.DataFrame, as_of: pd.Timestamp, *,
+                     confidence: float, seed: int, sessions_to_expiry: int | None
+                     ) -> dict[str, Any]:
+    """The hit-rate entries of ``rates.json`` (pure): ``hit`` (with ``sessions_to_expiry``'s
+    rate as its horizon), ``hit_by_horizon`` (every horizon with an evaluated range) and
+    ``hit_inputs`` (the confidence and seed they hold for)."""
+    from aegis.rates import session_windows
+    from aegis.rates.hit_rate import hit_rates_by_horizon, with_horizon
+
+    overall, horizons = hit_rates_by_horizon(session_windows(nifty, vix), confidence,
+                                             as_of=as_of, seed=seed)
+    hit = with_horizon(overall, horizons, sessions_to_expiry)
+    return {"hit": hit.model_dump(mode="json", by_alias=True),
+            "hit_inputs": {"confidence": confidence, "seed": seed},
+            "hit_by_horizon": {str(h): r.model_dump(mode="json", by_alias=True)
+                               for h, r in horizons.items()}}
+
+
+def nightly_hit_rate(rates: dict[str, Any] | None, path: Path, *, session: date,
+                     confidence: float, seed: int, sessions_to_expiry: int
+                     ) -> tuple[EmpiricalRate | None, str]:
+    """(the hit rate with ``sessions_to_expiry``'s rate as its horizon, "") from the nightly
+    ``rates`` (the parsed ``rates.json`` at ``path``) when it was computed on ``session`` with
+    this ``confidence`` and ``seed``; else (None, the reason it cannot be used).
+
+    Every entry is validated as an :class:`~aegis.rates.EmpiricalRate`; a horizon the file does
+    not list had no evaluated range (the nightly writes every horizon that has one).
+    """
+    from pydantic import ValidationError
+
+    from aegis.rates.hit_rate import with_horizon
+
+    if rates is None:
+        return None, f"no {path}: the nightly retrain has not run yet"
+    if "hit_by_horizon" not in rates or "hit_inputs" not in rates:
+        return None, f"{path} has no per-horizon hit rates (written by an older retrain)"
+    if rates.get("as_of") != session.isoformat():
+        return None, (f"{path} is as of {rates.get('as_of')}, the snapshot's last session is "
+                      f"{session.isoformat()}")
+    inputs = rates["hit_inputs"]
+    if inputs != {"confidence": confidence, "seed": seed}:
+        return None, (f"{path} was computed with {inputs}; this snapshot uses "
+                      f"confidence {confidence} and seed {seed}")
+    try:
+        overall = EmpiricalRate.model_validate(rates["hit"])
+        horizons = {int(h): EmpiricalRate.model_validate(r)
+                    for h, r in dict(rates["hit_by_horizon"]).items()}
+    except (ValidationError, ValueError, TypeError) as exc:
+        return None, f"{path}: malformed hit rates ({type(exc).__name__}: {exc})"
+    if overall.kind != "hit" or any(r.kind != "hit" for r in horizons.values()):
+        return None, f"{path}: expected hit rates under 'hit' and 'hit_by_horizon'"
+    overall = overall.model_copy(update={"horizon": None})
+    return with_horizon(overall, horizons, sessions_to_expiry), ""
+
+
+__all__ = ["NightlyClimatology", "climatology_file", "hit_rate_entries", "nightly_hit_rate",
+           "recompute_climatology"]

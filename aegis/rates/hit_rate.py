@@ -126,6 +126,42 @@ def historical_hit_rate(
     InsufficientHistoryError
         When no window has ``min_train`` ended windows before it.
     """
+    overall, horizons = hit_rates_by_horizon(
+        windows, confidence, as_of=as_of, min_train=min_train, min_horizon=min_horizon,
+        seed=seed, horizons=None if sessions_to_expiry is None else [int(sessions_to_expiry)])
+    return with_horizon(overall, horizons, sessions_to_expiry)
+
+
+def with_horizon(overall: EmpiricalRate, horizons: dict[int, EmpiricalRate],
+                 sessions_to_expiry: int | None) -> EmpiricalRate:
+    """``overall`` carrying the rate of ``sessions_to_expiry`` as its ``horizon`` (unchanged
+    when that horizon has no evaluated range or none is asked)."""
+    if sessions_to_expiry is None or int(sessions_to_expiry) not in horizons:
+        return overall
+    return overall.model_copy(update={"horizon": horizons[int(sessions_to_expiry)]})
+
+
+def hit_rates_by_horizon(
+    windows: pd.DataFrame,
+    confidence: float,
+    *,
+    as_of: date | pd.Timestamp | str,
+    min_train: int = MIN_TRAIN_WINDOWS,
+    min_horizon: int = MIN_HORIZON_WINDOWS,
+    seed: int = 0,
+    horizons: list[int] | None = None,
+) -> tuple[EmpiricalRate, dict[int, EmpiricalRate]]:
+    """The overall hit rate and the rate of each horizon, from one walk-forward table.
+
+    ``horizons`` limits the per-horizon rates to those (default: every horizon with an
+    evaluated range). What the nightly retrain writes to ``rates.json`` for the 30-minute
+    snapshots to read (:func:`historical_hit_rate` gives one horizon of it).
+
+    Raises
+    ------
+    InsufficientHistoryError
+        When no window has ``min_train`` ended windows before it.
+    """
     cutoff = pd.Timestamp(as_of).normalize()
     table = walk_forward_safe_ranges(windows, confidence, as_of=cutoff, min_train=min_train,
                                      min_horizon=min_horizon)
@@ -135,14 +171,14 @@ def historical_hit_rate(
             f"historical hit rate as of {cutoff.date()}: expected more than "
             f"min_train={min_train} ended windows; found {ended}")
     overall = rate_of(table, confidence, cutoff, seed=seed)
-    if sessions_to_expiry is None:
-        return overall
-    same = table[table["sessions"] == int(sessions_to_expiry)]
-    if same.empty:
-        return overall
-    horizon = rate_of(same, confidence, cutoff, seed=seed,
-                      sessions_to_expiry=int(sessions_to_expiry))
-    return overall.model_copy(update={"horizon": horizon})
+    wanted = sorted({int(h) for h in table["sessions"]}) if horizons is None else horizons
+    out: dict[int, EmpiricalRate] = {}
+    for h in wanted:
+        same = table[table["sessions"] == h]
+        if len(same):
+            out[h] = rate_of(same, confidence, cutoff, seed=seed, sessions_to_expiry=h)
+    return overall, out
 
 
-__all__ = ["MATERIALLY_WIDER", "historical_hit_rate", "rate_of", "walk_forward_safe_ranges"]
+__all__ = ["MATERIALLY_WIDER", "historical_hit_rate", "hit_rates_by_horizon", "rate_of",
+           "walk_forward_safe_ranges", "with_horizon"]

@@ -16,11 +16,14 @@ def _window(rate: EmpiricalRate) -> DateWindow:
     return DateWindow(from_=rate.window.from_, to=rate.window.to)
 
 
-def hit_rate_block(rate: EmpiricalRate, horizon_reason: str | None = None) -> HitRate:
+def hit_rate_block(rate: EmpiricalRate, horizon_reason: str | None = None, *,
+                   source: str | None = None) -> HitRate:
     """The ``historical_hit_rate`` block of an :class:`~aegis.rates.EmpiricalRate` of kind hit.
 
-    ``horizon_reason`` says why ``rate.horizon`` is absent (published as ``horizon_reason``).
+    ``horizon_reason`` says why ``rate.horizon`` is absent (published as ``horizon_reason``);
+    ``source`` (where the figures were read or why they were recomputed) ends both methods.
     """
+    tail = f"; {source}" if source else ""
     if rate.kind != "hit" or rate.confidence is None:
         raise SnapshotError(f"historical_hit_rate: expected a hit rate; found kind {rate.kind!r}")
     window = _window(rate)
@@ -35,7 +38,7 @@ def hit_rate_block(rate: EmpiricalRate, horizon_reason: str | None = None) -> Hi
             provenance=EmpiricalProvenance(
                 n=h.n, window=hw,
                 method=f"past sessions with {h.sessions_to_expiry} sessions to expiry, each "
-                       f"scored with the range it published"),
+                       f"scored with the range it published{tail}"),
         )
     return HitRate(
         value=rate.value, n=rate.n, ci95=rate.ci95, window=window, as_of=rate.as_of,
@@ -45,7 +48,7 @@ def hit_rate_block(rate: EmpiricalRate, horizon_reason: str | None = None) -> Hi
         provenance=EmpiricalProvenance(
             n=rate.n, window=window,
             method="every past session, each scored with the range it published (k fitted "
-                   "walk-forward for its horizon)"),
+                   f"walk-forward for its horizon){tail}"),
     )
 
 

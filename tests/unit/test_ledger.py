@@ -21,6 +21,8 @@ from aegis.ledger import (
     read_ledger,
     score_ledger,
     snapshot_rows,
+    update_ledger,
+    write_ledger,
 )
 from aegis.snapshot.contract import Snapshot
 from tests.e2e.sample_snapshot import SPOT, sample_snapshot
@@ -96,6 +98,55 @@ def test_append_is_idempotent_per_generated_at(tmp_path: Path) -> None:
     assert set(ledger["key"]) >= {"", "23200"}
     assert ledger.loc[ledger["field"] == "trap", "model_version"].isna().all()
     assert set(ledger.loc[ledger["field"] == "buyer", "model_version"]) == {"1"}
+
+
+def _at(minutes: int) -> Snapshot:
+    return _snapshot(generated_at=(pd.Timestamp("2025-01-06T10:46:02+00:00")
+                                   + pd.Timedelta(minutes=minutes)).isoformat())
+
+
+def test_an_append_writes_only_its_own_file_and_a_settle_folds_them(tmp_path: Path) -> None:
+    from aegis.ledger.store import appended_dir
+
+    path = ledger_path(tmp_path)
+    for m in (0, 30):
+        assert append_snapshot(path, _at(m))["appended"] == 17
+    assert not path.exists()  # nothing rewritten: two appended files
+    assert len(list(appended_dir(path).glob("*.parquet"))) == 2
+    assert len(read_ledger(path)) == 34
+    settled = update_ledger(path, lambda ledger: ledger.assign(outcome=1.0))
+    assert path.exists()
+    assert not list(appended_dir(path).glob("*.parquet"))
+    assert len(settled) == 34
+    assert (read_ledger(path)["outcome"] == 1.0).all()
+    # a snapshot already folded into the compacted file is not appended again
+    assert append_snapshot(path, _at(30))["appended"] == 0
+    assert append_snapshot(path, _at(60))["appended"] == 17
+    ledger = read_ledger(path)
+    assert len(ledger) == 51
+    assert ledger["outcome"].isna().sum() == 17
+    # a fold killed after writing the compacted file, before removing the appended one:
+    # its rows are read once, as settled
+    write_ledger(ledger.assign(outcome=0.0), path.with_name("whole.parquet"))
+    path.with_name("whole.parquet").replace(path)
+    assert len(list(appended_dir(path).glob("*.parquet"))) == 1
+    again = read_ledger(path)
+    assert len(again) == 51
+    assert (again["outcome"] == 0.0).all()
+
+
+def test_appends_fold_themselves_once_enough_gather(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from aegis.ledger.store import appended_dir
+
+    monkeypatch.setattr("aegis.ledger.store.FOLD_AT", 3)
+    path = ledger_path(tmp_path)
+    results = [append_snapshot(path, _at(30 * i)) for i in range(4)]
+    assert [r["folded"] for r in results] == [0, 0, 3, 0]
+    assert len(list(appended_dir(path).glob("*.parquet"))) == 1
+    assert len(read_ledger(path)) == 4 * 17
+    assert read_ledger(path)["generated_at"].is_unique is False  # 17 rows per snapshot
+    assert read_ledger(path).groupby("generated_at").size().eq(17).all()
 
 
 def test_scoring_settles_each_event_on_known_outcomes() -> None:

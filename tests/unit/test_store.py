@@ -65,3 +65,22 @@ def test_store_errors(tmp_path: Path) -> None:
         store.read("nifty_daily")
     with pytest.raises(StoreError, match="series name"):
         store.upsert("../evil", load_file(FIX / "vix_mdy_zero_ohl.csv").frame)
+
+
+def test_partitions_are_read_as_one_dataset_and_named_when_broken(tmp_path: Path) -> None:
+    store = MarketStore(tmp_path)
+    frame = load_file(FIX / "vix_ddmmyyyy_reverse.csv").frame
+    store.upsert("vix_daily", frame)
+    parts = sorted(tmp_path.glob("series=vix_daily/year=*/part.parquet"))
+    assert len(parts) == 2
+    # a partition written with a column the older ones lack: the union, NaN where absent
+    late = pd.read_parquet(parts[1]).assign(extra=1.5)
+    late.to_parquet(parts[1])
+    out = store.read("vix_daily")
+    assert len(out) == len(frame)
+    assert "extra" in out.columns
+    assert out["extra"].isna().sum() == (out.index.year == 2009).sum()
+    assert (out.loc[out.index.year == 2013, "extra"] == 1.5).all()
+    parts[0].write_bytes(b"not parquet")
+    with pytest.raises(StoreError, match=r"year=2009.*part\.parquet: expected a readable "):
+        store.read("vix_daily")
