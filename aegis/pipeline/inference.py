@@ -12,7 +12,7 @@ torch or Great Expectations.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the blocks are imported where they are built (the stage's i
     from aegis.models.climatology import Climatology
     from aegis.pipeline.market_now import MarketNow
     from aegis.rates.intraday_fit import IntradayFit
+    from aegis.rates.range_fit import RangeFit
     from aegis.registry.artifacts import OnnxModel
     from aegis.snapshot import (
         Breach,
@@ -476,7 +477,6 @@ class SnapshotBuilder:
         """The range for the time left: ``S -+ k * S * sigma * sqrt(tau)``, ``k`` fitted for
         the fractional horizon (interpolated between whole-session fits, or the one-session
         fit carried to the expiry session's remainder)."""
-        from aegis.rates import fit_range_for_horizon
         from aegis.snapshot import DateWindow, EmpiricalProvenance, SafeRange
 
         m = self.market
@@ -488,8 +488,7 @@ class SnapshotBuilder:
             prov = EmpiricalProvenance(n=remainder.n, window=DateWindow(
                 from_=remainder.first, to=remainder.last), method=remainder.method)
         else:
-            fit = fit_range_for_horizon(self.windows, self.inputs.confidence,
-                                        session=self.session, horizon=m.horizon_sessions)
+            fit = self.range_fit(m.horizon_sessions)
             k, scope = fit.k_session, fit.scope
             prov = EmpiricalProvenance(n=fit.n, window=DateWindow(
                 from_=fit.first_start.date(), to=fit.last_expiry.date()), method=fit.method)
@@ -497,6 +496,26 @@ class SnapshotBuilder:
             lower=m.spot - k * em, upper=m.spot + k * em, confidence=self.inputs.confidence, k=k,
             expected_move=em, sessions_to_expiry=self.moment.sessions, k_session=k,
             horizon_sessions=m.horizon_sessions, fit_scope=scope, provenance=prov)
+
+    def range_fit(self, horizon: float) -> RangeFit:
+        """``k`` for ``horizon`` sessions of variance left, interpolated between the whole-
+        horizon fits the nightly retrain wrote for this session (``rates.json``); fitted on the
+        history only when that file cannot give them, the reason then in the method."""
+        from aegis.pipeline.nightly import nightly_range_fits
+        from aegis.rates import fit_range_for_horizon
+        from aegis.rates.range_fit import bracketing_horizons, interpolate_fits
+
+        inp = self.inputs
+        fits, why = nightly_range_fits(inp.rates, inp.rates_path, session=self.session.date(),
+                                       confidence=inp.confidence,
+                                       horizons=bracketing_horizons(horizon))
+        if fits is not None:
+            fit = interpolate_fits(fits.__getitem__, inp.confidence, horizon)
+            return replace(fit, method=f"{fit.method}; fitted nightly ({inp.rates_path.name} "
+                                       f"as of {self.session.date()})")
+        fit = fit_range_for_horizon(self.windows, inp.confidence, session=self.session,
+                                    horizon=horizon)
+        return replace(fit, method=f"{fit.method}; fitted from the history at inference: {why}")
 
     def remainder_fit(self) -> IntradayFit | None:
         """``k`` fitted on past sessions' remainders (intraday bars), when the store has enough."""
@@ -669,7 +688,7 @@ def infer(out: Path | str | None = None, moment: str | None = None) -> dict[str,
     first, so no published snapshot lacks its ledger rows (:mod:`aegis.pipeline.publish`).
     The previous snapshot survives any failure.
     """
-    from aegis.ledger import ledger_path
+    from aegis.ledger.store import ledger_path
     from aegis.pipeline.publish import publish_snapshot, recover_publish
     from aegis.registry.store import StoreConfig, recover_store
 

@@ -15,7 +15,8 @@ and says why.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from aegis.models.climatology import (
     read_climatology_file,
 )
 from aegis.rates.empirical import EmpiricalRate
+from aegis.rates.range_fit import RangeFit
 
 
 def climatology_file(nifty: pd.DataFrame, vix: pd.DataFrame, features: pd.DataFrame, *,
@@ -144,6 +146,65 @@ def hit_rate_entries(nifty: pd.DataFrame, vix: pd.DataFrame, as_of: pd.Timestamp
                                for h, r in horizons.items()}}
 
 
+MAX_FITTED_HORIZON = 10
+"""Whole horizons (sessions to expiry) the nightly fits ``k`` for: a weekly expiry is at most
+six sessions away (a holiday week), so the snapshot always finds both of its brackets."""
+
+
+def range_fit_entries(nifty: pd.DataFrame, vix: pd.DataFrame, as_of: pd.Timestamp, *,
+                      confidence: float) -> dict[str, Any]:
+    """The safe-range entries of ``rates.json`` (pure): ``range_fits``, the ``k`` of every whole
+    horizon 1..:data:`MAX_FITTED_HORIZON` fitted on the windows ended before ``as_of`` (the
+    rule of :mod:`aegis.rates.range_fit`), and ``range_inputs`` (the confidence they hold for).
+    """
+    from aegis.rates import session_windows
+    from aegis.rates.range_fit import whole_horizon_fits
+
+    fits = whole_horizon_fits(session_windows(nifty, vix), confidence, session=as_of,
+                              horizons=list(range(1, MAX_FITTED_HORIZON + 1)))
+    return {"range_inputs": {"confidence": confidence},
+            "range_fits": {str(h): {**asdict(f), "first_start": f.first_start.isoformat(),
+                                    "last_expiry": f.last_expiry.isoformat()}
+                           for h, f in fits.items()}}
+
+
+def nightly_range_fits(rates: dict[str, Any] | None, path: Path, *, session: date,
+                       confidence: float, horizons: tuple[int, int]
+                       ) -> tuple[dict[int, RangeFit] | None, str]:
+    """(the whole-horizon fits of ``horizons``, "") from the nightly ``rates`` when they were
+    fitted as of ``session`` with this ``confidence``; else (None, the reason they cannot be
+    used). Each entry is checked (a positive finite ``k``, its window's dates)."""
+    if rates is None:
+        return None, f"no {path}: the nightly retrain has not run yet"
+    if "range_fits" not in rates or "range_inputs" not in rates:
+        return None, f"{path} has no whole-horizon range fits (written by an older retrain)"
+    if rates.get("as_of") != session.isoformat():
+        return None, (f"{path} is as of {rates.get('as_of')}, the snapshot's last session is "
+                      f"{session.isoformat()}")
+    if rates["range_inputs"] != {"confidence": confidence}:
+        return None, (f"{path} was fitted with {rates['range_inputs']}; this snapshot uses "
+                      f"confidence {confidence}")
+    out: dict[int, RangeFit] = {}
+    for h in sorted(set(horizons)):
+        raw = dict(rates["range_fits"]).get(str(h))
+        if raw is None:
+            return None, f"{path} has no {h}-session range fit"
+        try:
+            fit = RangeFit(**{**raw, "first_start": pd.Timestamp(raw["first_start"]),
+                              "last_expiry": pd.Timestamp(raw["last_expiry"])})
+            ok = (fit.sessions_to_expiry == h and fit.confidence == confidence
+                  and math.isfinite(fit.k_session) and fit.k_session > 0 and fit.n >= 1
+                  and fit.scope in ("horizon", "pooled")
+                  and fit.last_expiry < pd.Timestamp(session))
+        except (TypeError, ValueError, KeyError) as exc:
+            return None, f"{path}: malformed {h}-session range fit ({type(exc).__name__}: {exc})"
+        if not ok:
+            return None, (f"{path}: the {h}-session range fit {raw} is not a fit for "
+                          f"{h} sessions at confidence {confidence} before {session}")
+        out[h] = fit
+    return out, ""
+
+
 def nightly_hit_rate(rates: dict[str, Any] | None, path: Path, *, session: date,
                      confidence: float, seed: int, sessions_to_expiry: int
                      ) -> tuple[EmpiricalRate | None, str]:
@@ -181,5 +242,6 @@ def nightly_hit_rate(rates: dict[str, Any] | None, path: Path, *, session: date,
     return with_horizon(overall, horizons, sessions_to_expiry), ""
 
 
-__all__ = ["NightlyClimatology", "climatology_file", "hit_rate_entries", "nightly_hit_rate",
+__all__ = ["MAX_FITTED_HORIZON", "NightlyClimatology", "climatology_file", "hit_rate_entries",
+           "nightly_hit_rate", "nightly_range_fits", "range_fit_entries",
            "recompute_climatology"]

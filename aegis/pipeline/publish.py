@@ -25,7 +25,7 @@ from typing import Any
 
 from aegis.atomic import fsync_dir, remove_stale_temps, write_text_atomic
 from aegis.errors import SnapshotError
-from aegis.ledger import append_locked, ledger_lock
+from aegis.ledger.store import append_locked, ledger_lock
 from aegis.snapshot import Snapshot, render_snapshot
 
 JOURNAL_FILE = "publish.journal.json"

@@ -301,7 +301,7 @@ def recompute_rates() -> dict[str, Any]:
 
     from aegis.errors import InsufficientHistoryError, TrainingDataError
     from aegis.models.walkforward import walk_forward_predictions
-    from aegis.pipeline.nightly import hit_rate_entries
+    from aegis.pipeline.nightly import hit_rate_entries, range_fit_entries
     from aegis.rates.spike_rate import next_session_spike
 
     settings = get_settings()
@@ -315,6 +315,7 @@ def recompute_rates() -> dict[str, Any]:
     out.update(hit_rate_entries(nifty, vix, as_of, confidence=settings.safe_range_confidence,
                                 seed=settings.seed,
                                 sessions_to_expiry=int(today_h) if today_h >= 1 else None))
+    out.update(range_fit_entries(nifty, vix, as_of, confidence=settings.safe_range_confidence))
     complete = features.dropna()
     first = (pd.Timestamp(complete.index[0]) + pd.DateOffset(years=SPIKE_WARMUP_YEARS)
              if len(complete) else as_of + pd.Timedelta(days=1))
@@ -333,7 +334,8 @@ def recompute_rates() -> dict[str, Any]:
         out["spike_error"] = f"{type(exc).__name__}: {exc}"
     write_text_atomic(rates_path(settings), json.dumps(out, indent=2))
     summary = {k: (v if not isinstance(v, dict) else {"value": v["value"], "n": v["n"]})
-               for k, v in out.items() if k not in ("hit_inputs", "hit_by_horizon")}
+               for k, v in out.items()
+               if k not in ("hit_inputs", "hit_by_horizon", "range_inputs", "range_fits")}
     summary["hit_horizons"] = sorted(int(h) for h in out["hit_by_horizon"])
     # the other nightly quantity inference reads: climatology.json beside rates.json
     from aegis.pipeline.nightly import recompute_climatology

@@ -24,6 +24,7 @@ calendar days the second has a smaller standardised move and would get too wide 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -224,10 +225,36 @@ def fit_range_for_horizon(
     """
     if not np.isfinite(horizon) or horizon <= 0:
         raise AnalyticsInputError(f"horizon: expected sessions left > 0; found {horizon!r}")
-    lo = max(int(np.floor(horizon + 1e-9)), 1)
-    hi = max(int(np.ceil(horizon - 1e-9)), 1)
     pools = _pools_before(windows, confidence, session, min_train, min_horizon)
-    fit_lo = pools.fit(lo)
+    return interpolate_fits(pools.fit, confidence, horizon)
+
+
+def whole_horizon_fits(
+    windows: pd.DataFrame,
+    confidence: float,
+    *,
+    session: pd.Timestamp | str,
+    horizons: list[int],
+    min_train: int = MIN_TRAIN_WINDOWS,
+    min_horizon: int = MIN_HORIZON_WINDOWS,
+) -> dict[int, RangeFit]:
+    """:func:`fit_range_for_session` for each of ``horizons`` (the windows pooled once): what
+    the nightly retrain writes for the next day's snapshots to interpolate between."""
+    pools = _pools_before(windows, confidence, session, min_train, min_horizon)
+    return {int(h): pools.fit(int(h)) for h in horizons}
+
+
+def bracketing_horizons(horizon: float) -> tuple[int, int]:
+    """The whole horizons (>= 1) whose fits :func:`interpolate_fits` uses for ``horizon``."""
+    return max(int(np.floor(horizon + 1e-9)), 1), max(int(np.ceil(horizon - 1e-9)), 1)
+
+
+def interpolate_fits(fit_of: Callable[[int], RangeFit], confidence: float, horizon: float
+                     ) -> RangeFit:
+    """The fit for a fractional ``horizon`` from the whole-horizon fits ``fit_of(h)`` (the rule
+    of :func:`fit_range_for_horizon`, whatever computed the whole-horizon fits)."""
+    lo, hi = bracketing_horizons(horizon)
+    fit_lo = fit_of(lo)
     if horizon < 1:
         method = (f"{horizon:.3f} sessions of variance left (< 1): no close-to-close window is "
                   "that short; the 1-session fit is carried to the fraction left "
@@ -235,7 +262,7 @@ def fit_range_for_horizon(
         return replace(fit_lo, horizon=horizon, method=method)
     if lo == hi:
         return replace(fit_lo, horizon=horizon)
-    fit_hi = pools.fit(hi)
+    fit_hi = fit_of(hi)
     w = horizon - lo
     k_session = (1 - w) * fit_lo.k_session + w * fit_hi.k_session
     scope: Scope = "horizon" if fit_lo.scope == fit_hi.scope == "horizon" else "pooled"
@@ -303,7 +330,10 @@ __all__ = [
     "MIN_TRAIN_WINDOWS",
     "HorizonPools",
     "RangeFit",
+    "bracketing_horizons",
     "fit_range_for_horizon",
     "fit_range_for_session",
+    "interpolate_fits",
     "walk_forward_fits",
+    "whole_horizon_fits",
 ]

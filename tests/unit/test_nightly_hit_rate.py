@@ -104,3 +104,49 @@ def test_the_snapshot_reads_the_file_and_replays_nothing(
     assert fresh.horizon is not None
     assert read.horizon.model_dump(exclude={"provenance"}) == fresh.horizon.model_dump(
         exclude={"provenance"})
+
+
+@pytest.fixture(scope="module")
+def fits(history: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> dict[str, Any]:
+    from aegis.pipeline.nightly import range_fit_entries
+
+    nifty, vix, features = history
+    as_of = pd.Timestamp(features.index[-1])
+    out: dict[str, Any] = {"as_of": as_of.date().isoformat()}
+    out.update(range_fit_entries(nifty, vix, as_of, confidence=0.8))
+    return json.loads(json.dumps(out))
+
+
+@pytest.mark.parametrize("horizon", [0.4, 1.0, 2.6, 4.0, 5.2])
+def test_the_nightly_range_fits_give_the_live_k(
+        history: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], fits: dict[str, Any],
+        horizon: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aegis.rates import fit_range_for_horizon
+
+    nifty, vix, features = history
+    session = pd.Timestamp(features.index[-1])
+    live = fit_range_for_horizon(session_windows(nifty, vix), 0.8, session=session,
+                                 horizon=horizon)
+    monkeypatch.setattr("aegis.rates.range_fit._pools_before", lambda *a, **k: 1 / 0)
+    read = _builder(history, fits, tmp_path).range_fit(horizon)
+    assert (read.k_session, read.scope, read.n, read.first_start, read.last_expiry) == (
+        live.k_session, live.scope, live.n, live.first_start, live.last_expiry)
+    assert read.method == f"{live.method}; fitted nightly (rates.json as of {session.date()})"
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda r: r.pop("range_fits"), "no whole-horizon range fits"),
+    (lambda r: r.update(as_of="2024-06-13"), "is as of 2024-06-13"),
+    (lambda r: r["range_inputs"].update(confidence=0.9), "uses confidence 0.8"),
+    (lambda r: r["range_fits"].pop("3"), "no 3-session range fit"),
+    (lambda r: r["range_fits"]["3"].update(k_session=-1.0), "is not a fit for 3 sessions"),
+    (lambda r: r["range_fits"]["3"].update(first_start="soon"), "malformed 3-session"),
+])
+def test_range_fits_that_cannot_be_used_are_refitted_and_say_why(
+        history: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], fits: dict[str, Any],
+        change: Any, reason: str, tmp_path: Path) -> None:
+    broken = json.loads(json.dumps(fits))
+    change(broken)
+    fit = _builder(history, broken, tmp_path).range_fit(2.5)
+    assert "fitted from the history at inference: " in fit.method
+    assert reason in fit.method
