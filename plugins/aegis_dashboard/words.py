@@ -60,11 +60,20 @@ def plain_reason(text: str) -> str:
     return out[:1].upper() + out[1:] if out else "No reason given"
 
 
+def _weight_words(prov: Any) -> str:
+    """How much of a model's number is the model (its evidence weight), when below one."""
+    w = getattr(prov, "evidence_weight", None)
+    if not is_number(w) or float(w) >= 1.0:
+        return ""
+    return (f", weighted {pct(w, 0)} against the base rate (climatology {pct(1 - float(w), 0)}):"
+            " it has not earned more on its record")
+
+
 def provenance_words(prov: Any) -> str:
     """Where a number comes from, in one plain sentence (``prov``: a snapshot provenance)."""
     kind = getattr(prov, "kind", None)
     if kind == "model":
-        return f"Model {prov.name}, version {prov.version}."
+        return f"Model {prov.name}, version {prov.version}{_weight_words(prov)}."
     if kind == "formula":
         source = "Market data" if prov.name == "market_data" else f"Formula {prov.name}"
         return f"{source}: {prov.expression}."

@@ -459,6 +459,12 @@ def test_fields_of_the_next_schema_are_used_when_present() -> None:
     clim = SimpleNamespace(kind="empirical", name="climatology", n=2460, window=window)
     assert provenance_words(clim) == ("Climatology: the event frequency of 2,460 settled cases, "
                                       "2015-01-01 to 2024-12-31.")
+    shrunk = SimpleNamespace(kind="model", name="trap", version="7", evidence_weight=0.62)
+    assert provenance_words(shrunk) == (
+        "Model trap, version 7, weighted 62 % against the base rate (climatology 38 %): it has "
+        "not earned more on its record.")
+    whole = SimpleNamespace(kind="model", name="trap", version="7", evidence_weight=1.0)
+    assert provenance_words(whole) == "Model trap, version 7."
 
 
 def test_gauges_are_coloured_at_the_label_thresholds(settings: Settings) -> None:
