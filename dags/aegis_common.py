@@ -236,6 +236,29 @@ def data_docs_on_failure() -> Iterator[None]:
 MARKET_TZ = EXCHANGE_TZ
 """Every schedule is read in the exchange's timezone (IST, no DST): :mod:`aegis.market.hours`."""
 
+TIME_SCHEDULES_ENV = "AEGIS_TIME_SCHEDULES"
+"""``off``: the clock-driven DAGs (ingest, model health, nightly retrain) run only when triggered
+(a staging or replay stack whose store must not also take in the live market); ``on`` (the
+default): on their timetables. Asset-driven inference is unaffected."""
+
+
+def time_schedule(timetable: Any) -> Any:
+    """``timetable``, or None (triggered runs only) when :data:`TIME_SCHEDULES_ENV` is ``off``.
+
+    Raises
+    ------
+    ValueError
+        When the variable is set to anything but ``on`` or ``off`` (the DAG then fails to parse,
+        naming it).
+    """
+    import os
+
+    value = os.environ.get(TIME_SCHEDULES_ENV, "on").strip().lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{TIME_SCHEDULES_ENV}={value!r}: expected 'on' or 'off'")
+    return None if value == "off" else timetable
+
+
 FEATURES_ASSET = Asset(name="aegis_features", uri="x-aegis://market/features", group="aegis")
 """Validated daily features in the market store (updated by ``aegis_market_ingest``)."""
 

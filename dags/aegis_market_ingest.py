@@ -51,6 +51,7 @@ from aegis_common import (
     data_docs_on_failure,
     deadline_alert,
     logged,
+    time_schedule,
 )
 from airflow.sdk import DeadlineReference, MultipleCronTriggerTimetable, Param, dag, task
 
@@ -67,7 +68,7 @@ def market_time(context: dict[str, Any]) -> pendulum.DateTime:
 
 @dag(
     dag_id=Path(__file__).stem,
-    schedule=MultipleCronTriggerTimetable(*SESSION_CRONS, timezone=MARKET_TZ),
+    schedule=time_schedule(MultipleCronTriggerTimetable(*SESSION_CRONS, timezone=MARKET_TZ)),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aegis_common import DEFAULT_ARGS, MARKET_TZ, logged
+from aegis_common import DEFAULT_ARGS, MARKET_TZ, logged, time_schedule
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import CronTriggerTimetable, TriggerRule, dag, task
@@ -40,7 +40,7 @@ RETRAIN_DAG_ID = "aegis_nightly_retrain"
 
 @dag(
     dag_id=Path(__file__).stem,
-    schedule=CronTriggerTimetable("0 * * * *", timezone=MARKET_TZ),
+    schedule=time_schedule(CronTriggerTimetable("0 * * * *", timezone=MARKET_TZ)),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -34,6 +34,7 @@ from aegis_common import (
     data_docs_on_failure,
     logged,
     model_store_access,
+    time_schedule,
 )
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
@@ -43,7 +44,7 @@ GIT_CONNECTION = "aegis_git"
 
 @dag(
     dag_id=Path(__file__).stem,
-    schedule=CronTriggerTimetable("0 2 * * *", timezone=MARKET_TZ),
+    schedule=time_schedule(CronTriggerTimetable("0 2 * * *", timezone=MARKET_TZ)),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

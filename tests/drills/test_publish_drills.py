@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from aegis.ledger import ledger_path, read_ledger
+from aegis.ledger import appended_dir, ledger_path, read_ledger
 
 if TYPE_CHECKING:
     from tests.unit.pipeline_fixtures import Deployment
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 pytest_plugins = ["tests.unit.pipeline_fixtures"]
 
 #: The child: ``aegis infer`` with crash and delay hooks (SIGKILL at the N-th temporary file or
-#: rename; a pause after reading the ledger, announced through a marker file).
+#: rename; a pause inside the ledger lock after checking the ledger for the snapshot, before
+#: writing its rows, announced through a marker file).
 CHILD = """
 import os, signal, sys, tempfile, time
 kill_at = int(os.environ.get("DRILL_KILL_AT", "0"))
@@ -49,13 +50,13 @@ os.replace = replace
 pause = float(os.environ.get("DRILL_PAUSE_AFTER_READ", "0"))
 if pause:
     from aegis.ledger import store
-    real_read = store.read_ledger
-    def read_ledger(path):
-        frame = real_read(path)
+    real_holds = store._compacted_holds
+    def compacted_holds(path, generated):
+        held = real_holds(path, generated)
         open(os.environ["DRILL_MARKER"], "w").close()
         time.sleep(pause)
-        return frame
-    store.read_ledger = read_ledger
+        return held
+    store._compacted_holds = compacted_holds
 from aegis.cli import main
 sys.argv = ["aegis", "infer", "--no-table"]
 main()
@@ -102,7 +103,8 @@ def _ledger_times(dep: Deployment) -> set[pd.Timestamp]:
 
 
 def _temps(dep: Deployment) -> list[Path]:
-    folders = (dep.snapshot_path.parent, ledger_path(dep.home / "data").parent)
+    ledger = ledger_path(dep.home / "data")
+    folders = (dep.snapshot_path.parent, ledger.parent, appended_dir(ledger))
     return [p for folder in folders for p in folder.glob(".*.tmp")]
 
 
@@ -133,7 +135,7 @@ def test_kill_9_at_every_publish_step_loses_no_ledger_row(deployment_copy: Deplo
 
 def test_two_infers_whose_ledger_writes_interleave_keep_both(deployment_copy: Deployment,
                                                              tmp_path: Path) -> None:
-    """A pauses 20 s between reading the ledger and writing it; B publishes meanwhile."""
+    """A pauses 20 s between checking the ledger and writing its rows; B publishes meanwhile."""
     dep = deployment_copy
     marker = tmp_path / "a-has-read"
     first, second = _clock(100), _clock(101)
@@ -158,5 +160,8 @@ def test_published_snapshot_and_ledger_are_readable_by_the_group(
         proc = _infer(dep, _clock(minute), umask)
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
-        for path in (dep.snapshot_path, ledger_path(dep.home / "data")):
+        ledger = ledger_path(dep.home / "data")
+        appended = sorted(appended_dir(ledger).glob("*.parquet"))[-1:]
+        assert appended, "the snapshot's ledger rows were not written"
+        for path in (dep.snapshot_path, *appended):
             assert path.stat().st_mode & 0o777 == mode, (path, oct(path.stat().st_mode))

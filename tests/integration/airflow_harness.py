@@ -169,6 +169,10 @@ def airflow_env(
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
             "AEGIS_AIRFLOW_API_URL": f"http://127.0.0.1:{port}",  # the page's operator corner
+            # the clock-driven DAGs run only when a test triggers them: a scheduler started
+            # after 15:30 IST would otherwise run today's last slot and ingest today's close
+            # into the replayed store (a test that depended on the hour it ran)
+            "AEGIS_TIME_SCHEDULES": "off",
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),

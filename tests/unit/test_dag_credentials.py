@@ -160,3 +160,38 @@ def test_a_failed_validation_logs_its_data_docs_links(common: Any,
     assert ("suite 'vix_daily' (checkpoint vix_daily_checkpoint); Data Docs: "
             "http://airflow:8080/aegismatrix/data-docs/validations/vix/run.html") in text
     assert "http://airflow:8080/aegismatrix/data-docs/index.html" in text
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, ["MultipleCronTriggerTimetable", "CronTriggerTimetable", "CronTriggerTimetable"]),
+    ("off", ["NullTimetable", "NullTimetable", "NullTimetable"]),
+    ("sometimes", "AEGIS_TIME_SCHEDULES='sometimes': expected 'on' or 'off'"),
+])
+def test_the_clock_driven_dags_can_be_left_to_triggers(value: str | None,
+                                                       expected: list[str] | str) -> None:
+    """A staging or replay stack (the integration stack too) sets AEGIS_TIME_SCHEDULES=off:
+    ingest, model health and the retrain then run only when triggered; inference keeps its
+    assets."""
+    script = (
+        "import importlib, sys\n"
+        "try:\n"
+        "    mods = [importlib.import_module(m) for m in ('aegis_market_ingest', "
+        "'aegis_model_health', 'aegis_nightly_retrain', 'aegis_inference')]\n"
+        "except ValueError as exc:\n"
+        "    print('RESULT', exc); sys.exit(0)\n"
+        "from airflow.serialization.encoders import coerce_to_core_timetable\n"
+        "print('RESULT', ','.join(type(coerce_to_core_timetable(getattr(m, m.__name__)()"
+        ".timetable)).__name__ for m in mods))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AEGIS_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "dags"), str(REPO)])
+    if value is not None:
+        env["AEGIS_TIME_SCHEDULES"] = value
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    assert line is not None, done.stderr[-3000:]
+    got = line.removeprefix("RESULT ")
+    if isinstance(expected, str):
+        assert got == expected
+    else:
+        assert got.split(",") == [*expected, "AssetTriggeredTimetable"]

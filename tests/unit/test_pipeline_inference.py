@@ -134,7 +134,8 @@ def test_safe_range_and_hit_rate_are_those_of_todays_horizon(
     assert sr.provenance.kind == "empirical"
     assert (sr.provenance.n, sr.provenance.window.from_, sr.provenance.window.to) == (
         fit.n, fit.first_start.date(), fit.last_expiry.date())
-    assert sr.provenance.method == fit.method
+    assert sr.provenance.method == (
+        f"{fit.method}; fitted nightly (rates.json as of {healthy.as_of.date()})")
     assert hit.horizon is not None
     assert hit.horizon.sessions_to_expiry == h
     assert hit.horizon.n < hit.n
