@@ -253,7 +253,7 @@ def time_schedule(timetable: Any) -> Any:
     """
     import os
 
-    value = os.environ.get(TIME_SCHEDULES_ENV, "on").strip().lower()
+    value = (os.getenv(TIME_SCHEDULES_ENV) or "on").strip().lower()
     if value not in ("on", "off"):
         raise ValueError(f"{TIME_SCHEDULES_ENV}={value!r}: expected 'on' or 'off'")
     return None if value == "off" else timetable
