@@ -137,9 +137,9 @@ def read_ledger(path: Path) -> pd.DataFrame:
         return empty_ledger()
     frames = [_read_checked(path)] if path.exists() else []
     if parts:
-        from aegis.market.store import _read_parts
+        from aegis.market.store import read_parquet_parts
 
-        appended = _checked(_read_parts(parts), appended_dir(path))
+        appended = _checked(read_parquet_parts(parts), appended_dir(path))
         if frames:
             appended = appended[~appended["generated_at"].isin(frames[0]["generated_at"])]
         frames.append(appended)

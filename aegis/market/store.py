@@ -117,7 +117,7 @@ def _read_part(path: Path) -> pd.DataFrame:
         raise StoreError(f"{path}: expected a readable Parquet partition; {exc}") from exc
 
 
-def _read_parts(parts: list[Path]) -> pd.DataFrame:
+def read_parquet_parts(parts: list[Path]) -> pd.DataFrame:
     """The partitions ``parts`` as one frame (rows in their order).
 
     Partitions of one schema (the usual case) are read as one dataset in a single call;
@@ -446,7 +446,7 @@ class MarketStore:
         if not parts:
             raise StoreError(f"series {series!r} is not in the store at {self.root}; "
                              f"present: {self.names()}")
-        frame = _read_parts(parts)
+        frame = read_parquet_parts(parts)
         keys = _key_columns(frame)
         frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
         if keys[0] in ("session", "timestamp") and len(keys) == 1:

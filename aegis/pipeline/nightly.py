@@ -128,17 +128,15 @@ class NightlyClimatology:
         return self._cache[name]
 
 
-def hit_rate_entries(nifty: pd.DataFrame, vix: pd.DataFrame, as_of: pd.Timestamp, *,
-                     confidence: float, seed: int, sessions_to_expiry: int | None
-                     ) -> dict[str, Any]:
-    """The hit-rate entries of ``rates.json`` (pure): ``hit`` (with ``sessions_to_expiry``'s
-    rate as its horizon), ``hit_by_horizon`` (every horizon with an evaluated range) and
-    ``hit_inputs`` (the confidence and seed they hold for)."""
-    from aegis.rates import session_windows
+def hit_rate_entries(windows: pd.DataFrame, as_of: pd.Timestamp, *, confidence: float,
+                     seed: int, sessions_to_expiry: int | None) -> dict[str, Any]:
+    """The hit-rate entries of ``rates.json`` (pure; ``windows``:
+    :func:`aegis.rates.session_windows`): ``hit`` (with ``sessions_to_expiry``'s rate as its
+    horizon), ``hit_by_horizon`` (every horizon with an evaluated range) and ``hit_inputs``
+    (the confidence and seed they hold for)."""
     from aegis.rates.hit_rate import hit_rates_by_horizon, with_horizon
 
-    overall, horizons = hit_rates_by_horizon(session_windows(nifty, vix), confidence,
-                                             as_of=as_of, seed=seed)
+    overall, horizons = hit_rates_by_horizon(windows, confidence, as_of=as_of, seed=seed)
     hit = with_horizon(overall, horizons, sessions_to_expiry)
     return {"hit": hit.model_dump(mode="json", by_alias=True),
             "hit_inputs": {"confidence": confidence, "seed": seed},
@@ -151,21 +149,38 @@ MAX_FITTED_HORIZON = 10
 six sessions away (a holiday week), so the snapshot always finds both of its brackets."""
 
 
-def range_fit_entries(nifty: pd.DataFrame, vix: pd.DataFrame, as_of: pd.Timestamp, *,
-                      confidence: float) -> dict[str, Any]:
-    """The safe-range entries of ``rates.json`` (pure): ``range_fits``, the ``k`` of every whole
-    horizon 1..:data:`MAX_FITTED_HORIZON` fitted on the windows ended before ``as_of`` (the
-    rule of :mod:`aegis.rates.range_fit`), and ``range_inputs`` (the confidence they hold for).
+def range_fit_entries(windows: pd.DataFrame, as_of: pd.Timestamp, *, confidence: float
+                      ) -> dict[str, Any]:
+    """The safe-range entries of ``rates.json`` (pure; ``windows`` as in
+    :func:`hit_rate_entries`): ``range_fits``, the ``k`` of every whole horizon
+    1..:data:`MAX_FITTED_HORIZON` fitted on the windows ended before ``as_of`` (the rule of
+    :mod:`aegis.rates.range_fit`), and ``range_inputs`` (the confidence they hold for).
     """
-    from aegis.rates import session_windows
     from aegis.rates.range_fit import whole_horizon_fits
 
-    fits = whole_horizon_fits(session_windows(nifty, vix), confidence, session=as_of,
+    fits = whole_horizon_fits(windows, confidence, session=as_of,
                               horizons=list(range(1, MAX_FITTED_HORIZON + 1)))
     return {"range_inputs": {"confidence": confidence},
             "range_fits": {str(h): {**asdict(f), "first_start": f.first_start.isoformat(),
                                     "last_expiry": f.last_expiry.isoformat()}
                            for h, f in fits.items()}}
+
+
+def _unusable(rates: dict[str, Any] | None, path: Path, session: date, entries: str,
+              inputs_key: str, inputs: dict[str, Any], what: str) -> str:
+    """Why the nightly ``rates`` cannot give ``entries`` for a snapshot of ``session`` made with
+    ``inputs`` (the file's ``inputs_key``); "" when they can."""
+    if rates is None:
+        return f"no {path}: the nightly retrain has not run yet"
+    if entries not in rates or inputs_key not in rates:
+        return f"{path} has no {what} (written by an older retrain)"
+    if rates.get("as_of") != session.isoformat():
+        return (f"{path} is as of {rates.get('as_of')}, the snapshot's last session is "
+                f"{session.isoformat()}")
+    if rates[inputs_key] != inputs:
+        return (f"{path} was computed with {rates[inputs_key]}; this snapshot uses "
+                + " and ".join(f"{k} {v}" for k, v in inputs.items()))
+    return ""
 
 
 def nightly_range_fits(rates: dict[str, Any] | None, path: Path, *, session: date,
@@ -174,16 +189,10 @@ def nightly_range_fits(rates: dict[str, Any] | None, path: Path, *, session: dat
     """(the whole-horizon fits of ``horizons``, "") from the nightly ``rates`` when they were
     fitted as of ``session`` with this ``confidence``; else (None, the reason they cannot be
     used). Each entry is checked (a positive finite ``k``, its window's dates)."""
-    if rates is None:
-        return None, f"no {path}: the nightly retrain has not run yet"
-    if "range_fits" not in rates or "range_inputs" not in rates:
-        return None, f"{path} has no whole-horizon range fits (written by an older retrain)"
-    if rates.get("as_of") != session.isoformat():
-        return None, (f"{path} is as of {rates.get('as_of')}, the snapshot's last session is "
-                      f"{session.isoformat()}")
-    if rates["range_inputs"] != {"confidence": confidence}:
-        return None, (f"{path} was fitted with {rates['range_inputs']}; this snapshot uses "
-                      f"confidence {confidence}")
+    why = _unusable(rates, path, session, "range_fits", "range_inputs",
+                    {"confidence": confidence}, "whole-horizon range fits")
+    if why or rates is None:
+        return None, why
     out: dict[int, RangeFit] = {}
     for h in sorted(set(horizons)):
         raw = dict(rates["range_fits"]).get(str(h))
@@ -219,17 +228,10 @@ def nightly_hit_rate(rates: dict[str, Any] | None, path: Path, *, session: date,
 
     from aegis.rates.hit_rate import with_horizon
 
-    if rates is None:
-        return None, f"no {path}: the nightly retrain has not run yet"
-    if "hit_by_horizon" not in rates or "hit_inputs" not in rates:
-        return None, f"{path} has no per-horizon hit rates (written by an older retrain)"
-    if rates.get("as_of") != session.isoformat():
-        return None, (f"{path} is as of {rates.get('as_of')}, the snapshot's last session is "
-                      f"{session.isoformat()}")
-    inputs = rates["hit_inputs"]
-    if inputs != {"confidence": confidence, "seed": seed}:
-        return None, (f"{path} was computed with {inputs}; this snapshot uses "
-                      f"confidence {confidence} and seed {seed}")
+    why = _unusable(rates, path, session, "hit_by_horizon", "hit_inputs",
+                    {"confidence": confidence, "seed": seed}, "per-horizon hit rates")
+    if why or rates is None:
+        return None, why
     try:
         overall = EmpiricalRate.model_validate(rates["hit"])
         horizons = {int(h): EmpiricalRate.model_validate(r)

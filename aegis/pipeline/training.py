@@ -302,6 +302,7 @@ def recompute_rates() -> dict[str, Any]:
     from aegis.errors import InsufficientHistoryError, TrainingDataError
     from aegis.models.walkforward import walk_forward_predictions
     from aegis.pipeline.nightly import hit_rate_entries, range_fit_entries
+    from aegis.rates import session_windows
     from aegis.rates.spike_rate import next_session_spike
 
     settings = get_settings()
@@ -312,10 +313,11 @@ def recompute_rates() -> dict[str, Any]:
                            "computed_at": datetime.now(UTC).isoformat(timespec="seconds")}
     today_h = features["sessions_to_expiry"].iloc[-1]
     # every horizon too, for the 30-minute snapshots of the next day (aegis.pipeline.nightly)
-    out.update(hit_rate_entries(nifty, vix, as_of, confidence=settings.safe_range_confidence,
+    windows = session_windows(nifty, vix)
+    out.update(hit_rate_entries(windows, as_of, confidence=settings.safe_range_confidence,
                                 seed=settings.seed,
                                 sessions_to_expiry=int(today_h) if today_h >= 1 else None))
-    out.update(range_fit_entries(nifty, vix, as_of, confidence=settings.safe_range_confidence))
+    out.update(range_fit_entries(windows, as_of, confidence=settings.safe_range_confidence))
     complete = features.dropna()
     first = (pd.Timestamp(complete.index[0]) + pd.DateOffset(years=SPIKE_WARMUP_YEARS)
              if len(complete) else as_of + pd.Timedelta(days=1))

@@ -34,7 +34,7 @@ def rates(history: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> dict[str,
     nifty, vix, features = history
     as_of = pd.Timestamp(features.index[-1])
     out = {"as_of": as_of.date().isoformat()}
-    out.update(hit_rate_entries(nifty, vix, as_of, confidence=0.8, seed=7,
+    out.update(hit_rate_entries(session_windows(nifty, vix), as_of, confidence=0.8, seed=7,
                                 sessions_to_expiry=3))
     return json.loads(json.dumps(out))  # as read back from the file
 
@@ -113,7 +113,7 @@ def fits(history: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> dict[str, 
     nifty, vix, features = history
     as_of = pd.Timestamp(features.index[-1])
     out: dict[str, Any] = {"as_of": as_of.date().isoformat()}
-    out.update(range_fit_entries(nifty, vix, as_of, confidence=0.8))
+    out.update(range_fit_entries(session_windows(nifty, vix), as_of, confidence=0.8))
     return json.loads(json.dumps(out))
 
 
