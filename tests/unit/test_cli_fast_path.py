@@ -61,3 +61,30 @@ def test_an_error_on_the_fast_path_is_one_line_and_exit_2(
         cli.main()
     assert stop.value.code == 2
     assert capsys.readouterr().err == "aegis: error: the validated feature table is empty\n"
+
+
+PLUGIN_PROBE = ("import importlib.metadata as md\nscans = []\nfind = md.entry_points\n"
+                "def spy(**kw):\n"
+                "    scans.append(kw.get('group'))\n"
+                "    return find(**kw)\n"
+                "md.entry_points = spy\n"
+                "import sys\nfrom aegis import cli\nimport aegis.commands.publish as p\n"
+                "def run(*a):\n"
+                "    from pydantic import BaseModel\n"
+                "    class M(BaseModel):\n"
+                "        x: int\n"
+                "    print('SCANNED', 'pydantic' in scans)\n"
+                "p.publish = run\nsys.argv = ['aegis', 'infer', '--no-table']\ncli.main()\n")
+
+
+@pytest.mark.parametrize(("chosen", "scanned"), [(None, False), ("", True)])
+def test_the_fast_path_skips_pydantic_plugin_discovery_unless_the_operator_chose(
+        tmp_path: Path, chosen: str | None, scanned: bool) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != cli.PYDANTIC_PLUGINS_VARIABLE}
+    if chosen is not None:
+        env[cli.PYDANTIC_PLUGINS_VARIABLE] = chosen
+    done = subprocess.run([sys.executable, "-c", PLUGIN_PROBE], capture_output=True, text=True,
+                          timeout=120, check=True, cwd=tmp_path, env=env)
+    assert done.stdout.splitlines() == [f"SCANNED {scanned}"]

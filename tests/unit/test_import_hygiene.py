@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: Never on the inference path (training, validation, orchestration, model export, plotting).
 FORBIDDEN_FOR_INFERENCE = ("sklearn", "torch", "great_expectations", "airflow", "dvc",
-                           "skl2onnx", "matplotlib")
+                           "skl2onnx", "matplotlib", "pydantic_settings")
 #: Not even loaded by ``aegis --help``: the data and model-serving libraries as well.
 FORBIDDEN_FOR_HELP = FORBIDDEN_FOR_INFERENCE + ("pandas", "numpy", "pyarrow", "scipy",
                                                 "onnxruntime", "pydantic", "pydantic_settings",
