@@ -38,7 +38,7 @@ TARGET_COMPUTE_S = 0.5
 TARGET_LOAD_ALL_S = 0.5
 TARGET_INFER_MS = 50.0
 TARGET_FLOOR_RATIO = 1.3
-PAIRS = 7
+PAIRS = 11
 FLOOR_CODE = "import numpy, pandas, onnxruntime, pydantic, pyarrow"
 """What ``aegis infer`` must load at the least: its import floor (the target is against it)."""
 LOADED_FLOOR_CODE = ("import os; os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'; "

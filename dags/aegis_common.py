@@ -296,6 +296,7 @@ RETRY_POLICY = ExceptionRetryPolicy(
                 "aegis.errors.ProbeMismatchError",
                 "aegis.errors.CalendarCoverageError",
                 "aegis.errors.ForecastDriftError",
+                "aegis.errors.ConfigurationError",
             ],
             action=RetryAction.FAIL,
             reason="deterministic failure: retrying cannot fix it",

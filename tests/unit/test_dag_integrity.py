@@ -274,5 +274,6 @@ def test_honest_refusals_are_never_retried(parsed: dict[str, Any]) -> None:
             if task_id == "request_retrain":
                 continue
             fail_on = set(task["fail_on"])
-            refusals = {"aegis.errors.SnapshotError", "aegis.errors.ValidationFailedError"}
+            refusals = {"aegis.errors.SnapshotError", "aegis.errors.ValidationFailedError",
+                        "aegis.errors.ConfigurationError"}  # a bad setting stays bad
             assert refusals <= fail_on, f"{dag_id}.{task_id}: {sorted(fail_on)}"
