@@ -97,8 +97,16 @@ def test_without_login_the_api_and_page_are_refused(
     page = requests.get(f"{base}/aegismatrix/", allow_redirects=False, timeout=30)
     assert page.status_code == 303
     assert page.headers["location"].startswith("/auth/login?next=")
+    docs = f"{base}/aegismatrix/data-docs/index.html"
+    refused = requests.get(docs, allow_redirects=False, timeout=30)
+    assert refused.status_code == 303, "Data Docs are served only behind Airflow's login"
+    assert refused.headers["location"].startswith("/auth/login?next=")
     viewer = ApiClient(base, "viewer", USERS["viewer"])
     viewer.login()
+    site = viewer.session.get(docs, allow_redirects=False, timeout=30)
+    assert site.status_code == 200, "the chain's validation built the Data Docs the page links"
+    assert site.headers["content-type"].startswith("text/html")
+    assert "Great Expectations" in site.text or "Expectation" in site.text
     health = viewer.get("/aegismatrix/api/health")
     assert health["status"] == "degraded"
     snapshot = viewer.get("/aegismatrix/api/snapshot")
