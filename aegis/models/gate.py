@@ -19,14 +19,15 @@ Pure: the champion is handed in (:class:`Defender`); loading it is the caller's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from aegis.params import GateParams, default_params
+if TYPE_CHECKING:  # the parameters' models are built by those who judge (not inference)
+    from aegis.params import GateParams
 
 MIN_SHARED_ROWS = 20
 BLOCK_SESSIONS = 10
@@ -164,6 +165,8 @@ def judge(name: str, pred: pd.DataFrame, *, params: GateParams | None = None, se
     p_climatology``; several rows per session for breach). ``params``: the gate's section of
     ``aegis/params.yaml`` (default: the packaged file).
     """
+    from aegis.params import default_params
+
     gp = params or default_params().gate
     model_b, base_b, clim_b = (_brier(pred, c) for c in ("p_model", "p_baseline",
                                                           "p_climatology"))

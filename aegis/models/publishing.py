@@ -31,14 +31,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from aegis.params import PublishingParams
+if TYPE_CHECKING:  # the parameters' models are built by those who pass them (not inference)
+    from aegis.params import PublishingParams
 
 
 @dataclass(frozen=True)
