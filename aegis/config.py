@@ -173,14 +173,21 @@ def settings_error_words(exc: ValidationError, from_env: Mapping[str, str],
                          values: Mapping[str, Any]) -> str:
     """One clause per bad setting: where it came from (the variable or the keyword), the value
     and what was expected."""
+    from typing import get_args
+
+    def shown(name: str, value: Any) -> str:
+        field = Settings.model_fields.get(name)
+        annotation = None if field is None else field.annotation
+        secret = annotation is SecretStr or SecretStr in get_args(annotation)
+        return "<hidden>" if secret else repr(value)
+
     clauses = []
     for error in exc.errors(include_url=False):
         name = str(error["loc"][0]) if error["loc"] else "settings"
         if name in values:
-            where = f"the keyword {name}={values[name]!r}"
+            where = f"the keyword {name}={shown(name, values[name])}"
         elif name in from_env:
-            shown = "<hidden>" if "secret" in name or "key" in name else repr(from_env[name])
-            where = f"{ENV_PREFIX}{name.upper()}={shown}"
+            where = f"{ENV_PREFIX}{name.upper()}={shown(name, from_env[name])}"
         else:
             where = name
         clauses.append(f"{where}: {error['msg']}")
