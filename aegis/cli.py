@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aegis.errors import AegisError
 
@@ -132,6 +132,33 @@ def main() -> None:
         sys.exit(2)
 
 
+def console() -> None:
+    """The ``aegis`` console script (and ``python -m aegis.cli``): :func:`main`, then, after a
+    successful 30-minute publish, :func:`hard_exit`. Kept apart from :func:`main` so an
+    in-process caller (a test) gets its interpreter back."""
+    main()
+    if fast_infer_args(sys.argv[1:]) is not None:
+        hard_exit(0)
+
+
+def hard_exit(status: int) -> NoReturn:
+    """End the process now, skipping the interpreter's teardown (as mypy's ``hard_exit``).
+
+    Tearing down frees the ~800 modules and the ONNX sessions of a publish one by one: ~0.1 s
+    of a ~0.7 s process, for memory the operating system takes back at once anyway. Nothing is
+    lost: every file the publish wrote is already complete and in place (atomic writes: fsync,
+    then rename), the ``atexit`` handlers still run (logging flushes its handlers, filelock
+    releases what it holds), then stdout and stderr are flushed.
+    """
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def io_error_line(exc: OSError) -> str:
     """``<file>: <cause>`` of an I/O error (both files of a failed rename)."""
     where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
@@ -140,4 +167,4 @@ def io_error_line(exc: OSError) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    console()

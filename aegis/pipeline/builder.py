@@ -31,7 +31,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class InferenceInputs:
-    """What one snapshot is computed from, read from the stores by :func:`aegis.pipeline.inference.load_inputs`.
+    """What one snapshot is computed from, read from the stores by
+    :func:`aegis.pipeline.inference.load_inputs`.
 
     Attributes
     ----------

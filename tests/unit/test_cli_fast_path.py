@@ -88,3 +88,32 @@ def test_the_fast_path_skips_pydantic_plugin_discovery_unless_the_operator_chose
     done = subprocess.run([sys.executable, "-c", PLUGIN_PROBE], capture_output=True, text=True,
                           timeout=120, check=True, cwd=tmp_path, env=env)
     assert done.stdout.splitlines() == [f"SCANNED {scanned}"]
+
+
+def test_the_console_script_ends_a_publish_without_teardown_yet_loses_nothing(
+        tmp_path: Path) -> None:
+    """After a successful publish the process ends at once (``os._exit``), but what it printed
+    (buffered, not a terminal) arrives and the ``atexit`` handlers (logging's flush) ran."""
+    code = ("import atexit, sys\nfrom pathlib import Path\nfrom aegis import cli\n"
+            "import aegis.commands.publish as p\n"
+            "p.publish = lambda *a: print('published', a[0])\n"
+            "atexit.register(lambda: Path('atexit-ran').write_text('yes'))\n"
+            "class Loud:\n    def __del__(self):\n        print('torn down')\n"
+            "keep = Loud()\n"
+            "sys.argv = ['aegis', 'infer', '--json', 'o.json', '--no-table']\ncli.console()\n"
+            "print('after console')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["published o.json"]  # no teardown, nothing after
+    assert (tmp_path / "atexit-ran").read_text() == "yes"
+
+
+def test_the_console_script_keeps_the_normal_exit_for_other_commands(tmp_path: Path) -> None:
+    code = ("import sys\nfrom aegis import cli\n"
+            "class Loud:\n    def __del__(self):\n        print('torn down')\n"
+            "keep = Loud()\nsys.argv = ['aegis', 'calendar', '--help']\ncli.console()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "torn down"
