@@ -20,6 +20,16 @@ import pytest
 from aegis.config import Settings, get_settings
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Every test reads the settings of its own environment: the process-wide cache
+    (:func:`aegis.config.get_settings`) is cleared before and after it, so no test sees what
+    an earlier one's environment left cached (a test's outcome never depends on the order)."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def aegis_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh AEGIS_HOME (data, models, output) for one test; settings cache cleared."""
