@@ -110,10 +110,23 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def read_parquet_file(path: Path) -> pd.DataFrame:
+    """One Parquet file as a frame: what ``pd.read_parquet(path)`` returns (same columns,
+    dtypes and index; ``tests/unit/test_parquet_reader.py``), read through
+    :class:`pyarrow.parquet.ParquetFile` rather than ``pyarrow.dataset``, which
+    ``pd.read_parquet`` loads (~7 ms of import) and plans a scan with for every call: the
+    30-minute publish reads ~40 small files."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).read().to_pandas()
+
+
 def _read_part(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
     try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
+        return read_parquet_file(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
         raise StoreError(f"{path}: expected a readable Parquet partition; {exc}") from exc
 
 
@@ -130,7 +143,9 @@ def read_parquet_parts(parts: list[Path]) -> pd.DataFrame:
     try:
         schemas = [pq.read_schema(p) for p in parts]
         if all(sc.equals(schemas[0]) for sc in schemas[1:]):
-            return pd.read_parquet([str(p) for p in parts], partitioning=None)
+            # One table, converted once (a partition's RangeIndex metadata no longer fits
+            # the concatenation, so pyarrow gives the default index, as the dataset read).
+            return pa.concat_tables([pq.ParquetFile(p).read() for p in parts]).to_pandas()
     except (OSError, ValueError, pa.ArrowException) as exc:
         for part in parts:
             _read_part(part)  # names the partition that cannot be read

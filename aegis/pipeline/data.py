@@ -163,7 +163,9 @@ def build_features(run_id: str | None = None) -> dict[str, Any]:
 def _read_table(path: Path, hint: str) -> pd.DataFrame:
     if not path.exists():
         raise StoreError(f"no feature table at {path}: {hint}")
-    return pd.read_parquet(path)
+    from aegis.market.store import read_parquet_file
+
+    return read_parquet_file(path)
 
 
 #: Intraday series validated by the ``intraday_bars`` suite, each under its own name.
