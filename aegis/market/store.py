@@ -110,48 +110,57 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _read_arrow(path: Path) -> Any:
+    """One Parquet file as an Arrow table, on this thread: the store's files are small (a
+    partition is a year of daily rows), so the reader's thread pool and pre-buffering cost
+    more than they save (~40 % of the 37 daily partitions' read)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path, pre_buffer=False).read(use_threads=False)
+
+
 def read_parquet_file(path: Path) -> pd.DataFrame:
     """One Parquet file as a frame: what ``pd.read_parquet(path)`` returns (same columns,
     dtypes and index; ``tests/unit/test_parquet_reader.py``), read through
     :class:`pyarrow.parquet.ParquetFile` rather than ``pyarrow.dataset``, which
     ``pd.read_parquet`` loads (~7 ms of import) and plans a scan with for every call: the
     30-minute publish reads ~40 small files."""
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).read().to_pandas()
+    return _read_arrow(path).to_pandas()
 
 
-def _read_part(path: Path) -> pd.DataFrame:
+def _read_part_table(path: Path) -> Any:
     import pyarrow as pa
 
     try:
-        return read_parquet_file(path)
+        return _read_arrow(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise StoreError(f"{path}: expected a readable Parquet partition; {exc}") from exc
+
+
+def _read_part(path: Path) -> pd.DataFrame:
+    return _read_part_table(path).to_pandas()
 
 
 def read_parquet_parts(parts: list[Path]) -> pd.DataFrame:
     """The partitions ``parts`` as one frame (rows in their order).
 
-    Partitions of one schema (the usual case) are read as one dataset in a single call;
-    partitions whose schemas differ (a column added later) are read one by one and
-    concatenated, each missing column NaN. An unreadable partition is named.
+    Each partition is read once; partitions of one schema (the usual case) are concatenated
+    as Arrow tables and converted once; partitions whose schemas differ (a column added
+    later) are converted one by one and concatenated, each missing column NaN. An unreadable
+    partition is named.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    try:
-        schemas = [pq.read_schema(p) for p in parts]
-        if all(sc.equals(schemas[0]) for sc in schemas[1:]):
-            # One table, converted once (a partition's RangeIndex metadata no longer fits
-            # the concatenation, so pyarrow gives the default index, as the dataset read).
-            return pa.concat_tables([pq.ParquetFile(p).read() for p in parts]).to_pandas()
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        for part in parts:
-            _read_part(part)  # names the partition that cannot be read
-        raise StoreError(f"{parts[0].parent.parent}: expected readable Parquet partitions; "
-                         f"{exc}") from exc
-    return pd.concat([_read_part(p) for p in parts], ignore_index=True)
+    tables = [_read_part_table(p) for p in parts]
+    if all(t.schema.equals(tables[0].schema) for t in tables[1:]):
+        # One table, converted once (a partition's RangeIndex metadata no longer fits the
+        # concatenation, so pyarrow gives the default index, as the dataset read did).
+        try:
+            return pa.concat_tables(tables).to_pandas()
+        except (ValueError, pa.ArrowException) as exc:
+            raise StoreError(f"{parts[0].parent.parent}: expected readable Parquet "
+                             f"partitions; {exc}") from exc
+    return pd.concat([t.to_pandas() for t in tables], ignore_index=True)
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
