@@ -48,7 +48,7 @@ lint: install
 	$(BIN)/ruff check aegis dags plugins tests benchmarks
 	$(BIN)/mypy
 
-bench: install
+bench: install bytecode
 	$(BIN)/python -m benchmarks.run
 
 up: install

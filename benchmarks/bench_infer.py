@@ -38,7 +38,7 @@ TARGET_COMPUTE_S = 0.5
 TARGET_LOAD_ALL_S = 0.5
 TARGET_INFER_MS = 50.0
 TARGET_FLOOR_RATIO = 1.3
-PAIRS = 11
+PAIRS = 21
 FLOOR_CODE = "import numpy, pandas, onnxruntime, pydantic, pyarrow"
 """What ``aegis infer`` must load at the least: its import floor (the target is against it)."""
 LOADED_FLOOR_CODE = ("import os; os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'; "
@@ -145,15 +145,35 @@ def bench_cli_infer(env: dict[str, str], out: Path, repeats: int = 3) -> dict[st
     }
 
 
-def _timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """(wall s, user+sys CPU s, exit status) of one whole process (``os.wait4`` rusage)."""
+Row = tuple[float, float, int, int]
+"""(wall s, user+sys CPU s, exit status, peak RSS KiB) of one whole process."""
+
+GC_ON_CODE = ("import sys; from aegis.cli import main, hard_exit; "
+              "sys.argv = ['aegis', *sys.argv[1:]]; main(); hard_exit(0)")
+"""The same publish as the console script with Python's cyclic collector left on (the console
+turns it off for the 30-minute publish): its cost and the memory it saves, for context."""
+
+
+def compile_sources() -> float:
+    """Compile the checkout's bytecode first (seconds), as ``make install`` and the image do:
+    with ``PYTHONDONTWRITEBYTECODE`` set, a source edited since then would otherwise be
+    compiled again by every timed process (store.py alone: ~6 ms) and inflate the figures."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "aegis")], cwd=REPO,
+                   check=True)
+    return round(time.perf_counter() - start, 2)
+
+
+def _timed_process(args: list[str], env: dict[str, str]) -> Row:
+    """(wall s, user+sys CPU s, exit status, peak RSS KiB) of one whole process (``os.wait4``
+    rusage)."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, proc.returncode
+    return wall, usage.ru_utime + usage.ru_stime, proc.returncode, usage.ru_maxrss
 
 
 def _median(values: list[float]) -> float:
@@ -162,8 +182,7 @@ def _median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def _ratios(rows: list[tuple[tuple[float, float, int], tuple[float, float, int]]]
-            ) -> dict[str, Any]:
+def _ratios(rows: list[tuple[Row, Row]]) -> dict[str, Any]:
     wall = [a[0] / b[0] for a, b in rows]
     cpu = [a[1] / b[1] for a, b in rows]
     return {
@@ -175,25 +194,33 @@ def _ratios(rows: list[tuple[tuple[float, float, int], tuple[float, float, int]]
 
 
 def bench_vs_floor(env: dict[str, str], out: Path, pairs: int = PAIRS) -> dict[str, Any]:
-    """``aegis infer`` against its import floor, pair by pair (A B C A B C ...; one warm-up
-    each): medians of each and of the pairwise ratios A/B, wall and CPU (user + sys). C, the
-    floor with its libraries loaded as any use loads them (:data:`LOADED_FLOOR_CODE`), is
-    reported beside it for context; the target is against B."""
+    """``aegis infer`` against its import floor, pair by pair (A B C D A B C D ...; one warm-up
+    each): medians of each and of the pairwise ratios A/B, wall and CPU (user + sys). For
+    context, beside it: C, the floor with its libraries loaded as any use loads them
+    (:data:`LOADED_FLOOR_CODE`), and D, the same publish with the cyclic collector on
+    (:data:`GC_ON_CODE`), with each one's peak memory; the target is A against B."""
     infer = [*aegis_command(), "infer", "--json", str(out), "--no-table"]
     floor = [sys.executable, "-c", FLOOR_CODE]
     loaded = [sys.executable, "-c", LOADED_FLOOR_CODE]
-    for args in (infer, floor, loaded):  # warm-up: page cache, bytecode
+    gc_on = [sys.executable, "-c", GC_ON_CODE, "infer", "--json", str(out), "--no-table"]
+    names = ("aegis infer", "floor", "loaded floor", "aegis infer with the collector on")
+    for args in (infer, floor, loaded, gc_on):  # warm-up: page cache
         _timed_process(args, env)
-    rows, loaded_rows = [], []
+    rows, loaded_rows, gc_rows = [], [], []
     for _ in range(pairs):
-        a, b, c = (_timed_process(infer, env), _timed_process(floor, env),
-                   _timed_process(loaded, env))
-        if a[2] != 0 or b[2] != 0 or c[2] != 0:
-            raise RuntimeError(f"a paired run failed: aegis infer exit {a[2]}, floor exit "
-                               f"{b[2]}, loaded floor exit {c[2]}")
+        a, b, c, d = (_timed_process(infer, env), _timed_process(floor, env),
+                      _timed_process(loaded, env), _timed_process(gc_on, env))
+        failed = [f"{n} exit {r[2]}" for n, r in zip(names, (a, b, c, d), strict=True) if r[2]]
+        if failed:
+            raise RuntimeError(f"a paired run failed: {', '.join(failed)}")
         rows.append((a, b))
         loaded_rows.append((a, c))
+        gc_rows.append((d, b))
     ratios = _ratios(rows)
+
+    def rss_mb(values: list[int]) -> float:
+        return round(_median([float(v) for v in values]) / 1024, 1)
+
     return {
         "floor": FLOOR_CODE, "pairs": pairs,
         "infer_wall_s": round(_median([a[0] for a, _ in rows]), 3),
@@ -203,11 +230,20 @@ def bench_vs_floor(env: dict[str, str], out: Path, pairs: int = PAIRS) -> dict[s
         **ratios,
         "target_ratio": TARGET_FLOOR_RATIO,
         "meets_target": ratios["ratio_wall_median"] <= TARGET_FLOOR_RATIO,
+        "infer_peak_rss_mb": rss_mb([a[3] for a, _ in rows]),
+        "floor_peak_rss_mb": rss_mb([b[3] for _, b in rows]),
         "vs_loaded_floor": {
             "floor": LOADED_FLOOR_CODE, "target": "none (context only)",
             "floor_wall_s": round(_median([c[0] for _, c in loaded_rows]), 3),
             "floor_cpu_s": round(_median([c[1] for _, c in loaded_rows]), 3),
             **_ratios(loaded_rows),
+        },
+        "with_collector_on": {
+            "command": GC_ON_CODE, "target": "none (context only)",
+            "infer_wall_s": round(_median([d[0] for d, _ in gc_rows]), 3),
+            "infer_cpu_s": round(_median([d[1] for d, _ in gc_rows]), 3),
+            "peak_rss_mb": rss_mb([d[3] for d, _ in gc_rows]),
+            **_ratios(gc_rows),
         },
     }
 
@@ -364,6 +400,8 @@ def main() -> dict[str, Any]:
         else:
             log(f"building a deployment in {home} (several minutes)")
             out["prepare_s"] = prepare_deployment(env)
+        log("compiling the checkout's bytecode")
+        out["compile_s"] = compile_sources()
         log("timing aegis infer")
         out["aegis_infer"] = bench_cli_infer(env, Path(tmp) / "aegismatrix.json")
         log(f"pairing aegis infer with its import floor ({PAIRS} pairs)")

@@ -117,3 +117,24 @@ def test_the_console_script_keeps_the_normal_exit_for_other_commands(tmp_path: P
                           timeout=120, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "torn down"
+
+
+@pytest.mark.parametrize(("argv", "enabled"), [
+    (["aegis", "infer", "--json", "o.json", "--no-table"], False),
+    (["aegis", "infer", "--since", "x"], True),  # not the fast path: typer parses (and refuses)
+])
+def test_only_the_console_publish_runs_without_the_cyclic_collector(
+        tmp_path: Path, argv: list[str], enabled: bool) -> None:
+    """The 30-minute publish turns the cyclic collector off for its short process; any other
+    command (and an in-process ``main()``) keeps it."""
+    code = ("import gc, sys\nfrom aegis import cli\nimport aegis.commands.publish as p\n"
+            "p.publish = lambda *a: print('GC', gc.isenabled())\n"
+            "cli.build_app = lambda: (lambda: print('GC', gc.isenabled()))\n"
+            "cli.main()\nprint('MAIN', gc.isenabled())\n"
+            f"sys.argv = {argv!r}\ncli.console()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == f"GC {enabled}"
+    assert "MAIN True" in lines
