@@ -17,7 +17,7 @@ import csv
 import io
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from aegis.errors import CalendarError
 
 TABLE_FILE = "xbom_sessions.csv"
 PACKAGE = "exchange-calendars"
+MODULE = "exchange_calendars"
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,25 @@ class ExchangeSessions:
 
 
 def installed_version() -> str:
-    """The installed ``exchange-calendars`` version (from its metadata, no import)."""
+    """The installed ``exchange-calendars`` version, without importing it.
+
+    Read from the name of its one ``exchange_calendars-<version>.dist-info`` folder beside the
+    package (how pip installs a wheel; ~0.3 ms), else from its metadata (``importlib.metadata``
+    finds the distribution and parses its METADATA: ~4 ms of every publish)."""
+    from importlib.util import find_spec
+
+    spec = find_spec(MODULE)
+    if spec is not None and spec.origin:
+        infos = list(Path(spec.origin).parent.parent.glob(f"{MODULE}-*.dist-info"))
+        if len(infos) == 1:
+            return infos[0].name.removeprefix(f"{MODULE}-").removesuffix(".dist-info")
+    return metadata_version()
+
+
+def metadata_version() -> str:
+    """The installed ``exchange-calendars`` version from its metadata."""
+    from importlib import metadata
+
     return metadata.version(PACKAGE)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pandas.testing as pdt
 import pytest
 
 from aegis.ledger import (
@@ -78,6 +79,20 @@ def test_one_row_per_published_number() -> None:
     assert rows["outcome"].isna().all()
     assert rows["settled_on"].isna().all()
     assert (rows["generated_at"] == pd.Timestamp(_snapshot().generated_at)).all()
+
+
+def test_snapshot_rows_are_built_at_the_contract_dtypes() -> None:
+    """The rows are built column by column at their dtypes: exactly what the general typing
+    of a ledger frame gives them (it changes nothing), and they write and read back as is."""
+    from aegis.ledger.store import LEDGER_DTYPES, _typed
+
+    rows = snapshot_rows(_snapshot())
+    assert {c: str(t) for c, t in rows.dtypes.items()} == {
+        c: str(pd.Series([], dtype=d).dtype) for c, d in LEDGER_DTYPES.items()}
+    pdt.assert_frame_equal(rows, _typed(rows), check_exact=True)
+    assert isinstance(rows.index, pd.RangeIndex)
+    assert rows["outcome"].isna().all()
+    assert rows["settled_on"].isna().all()
 
 
 def test_append_is_idempotent_per_generated_at(tmp_path: Path) -> None:

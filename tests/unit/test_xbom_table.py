@@ -57,3 +57,16 @@ def test_a_broken_table_is_named(tmp_path: Path) -> None:
     path.write_text("closed\n")
     with pytest.raises(CalendarError, match="missing"):
         xbom.read_table(path)
+
+
+def test_the_installed_version_read_from_its_folder_is_its_metadata_s() -> None:
+    assert xbom.installed_version() == xbom.metadata_version()
+
+
+def test_without_one_dist_info_folder_the_version_comes_from_the_metadata(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(xbom, "metadata_version", lambda: "from-metadata")
+    assert xbom.installed_version() == "from-metadata"
