@@ -141,7 +141,7 @@ def console() -> None:
     (:func:`gc.disable`; reference counting still frees everything else): a publish is one
     short process (~0.6 s) that imports ~800 modules and builds ~60 pydantic models, and the
     collector's passes over those long-lived objects found nothing to free yet cost ~30 ms
-    (~6 %) of it. Measured peak memory: 177.6 MB with the collector on, 178.2 MB off
+    (~6 %) of it. Measured peak memory: +0.6 MB (177.0 MB with the collector on, 177.6 off)
     (``benchmarks/bench_infer.py``: ``vs_import_floor.infer_peak_rss_mb`` against its
     ``with_collector_on``). mypy raises the collector's thresholds for the same reason."""
     fast = fast_infer_args(sys.argv[1:]) is not None

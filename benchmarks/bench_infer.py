@@ -10,7 +10,8 @@ takes no arguments and prints one JSON object on stdout (progress goes to stderr
    (``AEGIS_SOURCE=history``, ``AEGIS_HISTORY_DIR=$AEGIS_REAL_DATA_DIR/history``) when
    ``$AEGIS_REAL_DATA_DIR`` holds it, else 10 simulated years (the JSON says which).
    ``AEGIS_BENCH_INFER_HOME=<folder>`` reuses (or builds once into) a persistent deployment;
-2. times ``aegis infer --json OUT --no-table`` as a whole process (best of 3; target < 3 s),
+2. compiles the checkout's bytecode (as ``make install`` does), then times
+   ``aegis infer --json OUT --no-table`` as a whole process (best of 3; target < 3 s),
    and paired with its import floor (:data:`FLOOR_CODE`: a process importing only numpy,
    pandas, onnxruntime, pydantic and pyarrow) in the same run, A B A B ... after a warm-up
    of each: the median of the pairwise ratios of wall and CPU time (target <= 1.3x);
