@@ -140,8 +140,8 @@ def console() -> None:
     The 30-minute publish runs with Python's cyclic garbage collector off
     (:func:`gc.disable`; reference counting still frees everything else): a publish is one
     short process (~0.6 s) that imports ~800 modules and builds ~60 pydantic models, and the
-    collector's passes over those long-lived objects found nothing to free yet cost ~30 ms
-    (~6 %) of it. Measured peak memory: +0.6 MB (177.0 MB with the collector on, 177.6 off)
+    collector's passes over those long-lived objects found nothing to free yet cost ~40 ms
+    (~8 %) of it. Measured peak memory: +0.6 MB (177.0 MB with the collector on, 177.6 off)
     (``benchmarks/bench_infer.py``: ``vs_import_floor.infer_peak_rss_mb`` against its
     ``with_collector_on``). mypy raises the collector's thresholds for the same reason."""
     fast = fast_infer_args(sys.argv[1:]) is not None
